@@ -1,0 +1,160 @@
+"""The churn pipeline must learn from its training rows only.
+
+Each test changes what a leak-free pipeline must not notice (the held-out rows) and checks
+that nothing learned moved; the rest pin down the parts the pipeline is built from.
+"""
+
+import numpy as np
+import pytest
+
+SEED = 0
+TEST_SIZE = 0.25
+
+
+@pytest.fixture(scope="module")
+def pipeline(kata):
+    return kata("pipeline")
+
+
+@pytest.fixture(scope="module")
+def customers(pipeline):
+    return pipeline.make_customers(n_rows=400, seed=SEED)
+
+
+def held_out_rows(pipeline, df):
+    _, test_idx = pipeline.train_test_split(len(df), TEST_SIZE, SEED)
+    return df.index[test_idx]
+
+
+def with_corrupted_rows(df, rows):
+    """The same table after a billing-export bug hit ``rows``: cents for dollars, days for months."""
+    corrupted = df.copy()
+    corrupted.loc[rows, "monthly_charges"] *= 100.0
+    corrupted.loc[rows, "tenure_months"] *= 30.0
+    return corrupted
+
+
+def test_model_ignores_test_rows(pipeline, customers):
+    before = pipeline.run_pipeline(customers, TEST_SIZE, SEED)
+    after = pipeline.run_pipeline(
+        with_corrupted_rows(customers, held_out_rows(pipeline, customers)), TEST_SIZE, SEED
+    )
+    np.testing.assert_allclose(
+        after["weights"], before["weights"], rtol=1e-9, atol=1e-12,
+        err_msg="run_pipeline learned different weights after only the held-out rows changed: "
+        "information from the test set reaches training",
+    )  # fmt: skip
+    assert after["bias"] == pytest.approx(before["bias"], rel=1e-9, abs=1e-12), (
+        f"the bias moved from {before['bias']:.6f} to {after['bias']:.6f} although only "
+        "held-out rows changed: information from the test set reaches training"
+    )
+
+
+def test_scaler_ignores_test_rows(pipeline, customers):
+    before = pipeline.run_pipeline(customers, TEST_SIZE, SEED)["scaler"]
+    corrupted = with_corrupted_rows(customers, held_out_rows(pipeline, customers))
+    after = pipeline.run_pipeline(corrupted, TEST_SIZE, SEED)["scaler"]
+    for stat in ("mean_", "scale_"):
+        np.testing.assert_allclose(
+            getattr(after, stat), getattr(before, stat), rtol=1e-9,
+            err_msg=f"the fitted scaler's {stat} changed when only held-out rows changed: "
+            "the standardisation statistics are computed with the test set in them",
+        )  # fmt: skip
+
+
+def test_a_test_row_is_scored_independently_of_other_test_rows(pipeline, customers):
+    rows = held_out_rows(pipeline, customers)
+    before = pipeline.run_pipeline(customers, TEST_SIZE, SEED)["test_probabilities"]
+    after = pipeline.run_pipeline(with_corrupted_rows(customers, rows[1:]), TEST_SIZE, SEED)
+    first = after["test_probabilities"][0]
+    assert first == pytest.approx(before[0], rel=1e-9), (
+        f"the first held-out customer's churn probability went from {before[0]:.4f} to "
+        f"{first:.4f} although only *other* held-out customers changed: the score of one "
+        "test row depends on the rest of the test set"
+    )
+
+
+def test_held_out_scores_match_a_model_that_never_saw_them(pipeline, customers):
+    X = customers[pipeline.FEATURES].to_numpy(dtype=float)
+    y = customers[pipeline.TARGET].to_numpy(dtype=float)
+    train_idx, test_idx = pipeline.train_test_split(len(customers), TEST_SIZE, SEED)
+    X_train = customers.iloc[train_idx][pipeline.FEATURES].to_numpy(dtype=float)
+    scaler = pipeline.StandardScaler().fit(X_train)
+    w, b = pipeline.fit_logistic_regression(scaler.transform(X_train), y[train_idx])
+    expected = pipeline.sigmoid(scaler.transform(X[test_idx]) @ w + b)
+
+    result = pipeline.run_pipeline(customers, TEST_SIZE, SEED)
+    np.testing.assert_allclose(
+        result["test_probabilities"], expected, rtol=1e-7, atol=1e-12,
+        err_msg="the held-out churn probabilities differ from those of the same model trained "
+        "and standardised on the training rows alone: the reported score is not a true "
+        "held-out score",
+    )  # fmt: skip
+    assert result["test_accuracy"] == pytest.approx(np.mean((expected >= 0.5) == y[test_idx])), (
+        "the reported test accuracy differs from the accuracy of a model that never saw the test rows"
+    )
+
+
+def test_reported_accuracy_agrees_with_reported_probabilities(pipeline, customers):
+    result = pipeline.run_pipeline(customers, TEST_SIZE, SEED)
+    _, test_idx = pipeline.train_test_split(len(customers), TEST_SIZE, SEED)
+    y_test = customers[pipeline.TARGET].to_numpy()[test_idx]
+    recomputed = np.mean((result["test_probabilities"] >= 0.5) == y_test)
+    assert result["test_accuracy"] == pytest.approx(recomputed), (
+        f"test_accuracy is {result['test_accuracy']:.3f} but thresholding test_probabilities "
+        f"at 0.5 gives {recomputed:.3f}"
+    )
+
+
+def test_split_partitions_rows_in_the_requested_proportion(pipeline):
+    train_idx, test_idx = pipeline.train_test_split(200, 0.25, seed=3)
+    assert len(test_idx) == 50 and len(train_idx) == 150, (
+        f"train_test_split(200, 0.25) gave {len(train_idx)} training and {len(test_idx)} test rows; "
+        "expected 150 and 50"
+    )
+    together = np.sort(np.concatenate([train_idx, test_idx]))
+    assert np.array_equal(together, np.arange(200)), (
+        "train and test indices together are not each row exactly once: rows are lost or shared"
+    )
+
+
+def test_scaler_standardises_the_columns_it_was_fitted_on(pipeline):
+    rng = np.random.default_rng(1)
+    X = rng.normal([5.0, -300.0, 0.01], [2.0, 50.0, 0.001], size=(500, 3))
+    Z = pipeline.StandardScaler().fit(X).transform(X)
+    np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-10,
+                               err_msg="standardised training columns do not have mean 0")
+    np.testing.assert_allclose(Z.std(axis=0), 1.0, rtol=1e-10,
+                               err_msg="standardised training columns do not have standard deviation 1")
+
+
+@pytest.mark.edge
+def test_scaler_keeps_a_constant_column_finite(pipeline):
+    X = np.column_stack([np.full(20, 7.0), np.arange(20.0)])
+    with np.errstate(divide="raise", invalid="raise", over="raise"):
+        Z = pipeline.StandardScaler().fit(X).transform(X)
+    assert np.all(np.isfinite(Z)), "a constant feature column turned into NaN or inf after standardising"
+    np.testing.assert_allclose(Z[:, 0], 0.0, err_msg="a constant column should standardise to zeros")
+
+
+def test_logistic_regression_recovers_the_direction_of_each_effect(pipeline, customers):
+    result = pipeline.run_pipeline(pipeline.make_customers(n_rows=4000, seed=5), TEST_SIZE, SEED)
+    signs = np.sign(result["weights"])
+    # make_customers: churn falls with tenure and data use, rises with charges and support calls.
+    assert list(signs) == [-1, 1, 1, -1], (
+        f"fitted weights {np.round(result['weights'], 3)} do not match the direction of the "
+        "effects that generated the data (tenure -, charges +, calls +, data -)"
+    )
+    assert result["test_accuracy"] > 0.7, (
+        f"held-out accuracy is {result['test_accuracy']:.3f}; the data supports well above 0.7"
+    )
+
+
+@pytest.mark.edge
+def test_sigmoid_is_finite_for_logits_of_1000(pipeline):
+    z = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0])
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        p = pipeline.sigmoid(z)
+    np.testing.assert_allclose(p[[0, 2, 4]], [0.0, 0.5, 1.0], atol=1e-12,
+                               err_msg="sigmoid of -1000, 0, 1000 should be 0, 0.5, 1")
+    assert np.all(np.diff(p) >= 0), f"sigmoid{tuple(z)} = {p} is not increasing"

@@ -1,0 +1,151 @@
+"""The catalog: every kata's metadata, read from ``katas/<slug>/kata.toml`` and validated."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools import BROKEN, FIXED, KATAS, TESTS, UserError
+
+CATEGORIES = (
+    "leakage",
+    "shape",
+    "gradient",
+    "numerics",
+    "metrics",
+    "data",
+    "evaluation",
+    "algorithm",
+)
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Kata:
+    """One kata: its metadata and where its parts live."""
+
+    slug: str
+    title: str
+    category: str
+    family: str
+    difficulty: int
+    minutes: int
+    files: tuple[str, ...]
+    symptom: str
+    hints: tuple[str, ...]
+    explanation: str
+    failing_tests: tuple[str, ...]
+
+    @property
+    def workspace(self) -> Path:
+        return KATAS / self.slug
+
+    @property
+    def brief(self) -> Path:
+        return KATAS / self.slug / "README.md"
+
+    @property
+    def broken(self) -> Path:
+        return BROKEN / self.slug
+
+    @property
+    def fixed(self) -> Path:
+        return FIXED / self.slug
+
+    @property
+    def tests(self) -> Path:
+        return TESTS / self.slug
+
+    @property
+    def variants(self) -> Path:
+        return BROKEN / self.slug / "variants"
+
+
+def _field(meta: dict, path: Path, name: str, kind: type | tuple[type, ...]) -> object:
+    if name not in meta:
+        raise UserError(f"{path}: field '{name}' is missing")
+    value = meta[name]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise UserError(f"{path}: field '{name}' should be {expected}, got {value!r}")
+    return value
+
+
+def _strings(meta: dict, path: Path, name: str, minimum: int) -> tuple[str, ...]:
+    values = _field(meta, path, name, list)
+    if len(values) < minimum or not all(isinstance(v, str) and v.strip() for v in values):
+        raise UserError(f"{path}: field '{name}' should be a list of at least {minimum} non-empty strings")
+    return tuple(values)
+
+
+def parse(slug: str, path: Path) -> Kata:
+    """Read and validate one kata.toml; every problem names the file and the field."""
+    try:
+        meta = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file (every kata needs a kata.toml)") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"{path}: not valid TOML ({error})") from None
+    category = _field(meta, path, "category", str)
+    if category not in CATEGORIES:
+        raise UserError(f"{path}: field 'category' is {category!r}; choose one of {', '.join(CATEGORIES)}")
+    difficulty = _field(meta, path, "difficulty", int)
+    if not 1 <= difficulty <= 5:
+        raise UserError(f"{path}: field 'difficulty' should be 1 to 5, got {difficulty}")
+    minutes = _field(meta, path, "minutes", int)
+    if not 1 <= minutes <= 120:
+        raise UserError(f"{path}: field 'minutes' should be 1 to 120, got {minutes}")
+    files = _strings(meta, path, "files", 1)
+    for name in files:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*\.py", name):
+            raise UserError(f"{path}: field 'files' holds {name!r}; expected a module name like 'pipeline.py'")
+    known = {
+        "title", "category", "family", "difficulty", "minutes", "files",
+        "symptom", "hints", "explanation", "failing_tests",
+    }  # fmt: skip
+    unknown = sorted(set(meta) - known)
+    if unknown:
+        raise UserError(f"{path}: unknown field '{unknown[0]}' (known fields: {', '.join(sorted(known))})")
+    return Kata(
+        slug=slug,
+        title=_field(meta, path, "title", str),
+        category=category,
+        family=_field(meta, path, "family", str),
+        difficulty=difficulty,
+        minutes=minutes,
+        files=files,
+        symptom=_field(meta, path, "symptom", str),
+        hints=_strings(meta, path, "hints", 3),
+        explanation=_field(meta, path, "explanation", str),
+        failing_tests=_strings(meta, path, "failing_tests", 1),
+    )
+
+
+def slugs() -> list[str]:
+    """Every kata's slug, in catalog order (category, then difficulty, then slug)."""
+    found = [p.parent.name for p in KATAS.glob("*/kata.toml")]
+    return sorted(found)
+
+
+def load(slug: str) -> Kata:
+    """The kata named ``slug``; an unknown slug names the closest ones."""
+    if not SLUG.match(slug) or not (KATAS / slug / "kata.toml").is_file():
+        raise UserError(unknown_slug_message(slug))
+    return parse(slug, KATAS / slug / "kata.toml")
+
+
+def load_all() -> list[Kata]:
+    katas = [load(slug) for slug in slugs()]
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    return sorted(katas, key=lambda k: (order[k.category], k.difficulty, k.slug))
+
+
+def unknown_slug_message(slug: str) -> str:
+    close = difflib.get_close_matches(slug, slugs(), n=3, cutoff=0.5)
+    prefixed = [s for s in slugs() if s.startswith(slug) and s not in close]
+    suggestions = (close + prefixed)[:3]
+    hint = f"; did you mean {' or '.join(suggestions)}?" if suggestions else ""
+    return f"unknown kata '{slug}'{hint} (nox -s list shows every kata)"
