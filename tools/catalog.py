@@ -69,7 +69,9 @@ def _field(meta: dict, path: Path, name: str, kind: type | tuple[type, ...]) -> 
         raise UserError(f"{path}: field '{name}' is missing")
     value = meta[name]
     if not isinstance(value, kind) or isinstance(value, bool):
-        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        expected = (
+            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        )
         raise UserError(f"{path}: field '{name}' should be {expected}, got {value!r}")
     return value
 
@@ -77,7 +79,9 @@ def _field(meta: dict, path: Path, name: str, kind: type | tuple[type, ...]) -> 
 def _strings(meta: dict, path: Path, name: str, minimum: int) -> tuple[str, ...]:
     values = _field(meta, path, name, list)
     if len(values) < minimum or not all(isinstance(v, str) and v.strip() for v in values):
-        raise UserError(f"{path}: field '{name}' should be a list of at least {minimum} non-empty strings")
+        raise UserError(
+            f"{path}: field '{name}' should be a list of at least {minimum} non-empty strings"
+        )
     return tuple(values)
 
 
@@ -91,7 +95,9 @@ def parse(slug: str, path: Path) -> Kata:
         raise UserError(f"{path}: not valid TOML ({error})") from None
     category = _field(meta, path, "category", str)
     if category not in CATEGORIES:
-        raise UserError(f"{path}: field 'category' is {category!r}; choose one of {', '.join(CATEGORIES)}")
+        raise UserError(
+            f"{path}: field 'category' is {category!r}; choose one of {', '.join(CATEGORIES)}"
+        )
     difficulty = _field(meta, path, "difficulty", int)
     if not 1 <= difficulty <= 5:
         raise UserError(f"{path}: field 'difficulty' should be 1 to 5, got {difficulty}")
@@ -101,14 +107,18 @@ def parse(slug: str, path: Path) -> Kata:
     files = _strings(meta, path, "files", 1)
     for name in files:
         if not re.fullmatch(r"[a-z_][a-z0-9_]*\.py", name):
-            raise UserError(f"{path}: field 'files' holds {name!r}; expected a module name like 'pipeline.py'")
+            raise UserError(
+                f"{path}: field 'files' holds {name!r}; expected a module name like 'pipeline.py'"
+            )
     known = {
         "title", "category", "family", "difficulty", "minutes", "files",
         "symptom", "hints", "explanation", "failing_tests",
     }  # fmt: skip
     unknown = sorted(set(meta) - known)
     if unknown:
-        raise UserError(f"{path}: unknown field '{unknown[0]}' (known fields: {', '.join(sorted(known))})")
+        raise UserError(
+            f"{path}: unknown field '{unknown[0]}' (known fields: {', '.join(sorted(known))})"
+        )
     return Kata(
         slug=slug,
         title=_field(meta, path, "title", str),

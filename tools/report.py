@@ -41,7 +41,9 @@ class Outcome:
 
     test: str  # node id relative to tests/<slug>/, e.g. "test_leakage.py::test_x"
     passed: bool
-    reason: str = ""  # assertion | numerical | timeout | syntax | missing | setup | collection | crash
+    reason: str = (
+        ""  # assertion | numerical | timeout | syntax | missing | setup | collection | crash
+    )
     exc_type: str = ""
     message: str = ""
     where: str = ""  # file:line of the innermost frame in the implementation under test
@@ -70,7 +72,9 @@ class Report:
         return sorted(o.test for o in self.failures)
 
     def to_json(self) -> str:
-        return json.dumps({"exit_code": self.exit_code, "outcomes": [asdict(o) for o in self.outcomes]})
+        return json.dumps(
+            {"exit_code": self.exit_code, "outcomes": [asdict(o) for o in self.outcomes]}
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Report:
@@ -159,7 +163,9 @@ class Collector:
                 )
             )
         elif report.when == "call" and report.passed:
-            self._record(Outcome(test=test, passed=True, edge=edge, seconds=round(call.duration, 4)))
+            self._record(
+                Outcome(test=test, passed=True, edge=edge, seconds=round(call.duration, 4))
+            )
         return report
 
     def _record(self, outcome: Outcome) -> None:
@@ -186,11 +192,13 @@ class Collector:
         self.report.exit_code = int(exitstatus)
 
 
-def pytest_args(slug: str, impl: Path, extra: tuple[str, ...] = ()) -> list[str]:
+def kata_pytest_args(slug: str, impl: Path, extra: tuple[str, ...] = ()) -> list[str]:
     return [f"tests/{slug}", "--impl", str(impl), "-q", "--no-header", "-rN", *extra]
 
 
-def run_in_process(slug: str, impl: Path, *, echo: bool = False, extra: tuple[str, ...] = ()) -> Report:
+def run_in_process(
+    slug: str, impl: Path, *, echo: bool = False, extra: tuple[str, ...] = ()
+) -> Report:
     """Run a kata's tests in this process; pytest's own output is kept, not printed."""
     collector = Collector(slug, impl)
     buffer = io.StringIO()
@@ -199,7 +207,7 @@ def run_in_process(slug: str, impl: Path, *, echo: bool = False, extra: tuple[st
     try:
         redirect = contextlib.nullcontext() if echo else contextlib.redirect_stdout(buffer)
         with redirect:
-            exit_code = pytest.main(pytest_args(slug, impl, extra), plugins=[collector])
+            exit_code = pytest.main(kata_pytest_args(slug, impl, extra), plugins=[collector])
     finally:
         os.chdir(cwd)
     collector.report.exit_code = int(exit_code)
@@ -211,7 +219,7 @@ def run_subprocess(slug: str, impl: Path, *, timeout: float = 300) -> Report:
     """Run a kata's tests in a fresh interpreter (no state shared with the caller)."""
     with tempfile.TemporaryDirectory(prefix="kata-report-") as scratch:
         target = Path(scratch) / "report.json"
-        args = [sys.executable, "-m", "pytest", *pytest_args(slug, impl)]
+        args = [sys.executable, "-m", "pytest", *kata_pytest_args(slug, impl)]
         args += ["-p", "tools.report", "--report-json", str(target), "--tb=short"]
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         done = subprocess.run(
@@ -229,7 +237,9 @@ def run_subprocess(slug: str, impl: Path, *, timeout: float = 300) -> Report:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--report-json", metavar="FILE", default=None, help="write each test's outcome as JSON")
+    parser.addoption(
+        "--report-json", metavar="FILE", default=None, help="write each test's outcome as JSON"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -17,15 +17,20 @@ def make_customers(n_rows=400, seed=0):
     logit = 0.5 - 0.08 * tenure + 0.04 * (charges - 70.0) + 0.6 * calls - 0.05 * data_gb
     churned = (rng.random(n_rows) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
     return pd.DataFrame(
-        {"tenure_months": tenure, "monthly_charges": charges, "support_calls": calls,
-         "data_gb": data_gb, TARGET: churned}
+        {
+            "tenure_months": tenure,
+            "monthly_charges": charges,
+            "support_calls": calls,
+            "data_gb": data_gb,
+            TARGET: churned,
+        }
     )
 
 
 def train_test_split(n_rows, test_size=0.25, seed=0):
     """Shuffled row indices: (train_idx, test_idx)."""
     order = np.random.default_rng(seed).permutation(n_rows)
-    n_test = int(round(n_rows * test_size))
+    n_test = round(n_rows * test_size)
     return order[n_test:], order[:n_test]
 
 

@@ -122,10 +122,15 @@ def test_scaler_standardises_the_columns_it_was_fitted_on(pipeline):
     rng = np.random.default_rng(1)
     X = rng.normal([5.0, -300.0, 0.01], [2.0, 50.0, 0.001], size=(500, 3))
     Z = pipeline.StandardScaler().fit(X).transform(X)
-    np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-10,
-                               err_msg="standardised training columns do not have mean 0")
-    np.testing.assert_allclose(Z.std(axis=0), 1.0, rtol=1e-10,
-                               err_msg="standardised training columns do not have standard deviation 1")
+    np.testing.assert_allclose(
+        Z.mean(axis=0), 0.0, atol=1e-10, err_msg="standardised training columns do not have mean 0"
+    )
+    np.testing.assert_allclose(
+        Z.std(axis=0),
+        1.0,
+        rtol=1e-10,
+        err_msg="standardised training columns do not have standard deviation 1",
+    )
 
 
 @pytest.mark.edge
@@ -133,8 +138,12 @@ def test_scaler_keeps_a_constant_column_finite(pipeline):
     X = np.column_stack([np.full(20, 7.0), np.arange(20.0)])
     with np.errstate(divide="raise", invalid="raise", over="raise"):
         Z = pipeline.StandardScaler().fit(X).transform(X)
-    assert np.all(np.isfinite(Z)), "a constant feature column turned into NaN or inf after standardising"
-    np.testing.assert_allclose(Z[:, 0], 0.0, err_msg="a constant column should standardise to zeros")
+    assert np.all(np.isfinite(Z)), (
+        "a constant feature column turned into NaN or inf after standardising"
+    )
+    np.testing.assert_allclose(
+        Z[:, 0], 0.0, err_msg="a constant column should standardise to zeros"
+    )
 
 
 def test_logistic_regression_recovers_the_direction_of_each_effect(pipeline, customers):
@@ -155,6 +164,10 @@ def test_sigmoid_is_finite_for_logits_of_1000(pipeline):
     z = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0])
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         p = pipeline.sigmoid(z)
-    np.testing.assert_allclose(p[[0, 2, 4]], [0.0, 0.5, 1.0], atol=1e-12,
-                               err_msg="sigmoid of -1000, 0, 1000 should be 0, 0.5, 1")
+    np.testing.assert_allclose(
+        p[[0, 2, 4]],
+        [0.0, 0.5, 1.0],
+        atol=1e-12,
+        err_msg="sigmoid of -1000, 0, 1000 should be 0, 0.5, 1",
+    )
     assert np.all(np.diff(p) >= 0), f"sigmoid{tuple(z)} = {p} is not increasing"

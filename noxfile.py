@@ -1,0 +1,94 @@
+"""Sessions for learners (kata, list), instructors (mutate, verify) and maintainers (tests, lint, bench).
+
+The sessions are thin: the logic lives in the ``tools`` package. A virtual environment is
+created once per session and re-used; dependencies are installed again only when the
+dependency groups in pyproject.toml change, so a warm ``nox -s kata`` starts in well under a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests"]
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+
+
+def _install(session: nox.Session, *groups: str) -> None:
+    """Install the dependency groups unless this environment already has exactly them."""
+    requirements = sorted({r for g in groups for r in nox.project.dependency_groups(PYPROJECT, g)})
+    fingerprint = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
+    marker = Path(session.virtualenv.location) / ".kata-requirements"
+    if marker.is_file() and marker.read_text() == fingerprint:
+        return
+    session.install(*requirements)
+    marker.write_text(fingerprint)
+
+
+def _tool(session: nox.Session, *args: str) -> None:
+    """Run ``python -m tools ARGS`` in the session's environment and keep the tool's exit status.
+
+    The tool prints its own calm summary; its status (1: tests fail, 2: usage error) is the
+    session's, without nox's traceback-like "Session failed" noise.
+    """
+    python = Path(session.virtualenv.bin) / "python"
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "VIRTUAL_ENV": session.virtualenv.location}
+    status = subprocess.call([str(python), "-m", "tools", *args], cwd=ROOT, env=env)
+    if status:
+        sys.exit(status)
+
+
+@nox.session(default=False)
+def kata(session: nox.Session) -> None:
+    """Work on a kata: nox -s kata -- <slug> [--hint | --reset | --diff | --list ...]."""
+    _install(session, "kata")
+    _tool(session, "kata", *session.posargs)
+
+
+@nox.session(default=False, venv_backend="none")
+def list(session: nox.Session) -> None:
+    """List every kata with its category, difficulty, status and best result."""
+    status = subprocess.call([sys.executable, "-m", "tools", "list", *session.posargs], cwd=ROOT)
+    if status:
+        sys.exit(status)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The self-check: tool tests, every kata's contract (fixed passes, broken fails as listed), lint."""
+    _install(session, "kata", "lint")
+    session.run("python", "-m", "pytest", "tests", *session.posargs)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(default=False)
+def verify(session: nox.Session) -> None:
+    """Check katas against the contract and say exactly what is missing: nox -s verify -- [slug ...]."""
+    _install(session, "kata")
+    _tool(session, "verify", *session.posargs)
+
+
+@nox.session(default=False)
+def mutate(session: nox.Session) -> None:
+    """Instructors: generate bug variants with mutmut and ML-aware operators: nox -s mutate -- <slug>."""
+    _install(session, "mutate")
+    _tool(session, "mutate", *session.posargs)
+
+
+@nox.session(default=False)
+def lint(session: nox.Session) -> None:
+    """Ruff: lint and formatting."""
+    _install(session, "lint")
+    session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", ".")

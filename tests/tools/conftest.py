@@ -1,0 +1,71 @@
+"""Fixtures for the tooling's tests: a throw-away copy of the repository to run commands in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# Tool tests run whole commands; the 10 s limit is meant for kata tests.
+TOOL_TIMEOUT = 600
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TOOL_TIMEOUT))
+
+
+def copy_repo(target: Path, slugs: tuple[str, ...] = ("leakage",)) -> Path:
+    """A minimal copy of the repository holding the tools and the given katas."""
+    for name in ("pyproject.toml", ".gitignore", "noxfile.py"):
+        shutil.copy2(ROOT / name, target / name)
+    shutil.copytree(ROOT / "tools", target / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "tests").mkdir()
+    shutil.copy2(ROOT / "tests" / "conftest.py", target / "tests" / "conftest.py")
+    for slug in slugs:
+        shutil.copytree(ROOT / "tests" / slug, target / "tests" / slug, ignore=shutil.ignore_patterns("__pycache__"))
+        for part in ("broken", "fixed"):
+            shutil.copytree(ROOT / part / slug, target / part / slug, ignore=shutil.ignore_patterns("__pycache__"))
+        (target / "katas" / slug).mkdir(parents=True)
+        for name in ("kata.toml", "README.md"):
+            shutil.copy2(ROOT / "katas" / slug / name, target / "katas" / slug / name)
+    return target
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return copy_repo(tmp_path)
+
+
+def run_tool(
+    repo: Path, *args: str, timeout: float = 120, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """``python -m tools ARGS`` in ``repo``, as a learner's shell would run it (no terminal)."""
+    environment = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "tools", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+@pytest.fixture
+def tool(repo: Path):
+    """Run ``python -m tools ...`` in the throw-away repository."""
+
+    def run(*args: str, **options) -> subprocess.CompletedProcess:
+        return run_tool(repo, *args, **options)
+
+    return run

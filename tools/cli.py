@@ -1,0 +1,58 @@
+"""Command-line entry: ``python -m tools <command>``; user mistakes become one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from tools import EXIT_USAGE, UserError
+from tools.term import error
+
+# command -> (module, how nox runs it, one-line help); each module has add_arguments() and run().
+COMMANDS = {
+    "kata": (
+        "tools.learner",
+        "nox -s kata --",
+        "work on a kata: check out, test, hint, reset, compare",
+    ),
+    "list": ("tools.progress", "nox -s list --", "list every kata with its status and best result"),
+    "verify": (
+        "tools.verify",
+        "nox -s verify --",
+        "check that katas keep the contract (the self-check)",
+    ),
+    "mutate": (
+        "tools.mutate",
+        "nox -s mutate --",
+        "generate bug variants with mutmut and ML-aware operators",
+    ),
+}
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        error(f"{message} (see: {self.prog} --help)")
+        sys.exit(EXIT_USAGE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in COMMANDS:
+        error(f"expected one of: {', '.join(COMMANDS)} (python -m tools <command> --help)")
+        return EXIT_USAGE
+    module_name, prog, description = COMMANDS[argv[0]]
+    try:
+        module = importlib.import_module(module_name)
+        parser = Parser(prog=prog, description=description)
+        module.add_arguments(parser)
+        args = parser.parse_args(argv[1:])
+        return module.run(args)
+    except UserError as problem:
+        error(str(problem))
+        return problem.exit_code
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130

@@ -1,0 +1,70 @@
+"""The catalog as a learner sees it: every kata with its status and best result, and what to do next."""
+
+from __future__ import annotations
+
+from tools import workspace
+from tools.catalog import Kata
+from tools.term import format_duration, say, style
+
+CATEGORY_TITLES = {
+    "leakage": "Data leakage",
+    "shape": "Shape mismatch and silent broadcasting",
+    "gradient": "Wrong gradient",
+    "numerics": "Overflow and numerical stability",
+    "metrics": "Metrics from scratch",
+    "data": "Data processing with pandas",
+    "evaluation": "Evaluation",
+    "algorithm": "Algorithms from scratch",
+}
+
+
+def status(kata: Kata, record: dict) -> str:
+    if record.get("attempts") or record.get("solved_at"):
+        return "solved"
+    if workspace.exists(kata):
+        return "in progress"
+    return "not started"
+
+
+def best(record: dict) -> tuple[float | None, int | None]:
+    """The fastest solve and the fewest hints over every attempt."""
+    attempts = record.get("attempts") or []
+    times = [a["seconds"] for a in attempts if isinstance(a.get("seconds"), (int, float))]
+    hints = [a["hints"] for a in attempts if isinstance(a.get("hints"), int)]
+    return (min(times) if times else None, min(hints) if hints else None)
+
+
+def suggestion(katas: list[Kata], data: dict) -> Kata | None:
+    records = data.get("katas", {})
+    states = [(k, status(k, records.get(k.slug, {}))) for k in katas]
+    for wanted in ("in progress", "not started"):
+        for kata, current in states:
+            if current == wanted:
+                return kata
+    return None
+
+
+def print_listing(katas: list[Kata], data: dict) -> None:
+    records = data.get("katas", {})
+    colours = {"solved": "green", "in progress": "yellow", "not started": "dim"}
+    current = None
+    for kata in katas:
+        if kata.category != current:
+            current = kata.category
+            say(style(f"\n{CATEGORY_TITLES[current]}", "bold", "blue"))
+        record = records.get(kata.slug, {})
+        now = status(kata, record)
+        seconds, hints = best(record)
+        extra = ""
+        if seconds is not None:
+            extra = f"  best {format_duration(seconds)}, {hints} hint{'s' if hints != 1 else ''}"
+        stars = "●" * kata.difficulty + "○" * (5 - kata.difficulty)
+        say(
+            f"  {kata.slug:<28} {stars}  {kata.minutes:>3} min  "
+            f"{style(f'{now:<11}', colours[now])}  {kata.title}{style(extra, 'dim')}"
+        )
+    solved = sum(status(k, records.get(k.slug, {})) == "solved" for k in katas)
+    say(f"\n{solved} of {len(katas)} katas solved.")
+    nxt = suggestion(katas, data)
+    if nxt is not None:
+        say(f"Next: {style(f'nox -s kata -- {nxt.slug}', 'bold')}   ({nxt.title})")

@@ -1,0 +1,79 @@
+"""Turns a test report into the calm summary a learner reads: what fails, why, where, what next."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tools.catalog import Kata
+from tools.term import format_duration, indent, say, style
+from tools.workspace import display, files
+
+if TYPE_CHECKING:
+    from tools.report import Outcome, Report
+
+_NOISE = ("Not equal to tolerance", "Arrays are not equal", "Arrays are not almost equal")
+
+
+def _clean(message: str, most: int = 5) -> str:
+    """The author's message first, then a few lines of numbers, never a page of them."""
+    lines = [line for line in message.splitlines() if not line.strip().startswith(_NOISE)]
+    return "\n".join(lines[:most]).strip()
+
+
+def _describe(outcome: Outcome) -> str:
+    where = f" (raised at {outcome.where})" if outcome.where else ""
+    if outcome.reason == "timeout":
+        stuck = f"; it was running {outcome.where}" if outcome.where else ""
+        return f"did not finish within the time limit: the code under test may loop forever{stuck}"
+    if outcome.reason == "assertion":
+        return _clean(outcome.message)
+    return f"{outcome.exc_type}: {_clean(outcome.message)}{where}"
+
+
+def _blocking(report: Report) -> Outcome | None:
+    """A failure that stops every test before it starts (syntax error, missing or unimportable file)."""
+    for outcome in report.failures:
+        if outcome.reason in {"syntax", "missing", "setup", "collection"}:
+            return outcome
+    return None
+
+
+def print_failures(kata: Kata, report: Report, hints_shown: int) -> None:
+    total = len(report.outcomes)
+    blocked = _blocking(report)
+    if blocked is not None and blocked.reason in {"syntax", "missing", "collection"}:
+        say(style("✗ The tests could not start.", "red", "bold"))
+        detail = f"{blocked.where}: " if blocked.where else ""
+        say(indent(f"{detail}{blocked.exc_type}: {_clean(blocked.message)}"))
+        say(indent("Fix the file and run the same command again.", "    "))
+    else:
+        failed = report.failures
+        say(style(f"✗ {len(failed)} of {total} tests fail.", "red", "bold"))
+        for number, outcome in enumerate(failed, 1):
+            name = outcome.test.split("::")[-1]
+            tag = style(" [edge case]", "yellow") if outcome.edge else ""
+            say(f"\n  {number}. {style(name, 'bold')}{tag}")
+            say(indent(_describe(outcome), "     "))
+    say()
+    say(f"Edit:  {', '.join(display(p) for p in files(kata))}")
+    say(f"Then:  nox -s kata -- {kata.slug}                re-run the tests")
+    say(
+        f"       nox -s kata -- {kata.slug} --hint         a hint ({hints_shown} of {len(kata.hints)} used)"
+    )
+    say(f"       nox -s kata -- {kata.slug} --traceback    pytest's full output")
+
+
+def print_success(kata: Kata, report: Report, seconds: float | None, hints_shown: int) -> None:
+    total = len(report.outcomes)
+    took = f" in {format_duration(seconds)}" if seconds is not None else ""
+    hints = (
+        f"with {hints_shown} hint{'s' if hints_shown != 1 else ''}"
+        if hints_shown
+        else "without hints"
+    )
+    say(style(f"✓ All {total} tests pass. Solved{took}, {hints}.", "green", "bold"))
+    say()
+    say(style("Why it mattered", "bold", "blue"))
+    say(indent(kata.explanation))
+    say()
+    say(f"Compare with the reference solution:  nox -s kata -- {kata.slug} --diff")

@@ -1,0 +1,163 @@
+"""The self-check: every kata keeps the contract, and every bug is caught by the tests that claim to catch it."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tools import EXIT_FAILED, EXIT_OK, UserError, catalog, variants
+from tools.catalog import Kata
+from tools.report import BEHAVIOURAL, Report, run_subprocess
+from tools.term import say, style
+from tools.workspace import display
+
+ALLOWED_IMPORTS = {"numpy", "pandas", *sys.stdlib_module_names}
+SAFE_MODULE_STATEMENTS = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.ClassDef,
+    ast.Assign,
+    ast.AnnAssign,
+)
+
+
+def static_problems(kata: Kata) -> list[str]:
+    """What can be checked without running anything: files, brief, imports, module layout."""
+    problems = []
+    if not kata.brief.is_file() or not kata.brief.read_text(encoding="utf-8").strip():
+        problems.append(f"{display(kata.brief)}: the brief is missing or empty")
+    if not any(kata.tests.glob("test_*.py")):
+        problems.append(f"{display(kata.tests)}/: no test_*.py files")
+    for directory in (kata.broken, kata.fixed):
+        names = {p.name for p in directory.glob("*.py")}
+        if names != set(kata.files):
+            problems.append(
+                f"{display(directory)}/ holds {sorted(names)}; kata.toml 'files' says {list(kata.files)}"
+            )
+            continue
+        for name in kata.files:
+            problems.extend(_module_problems(directory / name, set(kata.files)))
+    if not problems and all(
+        (kata.broken / n).read_bytes() == (kata.fixed / n).read_bytes() for n in kata.files
+    ):
+        problems.append(
+            f"{display(kata.broken)}/ is identical to {display(kata.fixed)}/: there is no bug"
+        )
+    return problems
+
+
+def _module_problems(path: Path, siblings: set[str]) -> list[str]:
+    source = path.read_text(encoding="utf-8")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        return [f"{display(path)}:{error.lineno}: does not parse ({error.msg})"]
+    problems = []
+    local = {name.removesuffix(".py") for name in siblings}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+            for name in names:
+                top = name.split(".")[0]
+                if top not in ALLOWED_IMPORTS and top not in local:
+                    problems.append(
+                        f"{display(path)}:{node.lineno}: imports {name}; katas use NumPy, pandas and the standard library only"
+                    )
+    for node in tree.body:
+        is_docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        if not is_docstring and not isinstance(node, SAFE_MODULE_STATEMENTS):
+            problems.append(
+                f"{display(path)}:{node.lineno}: code runs at import time; keep logic in functions or classes"
+            )
+    if "TODO" in source or "FIXME" in source:
+        problems.append(f"{display(path)}: contains a TODO/FIXME marker")
+    return problems
+
+
+def _expect_caught(label: str, result: Report, expected: tuple[str, ...] | list[str]) -> list[str]:
+    if not result.outcomes:
+        return [
+            f"{label}: the tests did not run (pytest exit {result.exit_code})\n{result.output[-1500:]}"
+        ]
+    problems = []
+    for outcome in result.failures:
+        if outcome.reason not in BEHAVIOURAL:
+            problems.append(
+                f"{label}: {outcome.test} fails by {outcome.reason} ({outcome.exc_type}: "
+                f"{outcome.message.splitlines()[0] if outcome.message else ''}), not by an assertion "
+                "or a numerical error in the kata's code"
+            )
+    failing = set(result.failing_tests)
+    if failing != set(expected):
+        gone = sorted(set(expected) - failing)
+        new = sorted(failing - set(expected))
+        if not failing:
+            problems.append(f"{label}: every test passes; the bug is not caught")
+        if gone and failing:
+            problems.append(f"{label}: listed as failing but passes: {', '.join(gone)}")
+        if new:
+            problems.append(f"{label}: fails but is not listed in failing_tests: {', '.join(new)}")
+    return problems
+
+
+def behaviour_problems(kata: Kata) -> list[str]:
+    """Run the tests: fixed passes; broken and each variant fail exactly the tests they list."""
+    jobs: list[tuple[str, Path, tuple[str, ...] | None]] = [
+        ("fixed", kata.fixed, None),
+        ("broken", kata.broken, kata.failing_tests),
+    ]
+    for path in variants.variant_dirs(kata):
+        manifest = variants.read_variant(path)
+        jobs.append((f"variant {path.name}", path, tuple(manifest["failing_tests"])))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda job: run_subprocess(kata.slug, job[1]), jobs))
+    problems = []
+    for (label, _, expected), result in zip(jobs, results, strict=True):
+        if expected is None:
+            if not result.passed:
+                failed = ", ".join(result.failing_tests) or f"pytest exit {result.exit_code}"
+                problems.append(
+                    f"{label}: the reference solution fails: {failed}\n{result.output[-1500:]}"
+                )
+        else:
+            problems.extend(_expect_caught(f"{kata.slug} {label}", result, expected))
+    return problems
+
+
+def check(slug: str) -> list[str]:
+    """Every contract problem of one kata, as lines an author can act on."""
+    try:
+        kata = catalog.load(slug)
+    except UserError as error:
+        return [str(error)]
+    problems = static_problems(kata)
+    return problems or behaviour_problems(kata)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("slugs", nargs="*", help="katas to check (default: all)")
+
+
+def run(args: argparse.Namespace) -> int:
+    chosen = args.slugs or catalog.slugs()
+    for slug in chosen:
+        if slug not in catalog.slugs():
+            raise UserError(catalog.unknown_slug_message(slug))
+    failed = 0
+    for slug in chosen:
+        problems = check(slug)
+        mark = style("ok", "green") if not problems else style("FAIL", "red", "bold")
+        say(f"{mark:>4}  {slug}")
+        for problem in problems:
+            say(f"      - {problem}")
+        failed += bool(problems)
+    say(f"\n{len(chosen) - failed} of {len(chosen)} katas keep the contract.")
+    return EXIT_FAILED if failed else EXIT_OK
