@@ -30,9 +30,17 @@ def copy_repo(target: Path, slugs: tuple[str, ...] = ("leakage",)) -> Path:
     (target / "tests").mkdir()
     shutil.copy2(ROOT / "tests" / "conftest.py", target / "tests" / "conftest.py")
     for slug in slugs:
-        shutil.copytree(ROOT / "tests" / slug, target / "tests" / slug, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / "tests" / slug,
+            target / "tests" / slug,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
         for part in ("broken", "fixed"):
-            shutil.copytree(ROOT / part / slug, target / part / slug, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                ROOT / part / slug,
+                target / part / slug,
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
         (target / "katas" / slug).mkdir(parents=True)
         for name in ("kata.toml", "README.md"):
             shutil.copy2(ROOT / "katas" / slug / name, target / "katas" / slug / name)
