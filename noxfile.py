@@ -38,12 +38,20 @@ def _install(session: nox.Session, *groups: str) -> None:
 def _tool(session: nox.Session, *args: str) -> None:
     """Run ``python -m tools ARGS`` in the session's environment and keep the tool's exit status.
 
-    The tool prints its own calm summary; its status (1: tests fail, 2: usage error) is the
-    session's, without nox's traceback-like "Session failed" noise.
+    The tool prints its own calm summary; its status (1: tests fail, 2: usage error) becomes the
+    session's, without nox's "Session failed" noise. Ctrl-C is left to the tool, which stops
+    cleanly (watch mode ends that way). Sessions without an environment use nox's own Python.
     """
-    python = Path(session.virtualenv.bin) / "python"
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "VIRTUAL_ENV": session.virtualenv.location}
-    status = subprocess.call([str(python), "-m", "tools", *args], cwd=ROOT, env=env)
+    venv = session.virtualenv.location if session.virtualenv.venv_backend != "none" else None
+    python = str(Path(session.virtualenv.bin) / "python") if venv else sys.executable
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **({"VIRTUAL_ENV": venv} if venv else {})}
+    child = subprocess.Popen([python, "-m", "tools", *args], cwd=ROOT, env=env)
+    while True:
+        try:
+            status = child.wait()
+            break
+        except KeyboardInterrupt:
+            continue
     if status:
         sys.exit(status)
 
@@ -58,9 +66,13 @@ def kata(session: nox.Session) -> None:
 @nox.session(default=False, venv_backend="none")
 def list(session: nox.Session) -> None:
     """List every kata with its category, difficulty, status and best result."""
-    status = subprocess.call([sys.executable, "-m", "tools", "list", *session.posargs], cwd=ROOT)
-    if status:
-        sys.exit(status)
+    _tool(session, "list", *session.posargs)
+
+
+@nox.session(default=False, venv_backend="none")
+def new(session: nox.Session) -> None:
+    """Authors: scaffold a new kata (brief, kata.toml, code, tests): nox -s new -- <slug>."""
+    _tool(session, "new", *session.posargs)
 
 
 @nox.session

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,7 +149,13 @@ def load(slug: str) -> Kata:
 
 
 def load_all() -> list[Kata]:
-    katas = [load(slug) for slug in slugs()]
+    """Every valid kata, in catalog order; an invalid one is skipped with a warning on stderr."""
+    katas = []
+    for slug in slugs():
+        try:
+            katas.append(load(slug))
+        except UserError as problem:
+            print(f"warning: kata '{slug}' skipped: {problem}", file=sys.stderr)
     order = {c: i for i, c in enumerate(CATEGORIES)}
     return sorted(katas, key=lambda k: (order[k.category], k.difficulty, k.slug))
 

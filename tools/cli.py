@@ -22,6 +22,7 @@ COMMANDS = {
         "nox -s verify --",
         "check that katas keep the contract (the self-check)",
     ),
+    "new": ("tools.scaffold", "nox -s new --", "scaffold a new kata for an author to fill in"),
     "mutate": (
         "tools.mutate",
         "nox -s mutate --",

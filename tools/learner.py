@@ -13,10 +13,12 @@ from tools import (
     EXIT_OK,
     UserError,
     catalog,
+    interview,
     listing,
     report,
     state,
     variants,
+    watch,
     workspace,
 )
 from tools.catalog import Kata
@@ -53,6 +55,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="work on a variant you have not done yet, picked at random",
     )
     parser.add_argument(
+        "--watch", action="store_true", help="re-run the tests each time you save a file"
+    )
+    parser.add_argument(
+        "--interview",
+        action="store_true",
+        help="timed interview: a fresh copy, a countdown from the kata's budget, "
+        "watch mode, and a rubric-style report at the end",
+    )
+    parser.add_argument(
         "--yes", action="store_true", help="confirm --diff before the kata is solved"
     )
     parser.add_argument("--traceback", action="store_true", help="also print pytest's full output")
@@ -76,8 +87,10 @@ def run(args: argparse.Namespace) -> int:
     if args.variant or args.random_variant:
         chosen = _pick_variant(kata, record) if args.random_variant else args.variant
         _switch(kata, data, record, variants.find(kata, chosen), variant=chosen)
-    elif args.reset:
+    elif args.reset or (args.interview and interview.active(record) is None):
         _switch(kata, data, record, _source(kata, record), variant=record.get("variant"))
+        if args.interview:
+            say(render_markdown(kata.brief.read_text(encoding="utf-8")) + "\n")
     elif workspace.checkout(kata, _source(kata, record)):
         _started(record)
         state.save(data)
@@ -86,7 +99,20 @@ def run(args: argparse.Namespace) -> int:
         say(
             f"Your copy is in {style(str(workspace.display(kata.workspace)) + '/', 'bold')}: edit it there."
         )
-    return _test(kata, data, record, args.traceback)
+    if args.interview and interview.active(record) is None:
+        interview.start(kata, record)
+        state.save(data)
+
+    def once() -> int:
+        return _test(kata, args.traceback)
+
+    if args.watch or args.interview:
+        return watch.loop(kata, once, deadline=lambda: interview.remaining(_record(kata)))
+    return once()
+
+
+def _record(kata: Kata) -> dict:
+    return state.entry(state.load(), kata.slug)
 
 
 def _source(kata: Kata, record: dict) -> Path:
@@ -121,7 +147,9 @@ def _pick_variant(kata: Kata, record: dict) -> str:
     return random.choice(fresh or known)
 
 
-def _test(kata: Kata, data: dict, record: dict, traceback: bool) -> int:
+def _test(kata: Kata, traceback: bool) -> int:
+    data = state.load()  # afresh each run: hints may have been asked for in another terminal
+    record = state.entry(data, kata.slug)
     missing = workspace.missing(kata)
     if missing:
         raise UserError(
@@ -142,6 +170,9 @@ def _test(kata: Kata, data: dict, record: dict, traceback: bool) -> int:
     )
     if traceback:
         say(result.output)
+    interview.print_clock(record)
+    if interview.finish_if_due(kata, record, result, _source(kata, record)):
+        state.save(data)
     if not result.passed:
         if not result.outcomes:
             say(result.output)

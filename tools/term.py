@@ -44,13 +44,28 @@ def error(message: str) -> None:
 
 
 def indent(text: str, prefix: str = "    ", width: int = 96) -> str:
-    """Wrap each paragraph of ``text`` and indent it; lines that look preformatted are kept."""
-    out = []
+    """Reflow each paragraph of ``text`` to ``width`` and indent it; list and table lines are kept."""
+    out: list[str] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        if paragraph:
+            joined = " ".join(paragraph)
+            out.extend(
+                textwrap.wrap(joined, width, initial_indent=prefix, subsequent_indent=prefix)
+            )
+            paragraph.clear()
+
     for line in text.strip("\n").splitlines():
-        if len(line) <= width - len(prefix) or line.startswith((" ", "|", "-", "*")):
-            out.append(prefix + line if line.strip() else "")
+        if not line.strip():
+            flush()
+            out.append("")
+        elif line.startswith((" ", "|", "- ", "* ")) or line.strip().startswith(("[", "x:", "y:")):
+            flush()
+            out.append(prefix + line)
         else:
-            out.extend(textwrap.wrap(line, width, initial_indent=prefix, subsequent_indent=prefix))
+            paragraph.append(line.strip())
+    flush()
     return "\n".join(out)
 
 

@@ -30,6 +30,13 @@ def static_problems(kata: Kata) -> list[str]:
     problems = []
     if not kata.brief.is_file() or not kata.brief.read_text(encoding="utf-8").strip():
         problems.append(f"{display(kata.brief)}: the brief is missing or empty")
+    for path in (kata.workspace / "kata.toml", kata.brief, *sorted(kata.tests.glob("*.py"))):
+        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+        todo = [str(n) for n, line in enumerate(lines, 1) if "TODO" in line]
+        if todo:
+            problems.append(
+                f"{display(path)}: placeholders still to fill in (TODO on line {', '.join(todo)})"
+            )
     if not any(kata.tests.glob("test_*.py")):
         problems.append(f"{display(kata.tests)}/: no test_*.py files")
     for directory in (kata.broken, kata.fixed):

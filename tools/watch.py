@@ -1,0 +1,47 @@
+"""Watch mode: re-run a kata's tests each time one of the learner's files is saved."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from tools import EXIT_OK
+from tools.catalog import Kata
+from tools.term import say, style
+from tools.workspace import display, files
+
+POLL_SECONDS = 0.2
+
+
+def _stamps(kata: Kata) -> tuple:
+    stamps = []
+    for path in files(kata):
+        try:
+            info = path.stat()
+            stamps.append((info.st_mtime_ns, info.st_size))
+        except FileNotFoundError:
+            stamps.append(None)
+    return tuple(stamps)
+
+
+def loop(kata: Kata, run_once: Callable[[], int], deadline: Callable[[], float | None]) -> int:
+    """Run, then wait for a save and run again, until solved, out of time, or Ctrl-C."""
+    status = run_once()
+    stamps = _stamps(kata)
+    watched = ", ".join(display(p) for p in files(kata))
+    try:
+        while status != EXIT_OK:
+            say(style(f"\nWatching {watched}: save to re-run, Ctrl-C to stop.", "dim"))
+            while _stamps(kata) == stamps:
+                left = deadline()
+                if left is not None and left <= 0:
+                    say(style("\nTime is up.", "red", "bold"))
+                    return run_once()
+                time.sleep(POLL_SECONDS)
+            time.sleep(POLL_SECONDS)  # let the editor finish writing
+            stamps = _stamps(kata)
+            say(style("\n" + "─" * 72, "dim"))
+            status = run_once()
+    except KeyboardInterrupt:
+        say(f"\nStopped watching. Pick up again with: nox -s kata -- {kata.slug} --watch")
+    return status
