@@ -121,13 +121,15 @@ def _source(kata: Kata, record: dict) -> Path:
 
 
 def _started(record: dict) -> None:
-    record.update(started=time.time(), solved_at=None, hints_shown=0)
+    record.update(started=time.time(), solved_at=None)
 
 
 def _switch(kata: Kata, data: dict, record: dict, source: Path, variant: str | None) -> None:
     saved = workspace.replace(kata, source)
     if saved is not None:
         say(f"Your previous files are saved in {workspace.display(saved)}/")
+    if variant != record.get("variant"):
+        record["hints_shown"] = 0  # a different bug: its hints start afresh
     record["variant"] = variant
     _started(record)
     state.save(data)
