@@ -1,7 +1,8 @@
 """Selects the implementation a kata's tests run against: ``pytest tests/<slug> --impl DIR``.
 
 Each kata's tests ask for the ``kata`` fixture and call ``kata("pipeline")`` to import
-``DIR/pipeline.py``. Without ``--impl`` the reference solution ``fixed/<slug>/`` is used.
+``DIR/pipeline.py``. Without ``--impl`` the reference solution ``fixed/<slug>/`` is used;
+``--impl 'broken/{slug}'`` runs every kata of the tree against its broken version.
 Modules are imported fresh for every test module and removed from ``sys.modules`` again, so
 running the whole ``tests/`` tree in one process never lets one kata's modules reach another's.
 """
@@ -25,7 +26,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--impl",
         metavar="DIR",
         default=None,
-        help="directory holding the kata's modules (default: fixed/<slug>)",
+        help="directory holding the kata's modules (default: fixed/<slug>); "
+        "'{slug}' in DIR stands for each kata's slug, e.g. --impl 'broken/{slug}'",
     )
 
 
@@ -39,7 +41,7 @@ def impl_dir(config: pytest.Config, slug: str) -> Path:
     chosen = config.getoption("--impl")
     if chosen is None:
         return ROOT / "fixed" / slug
-    return Path(chosen).resolve()
+    return Path(chosen.replace("{slug}", slug)).resolve()
 
 
 def import_from(directory: Path, name: str) -> ModuleType:
