@@ -104,3 +104,11 @@ def lint(session: nox.Session) -> None:
     _install(session, "lint")
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Measure warm and cold kata runs, the self-check and mutation speed; writes build/bench.json."""
+    _install(session, "mutate")
+    os.environ["KATA_NOX"] = f"{sys.executable} -m nox"  # the nox running this session
+    _tool(session, "bench", *session.posargs)

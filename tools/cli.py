@@ -23,6 +23,11 @@ COMMANDS = {
         "check that katas keep the contract (the self-check)",
     ),
     "new": ("tools.scaffold", "nox -s new --", "scaffold a new kata for an author to fill in"),
+    "bench": (
+        "tools.bench",
+        "nox -s bench --",
+        "measure the learner loop, the self-check and mutation",
+    ),
     "mutate": (
         "tools.mutate",
         "nox -s mutate --",
