@@ -52,7 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     module_name, prog, description = COMMANDS[argv[0]]
     try:
         module = importlib.import_module(module_name)
-        parser = Parser(prog=prog, description=description)
+        parser = Parser(
+            prog=prog,
+            description=description,
+            epilog=getattr(module, "EXAMPLES", None),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(parser)
         args = parser.parse_args(argv[1:])
         return module.run(args)

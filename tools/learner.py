@@ -25,6 +25,14 @@ from tools.catalog import Kata
 from tools.summary import print_failures, print_success
 from tools.term import render_markdown, say, style
 
+EXAMPLES = """examples:
+  nox -s kata -- leakage               check out (first time) and run the tests
+  nox -s kata -- leakage --hint        the next hint
+  nox -s kata -- leakage --watch       re-run on every save
+  nox -s kata -- leakage --interview   timed, with a rubric report at the end
+  nox -s kata                          every kata and what to do next
+"""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
