@@ -30,7 +30,7 @@ def make_customers(n_rows=400, seed=0):
 def train_test_split(n_rows, test_size=0.25, seed=0):
     """Shuffled row indices: (train_idx, test_idx)."""
     order = np.random.default_rng(seed).permutation(n_rows)
-    n_test = int(round(n_rows * test_size))
+    n_test = round(n_rows * test_size)
     return order[n_test:], order[:n_test]
 
 
