@@ -1,0 +1,444 @@
+"""The instructor's bug generator: judging, ranking, writing variants, sandboxes, and whole campaigns."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tools import ROOT, UserError, catalog, mutate, sandbox, strength
+from tools.report import Outcome, Report
+from tools.variants import read_variant
+
+from .conftest import run_tool
+
+LEAKAGE = (ROOT / "fixed" / "leakage" / "pipeline.py").read_text()
+
+
+def report(*failures: tuple[str, str], passed: int = 2) -> Report:
+    outcomes = [Outcome(f"test_x.py::test_ok_{i}", True) for i in range(passed)]
+    outcomes += [Outcome(f"test_x.py::{test}", False, reason) for test, reason in failures]
+    return Report(outcomes, exit_code=1 if failures else 0)
+
+
+def mutant(
+    ident: str, *failing: str, source: str = "mutmut", line: int = 1, **fields
+) -> mutate.Mutant:
+    """A killed mutant that fails ``failing``; ``fields`` may set operator, function, code, reason."""
+    operator, function = fields.get("operator", ident), fields.get("function", "f")
+    m = mutate.Mutant(ident, source, operator, "x", function, "pipeline.py", fields.get("code", ""))
+    m.status, m.line, m.failing = "killed", line, sorted(failing)
+    m.reasons = dict.fromkeys(m.failing, fields.get("reason", "assertion"))
+    return m
+
+
+# -- judging and ranking -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        (report(), "survived"),
+        (report(("test_a", "assertion")), "killed"),
+        (report(("test_a", "assertion"), ("test_b", "numerical")), "killed"),
+        (report(("test_a", "assertion"), ("test_b", "crash")), "crashed"),
+        (report(("test_a", "setup")), "crashed"),
+        (report(("test_a", "missing")), "crashed"),
+        (report(("test_a", "assertion"), ("test_b", "timeout")), "timeout"),
+        (None, "timeout"),
+        (Report([], exit_code=3), "crashed"),
+    ],
+)
+def test_verdict_keeps_only_behavioural_failures(result, expected):
+    assert mutate.verdict(result) == expected
+
+
+def test_ranking_puts_the_fewest_failing_tests_first_and_spreads_the_picks():
+    many = mutant("m-f-1", "t1", "t2", "t3", line=1)
+    one = mutant("m-g-1", "t1", line=2, function="g")
+    same_site = mutant("m-g-2", "t2", line=2, function="g")
+    ours = mutant("ml-x-h", "t1", "t2", source="ml", line=3, function="h", operator="x")
+    data = mutant("m-make-data-1", "t3", line=4, function="make_data")
+    crashed = mutant("m-f-2", "t1", line=5)
+    crashed.status = "crashed"
+    order = mutate.ranked([many, one, same_site, ours, data, crashed], seed=0)
+    assert crashed not in order
+    assert order[0] is ours, "our operators and mutmut's alternate, ours first"
+    first, second = sorted([one, same_site], key=order.index)
+    assert order[1] is first, "then the most subtle of mutmut's"
+    assert order.index(second) > order.index(many), "a second bug on the same line comes last"
+    assert order.index(data) > order.index(first), (
+        "bugs in the data generator rank after pipeline bugs"
+    )
+
+
+def test_ranking_is_deterministic_for_a_seed_which_only_breaks_ties():
+    tied = [mutant(f"m-f{i}-1", "t1", line=i, function=f"f{i}") for i in range(12)]
+    assert [m.id for m in mutate.ranked(tied, 7)] == [m.id for m in mutate.ranked(tied[::-1], 7)]
+    assert {tuple(m.id for m in mutate.ranked(tied, s)) for s in range(5)} != {
+        tuple(m.id for m in tied)
+    }
+    subtle = mutant("m-z-1", "t1", line=99, function="z")
+    louder = mutant("m-a-1", "t1", "t2", line=98, function="a")
+    for seed in range(5):
+        assert mutate.ranked([louder, subtle], seed)[0] is subtle
+
+
+def test_triage_sets_aside_docstring_and_message_mutants_and_duplicates():
+    fixed = {
+        "pipeline.py": 'def f(x):\n    """Doc."""\n    if x < 0:\n        raise ValueError("negative")\n    return x + 1\n'
+    }
+    doc = mutate.Mutant(
+        "m-f-1",
+        "mutmut",
+        "k1",
+        "mutmut",
+        "f",
+        "pipeline.py",
+        fixed["pipeline.py"].replace("Doc.", "XXDoc.XX"),
+    )
+    message = mutate.Mutant(
+        "m-f-2",
+        "mutmut",
+        "k2",
+        "mutmut",
+        "f",
+        "pipeline.py",
+        fixed["pipeline.py"].replace('"negative"', '"NEGATIVE"'),
+    )
+    real = mutate.Mutant(
+        "m-f-3",
+        "mutmut",
+        "k3",
+        "mutmut",
+        "f",
+        "pipeline.py",
+        fixed["pipeline.py"].replace("x + 1", "x - 1"),
+    )
+    real.status = "killed"
+    twin = mutate.Mutant(
+        "ml-sign-f",
+        "ml",
+        "sign",
+        "gradient",
+        "f",
+        "pipeline.py",
+        fixed["pipeline.py"].replace("x + 1", "x  -  1"),
+    )
+    none = mutate.Mutant(
+        "m-f-4",
+        "mutmut",
+        "k4",
+        "mutmut",
+        "f",
+        "pipeline.py",
+        fixed["pipeline.py"].replace('"negative"', "None"),
+    )
+    kind = mutate.Mutant(
+        "m-f-5",
+        "mutmut",
+        "k5",
+        "mutmut",
+        "f",
+        "pipeline.py",
+        fixed["pipeline.py"].replace("ValueError", "TypeError"),
+    )
+    mutants = [doc, message, real, twin, none, kind]
+    mutate.triage(mutants, fixed)
+    assert [m.status for m in mutants] == [
+        "ignored",
+        "ignored",
+        "duplicate",
+        "killed",
+        "ignored",
+        "",
+    ]
+    assert real.same_as == "ml-sign-f", (
+        "our operator's mutant represents the pair and inherits the verdict"
+    )
+
+
+def test_description_names_the_function_the_line_and_the_change():
+    m = mutate.Mutant("ml-x", "ml", "drop-guard", "numerics", "StandardScaler.fit", "pipeline.py",
+                      LEAKAGE.replace("np.where(scale > 0, scale, 1.0)", "scale"),
+                      "Numerics: a guarded value loses its guard (``np.where``).")  # fmt: skip
+    text = mutate.describe(m, LEAKAGE)
+    assert text.startswith(
+        "Numerics: a guarded value loses its guard; StandardScaler.fit, line 44:"
+    )
+    assert "`self.scale_ = scale`" in text and m.line == 44
+
+
+# -- writing variants ----------------------------------------------------------------------------
+
+
+def test_manifest_reads_back_exactly_through_the_learner_side_reader(tmp_path):
+    m = mutant("m-fit-3", "test_leakage.py::test_a", "test_leakage.py::test_b[x-1]")
+    diff = "--- a\n+++ b\n@@ -1 +1 @@\n-\"\"\"doc\"\"\"\n+'''doc''' \\ back\\slash\n"
+    folder = tmp_path / m.id
+    folder.mkdir()
+    (folder / "variant.toml").write_text(mutate.manifest(m, 'f: `a` -> `"b"`', diff))
+    data = read_variant(folder)
+    assert data == {
+        "id": m.id, "source": "mutmut", "operator": m.id, "description": 'f: `a` -> `"b"`',
+        "failing_tests": m.failing, "diff": diff,
+    }  # fmt: skip
+
+
+def test_a_killed_install_is_rolled_back_and_stale_staging_is_swept(tmp_path):
+    build, variants = tmp_path / "build", tmp_path / "variants"
+    area = build / "staging" / "leakage-1"
+    (area / "old-m-a-1").mkdir(parents=True)
+    (area / "old-m-a-1" / "pipeline.py").write_text("the variant a campaign moved aside\n")
+    (area / "old-m-b-1").mkdir()
+    (variants / "m-b-1").mkdir(parents=True)  # already replaced by the new version: keep that one
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()
+    owner = {"pid": dead.pid, "started": time.time(), "variants": str(variants)}
+    (area / sandbox.OWNER).write_text(json.dumps(owner))
+    restored = mutate.recover(build)
+    assert restored == [variants / "m-a-1"]
+    assert (
+        variants / "m-a-1" / "pipeline.py"
+    ).read_text() == "the variant a campaign moved aside\n"
+    assert not area.exists()
+
+
+def test_sweep_removes_only_sandboxes_whose_owner_is_gone(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()
+    for name, pid in (("gone", dead.pid), ("alive", os.getpid())):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / sandbox.OWNER).write_text(
+            json.dumps({"pid": pid, "started": time.time()})
+        )
+    (tmp_path / "being-made").mkdir()
+    (tmp_path / "half-made").mkdir()
+    os.utime(tmp_path / "half-made", (time.time() - 3600, time.time() - 3600))
+    removed = sandbox.sweep(tmp_path)
+    assert sorted(p.name for p in removed) == ["gone", "half-made"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alive", "being-made"]
+
+
+def test_sandbox_holds_copies_only_and_disappears(tmp_path):
+    kata = catalog.load("leakage")
+    with sandbox.sandbox(kata, parent=tmp_path) as box:
+        assert (box.root / "pipeline.py").read_text() == LEAKAGE
+        assert (box.root / "tests" / "conftest.py").is_file()
+        assert (box.root / "tests" / "leakage" / "test_leakage.py").is_file()
+        assert not any(p.is_symlink() for p in box.root.rglob("*"))
+        sandbox.write_config(box, timeout=3.0)
+        config = (box.root / "pyproject.toml").read_text()
+        import tomllib
+
+        settings = tomllib.loads(config)["tool"]
+        assert settings["mutmut"]["source_paths"] == ["pipeline.py"]
+        assert settings["mutmut"]["pytest_add_cli_args"][:2] == ["--impl", str(box.mutants)]
+        assert settings["pytest"]["ini_options"]["timeout"] == 3.0
+        compile((sandbox.write_probe(box) / "kata_probe.py").read_text(), "kata_probe", "exec")
+    assert not box.root.exists()
+
+
+def test_seeded_names_are_mutmuts_own_and_splicing_rebuilds_the_fixed_file(tmp_path, monkeypatch):
+    pytest.importorskip("mutmut")
+    from mutmut.configuration import reset_config
+    from mutmut.mutation.file_mutation import compute_function_hashes, mutate_file_contents
+
+    tree = ast.parse(LEAKAGE)
+    qualnames = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        qualnames += [f"{cls.name}.{n.name}" for n in cls.body if isinstance(n, ast.FunctionDef)]
+    assert {sandbox.mangled("pipeline.py", q) for q in qualnames} == {
+        f"pipeline.{key}" for key in compute_function_hashes(LEAKAGE)
+    }
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["pipeline.py"]\n')
+    reset_config()
+    try:
+        generated = mutate_file_contents("pipeline.py", LEAKAGE).code
+    finally:
+        reset_config()
+    spans, originals = sandbox._spans(generated), sandbox._spans(LEAKAGE)
+    for (cls, name), where in originals.items():
+        mangled = f"x\u01c1{cls}\u01c1{name}" if cls else f"x_{name}"
+        untouched = spans[(cls, f"{mangled}__mutmut_orig")]
+        assert sandbox._splice(LEAKAGE, where, name, generated, untouched) == LEAKAGE
+        first = spans[(cls, f"{mangled}__mutmut_1")]
+        assert sandbox._splice(LEAKAGE, where, name, generated, first) != LEAKAGE
+
+
+# -- reports ---------------------------------------------------------------------------------------
+
+
+def test_figures_score_only_what_was_tested(tmp_path):
+    statuses = ["killed"] * 6 + [
+        "crashed",
+        "timeout",
+        "survived",
+        "survived",
+        "ignored",
+        "duplicate",
+    ]
+    records = [
+        {"id": f"m-{i}", "source": "mutmut" if i % 2 else "ml", "status": s, "mutmut_status": "killed",
+         "failing": ["t"], "function": "f", "line": i, "operator": "o", "description": "d", "diff": "-a\n+b\n",
+         "same_as": ""}
+        for i, s in enumerate(statuses)
+    ]  # fmt: skip
+    result = strength.summarise("demo", records, variants=["m-0"], timing={})
+    f = result["figures"]
+    assert (f["made"], f["tested"], f["caught"], f["survived"], f["score"]) == (12, 10, 8, 2, 0.8)
+    text = strength.render_text(result)
+    assert re.search(r"mutation score +80.0 % +\(mutmut 80.0 %", text)
+    assert re.search(r"survivors +2 ", text) and "m-8  f, line 8\n        -a\n        +b" in text
+    page = strength.render_html(result)
+    assert page.startswith("<!doctype html>") and "<script" not in page and "m-8" in page
+    assert strength.committed(result)["survivors"][0]["id"] == "m-8"
+    strength.write_reports(result, tmp_path)
+    rows = json.loads(strength.write_summary(tmp_path)[0].read_text())
+    assert rows == [{**rows[0], "slug": "demo", "made": 12, "score": 0.8, "variants": 1}]
+
+
+# -- the command line --------------------------------------------------------------------------------
+
+
+def arguments(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    mutate.add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ((), "name a kata"),
+        (("leakag",), "unknown kata 'leakag'; did you mean leakage?"),
+        (("leakage", "--count", "0"), "--count and --jobs must be at least 1"),
+        (("leakage", "--operator", "nope"), "unknown operator 'nope'"),
+        (("--all", "--shard", "3/2"), "--shard should be K/N"),
+    ],
+)
+def test_usage_mistakes_are_one_line_errors(argv, message):
+    with pytest.raises(UserError, match=message.replace("?", r"\?")):
+        mutate.run(arguments(*argv))
+
+
+def test_missing_mutmut_says_how_to_get_it(monkeypatch):
+    real = sandbox.importlib.util.find_spec
+    monkeypatch.setattr(
+        sandbox.importlib.util, "find_spec", lambda name: None if name == "mutmut" else real(name)
+    )
+    with pytest.raises(
+        UserError, match=r"mutmut is not installed.*nox -s mutate.*--operators-only"
+    ):
+        mutate.run(arguments("leakage"))
+
+
+def test_shards_split_the_catalog_between_ci_jobs():
+    every = catalog.slugs()
+    shards = [mutate.chosen_slugs(arguments("--shard", f"{k}/3")) for k in (1, 2, 3)]
+    assert sorted(s for shard in shards for s in shard) == sorted(every)
+
+
+def test_operators_are_listed(capsys):
+    assert mutate.run(arguments("--list-operators")) == 0
+    assert "leak-fit-all-rows" in capsys.readouterr().out
+
+
+# -- whole campaigns (slow: they run mutmut) --------------------------------------------------------
+
+
+def tree_digest(*folders: Path) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(str(path).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.slow
+def test_a_campaign_writes_variants_that_the_self_check_accepts(repo):
+    (repo / "katas" / "leakage" / "pipeline.py").write_text("# the learner's work in progress\n")
+    protected = tree_digest(repo / "fixed", repo / "tests", repo / "katas")
+    variants = repo / "broken" / "leakage" / "variants"
+    done = run_tool(repo, "mutate", "leakage", "--count", "3", timeout=300)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert tree_digest(repo / "fixed", repo / "tests", repo / "katas") == protected
+    result = json.loads((repo / "build" / "mutation" / "leakage.json").read_text())
+    assert len(result["variants"]) == 3 and (repo / "build" / "mutation" / "leakage.html").is_file()
+    for ident in result["variants"]:
+        manifest = read_variant(variants / ident)
+        assert manifest["failing_tests"] and manifest["source"] in ("mutmut", "ml")
+    assert json.loads((variants / "strength.json").read_text())["figures"] == result["figures"]
+    # mutmut's mutants really ran under the kata loader: nothing unreached, every function proven ...
+    checked = result["activation"]
+    assert (
+        checked["no_tests"] == 0 and checked["disagreements"] == [] and checked["unrecorded"] == []
+    )
+    # ... and a mutant that makes gradient descent climb is reported killed, by mutmut and by us.
+    climbing = [m for m in result["mutants"] if "+        w += lr * (X.T @ error) / n" in m["diff"]]
+    assert [(m["source"], m["mutmut_status"], m["status"]) for m in climbing] == [
+        ("mutmut", "killed", "killed")
+    ]
+    verified = run_tool(repo, "verify", "leakage", timeout=300)
+    assert verified.returncode == 0, verified.stdout
+
+
+@pytest.mark.slow
+def test_sigkill_half_way_writes_nothing_protected_and_the_next_run_sweeps_up(repo, tmp_path):
+    (repo / "katas" / "leakage" / "pipeline.py").write_text("# the learner's work in progress\n")
+    protected = tree_digest(repo / "fixed", repo / "tests", repo / "katas")
+    before = tree_digest(repo / "broken")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    child = subprocess.Popen([sys.executable, "-m", "tools", "mutate", "leakage"], cwd=repo, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list(scratch.glob("kata-mutate/leakage-*/reports/*.json")):  # mutmut is half way
+        assert child.poll() is None and time.monotonic() < deadline, "the campaign never got going"
+        time.sleep(0.1)
+    os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+    assert tree_digest(repo / "fixed", repo / "tests", repo / "katas") == protected
+    assert tree_digest(repo / "broken") == before
+    stale = list(scratch.glob("kata-mutate/leakage-*"))
+    assert stale, "the killed campaign's sandbox should still be there, waiting to be swept"
+    quick = ("mutate", "leakage", "--operators-only", "--operator", "drop-guard", "--no-write")
+    again = run_tool(repo, *quick, env={"TMPDIR": str(scratch)}, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert not any(path.exists() for path in stale)
+    assert tree_digest(repo / "broken") == before
+
+
+@pytest.mark.slow
+def test_several_katas_in_one_run_each_get_their_own_report(repo):
+    twin = "leakage-twin"
+    for part in ("fixed", "broken", "katas"):
+        shutil.copytree(repo / part / "leakage", repo / part / twin)
+    shutil.copytree(repo / "tests" / "leakage", repo / "tests" / twin)
+    quick = ("--operators-only", "--operator", "drop-guard", "--operator", "drop-transpose")
+    done = run_tool(repo, "mutate", "leakage", twin, *quick, "--no-write", timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads((repo / "build" / "mutation" / "summary.json").read_text())
+    assert [(r["slug"], r["made"], r["caught"]) for r in rows] == [("leakage", 3, 3), (twin, 3, 3)]
+
+
+def test_mutmuts_tell_tale_none_arguments_rank_after_natural_bugs():
+    fixed = "def f(y, p):\n    return g(y, p)\n"
+    glaring = mutant("m-f-1", "t1", code=fixed.replace("g(y, p)", "g(None, p)"))
+    natural = mutant("m-f-2", "t1", "t2", "t3", code=fixed.replace("g(y, p)", "g(p, y)"))
+    for m in (glaring, natural):
+        mutate.describe(m, fixed)
+    assert [m.id for m in mutate.ranked([glaring, natural], 0)] == ["m-f-2", "m-f-1"]

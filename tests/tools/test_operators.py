@@ -1,0 +1,204 @@
+"""The ML-aware mutation operators: each plants the bug it names, only inside functions, deterministically."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import functools
+import inspect
+import textwrap
+
+import libcst as cst
+import pytest
+
+from tools import ROOT, operators
+from tools.catalog import CATEGORIES
+
+# One module that gives every operator something to mutate, and some things none may touch.
+ZOO = '''
+"""Module docstring: never mutated."""
+
+import numpy as np
+
+LIMITS = np.clip(np.arange(3.0), 0.5, 1.5)  # module level: never mutated
+
+
+def split(n_rows, n_test, seed):
+    order = np.random.default_rng(seed).permutation(n_rows)
+    return order[n_test:], order[:n_test]
+
+
+class Scaler:
+    def fit(self, X):
+        """Learn each column's centre and spread."""
+        self.mean_ = X.mean(axis=0)
+        spread = X.std(axis=0)
+        self.scale_ = np.where(spread > 0, spread, 1.0)
+        return self
+
+    def transform(self, X):
+        if X.ndim != 2:
+            raise ValueError(f"expected a 2-d array, got shape {X.shape}")
+        return (X - self.mean_) / self.scale_
+
+
+def softmax(z):
+    """Row-wise probabilities."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    exps = np.exp(shifted)
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def grad_step(X, y, w, lam, eps=1e-12):
+    n = len(y)
+    p = np.clip(1.0 / (1.0 + np.exp(-np.abs(X @ w))), eps, 1 - eps)
+    loss = -np.mean(y * np.log(p + eps)) + np.log1p(np.exp(-p)).sum()
+    residual = p - y
+    grad = 2 * X.T @ residual / n + lam * w
+    chain = residual * p * (1 - p)
+    return w - 0.1 * grad, loss, chain
+
+
+def pipeline(X, y, train_idx, test_idx, score):
+    assert len(X) == len(y), "X and y disagree"
+    scaler = Scaler().fit(X[train_idx])
+    X_train = scaler.transform(X[train_idx])
+    X_test = scaler.transform(X[test_idx])
+    centre = X_train.mean(axis=0)
+    column = y.reshape(-1, 1)
+    flat = np.atleast_2d(centre)[:, None]
+    values = X.astype(np.float64).copy()
+    typed = np.asarray(values, dtype=float)
+    return score(X_test), column, flat, typed, np.logaddexp(0.0, centre)
+'''
+
+
+@functools.cache
+def zoo(operator: str | None = None) -> list[operators.Mutation]:
+    made = operators.mutations(ZOO) if operator is None else zoo()
+    return [m for m in made if operator in (None, m.operator)]
+
+
+def mutated_lines(source: str, mutation: operators.Mutation) -> tuple[list[str], list[str]]:
+    before, after = source.splitlines(), mutation.code.splitlines()
+    diff = list(difflib.unified_diff(before, after, lineterm="", n=0))
+    removed = [
+        line[1:].strip() for line in diff if line.startswith("-") and not line.startswith("---")
+    ]
+    added = [
+        line[1:].strip() for line in diff if line.startswith("+") and not line.startswith("+++")
+    ]
+    return removed, added
+
+
+def test_every_operator_is_registered_once_with_a_category_and_a_one_line_summary():
+    names = [name for name, *_ in operators.OPERATORS]
+    assert len(names) == len(set(names))
+    for name, category, kind, function in operators.OPERATORS:
+        assert category in (*CATEGORIES, "data"), f"{name}: unknown bug class {category!r}"
+        assert inspect.isgeneratorfunction(function), f"{name} should be a small generator"
+        first = (function.__doc__ or "").strip().splitlines()[0]
+        assert ": " in first and first.endswith("."), (
+            f"{name}: docstring should read 'Class: what goes wrong.'"
+        )
+        for node_type in getattr(kind, "__args__", (kind,)):
+            assert issubclass(node_type, cst.CSTNode)
+
+
+def test_every_operator_mutates_the_zoo_and_every_mutant_compiles():
+    made = zoo()
+    assert {m.operator for m in made} == {name for name, *_ in operators.OPERATORS}
+    for m in made:
+        assert m.code != ZOO
+        compile(m.code, m.operator, "exec")
+
+
+def test_mutants_stay_inside_functions_and_away_from_docstrings_raise_and_assert():
+    def untouchable(code: str) -> list[str]:
+        tree = ast.parse(code)
+        kept = [n for n in tree.body if not isinstance(n, ast.FunctionDef | ast.ClassDef)]
+        docs = [ast.get_docstring(n) for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+        guards = [n for n in ast.walk(tree) if isinstance(n, ast.Raise | ast.Assert)]
+        return [ast.dump(n) for n in kept + guards] + [str(d) for d in docs]
+
+    for m in zoo():
+        assert untouchable(m.code) == untouchable(ZOO), f"{m.operator} changed protected code"
+
+
+def test_mutations_are_deterministic_and_can_be_restricted_to_some_operators():
+    first, second = zoo(), operators.mutations(ZOO)
+    assert [(m.operator, m.line, m.code) for m in first] == [
+        (m.operator, m.line, m.code) for m in second
+    ]
+    only = operators.mutations(ZOO, ["drop-transpose", "no-shuffle"])
+    assert {m.operator for m in only} == {"drop-transpose", "no-shuffle"}
+
+
+EXPECTED = [
+    ("leak-fit-all-rows", "scaler = Scaler().fit(X[train_idx])", "scaler = Scaler().fit(X)"),
+    ("leak-statistic", "centre = X_train.mean(axis=0)", "centre = X.mean(axis=0)"),
+    ("refit-on-test", "X_test = scaler.transform(X[test_idx])", "X_test = scaler.fit(X[test_idx]).transform(X[test_idx])"),
+    ("score-on-train", "return score(X_test), column, flat, typed, np.logaddexp(0.0, centre)", "return score(X_train), column, flat, typed, np.logaddexp(0.0, centre)"),
+    ("split-overlap", "return order[n_test:], order[:n_test]", "return order[n_test - 1:], order[:n_test]"),
+    ("no-shuffle", "order = np.random.default_rng(seed).permutation(n_rows)", "order = np.arange(n_rows)"),
+    ("drop-transpose", "grad = 2 * X.T @ residual / n + lam * w", "grad = 2 * X @ residual / n + lam * w"),
+    ("drop-reshape", "column = y.reshape(-1, 1)", "column = y"),
+    ("drop-new-axis", "flat = np.atleast_2d(centre)[:, None]", "flat = np.atleast_2d(centre)"),
+    ("column-target", "residual = p - y", "residual = p - y[:, None]"),
+    ("swap-axis", "self.mean_ = X.mean(axis=0)", "self.mean_ = X.mean(axis=1)"),
+    ("drop-epsilon", "loss = -np.mean(y * np.log(p + eps)) + np.log1p(np.exp(-p)).sum()", "loss = -np.mean(y * np.log(p)) + np.log1p(np.exp(-p)).sum()"),
+    ("drop-max-shift", "shifted = z - z.max(axis=1, keepdims=True)", "shifted = z"),
+    ("unstable-log1p", "np.log1p(np.exp(-p)).sum()", "np.log(1 + np.exp(-p)).sum()"),
+    ("drop-abs", "np.exp(-np.abs(X @ w))", "np.exp(-(X @ w))"),
+    ("uncentred-variance", "spread = X.std(axis=0)", "spread = np.sqrt(np.mean(X ** 2, axis=0) - np.mean(X, axis=0) ** 2)"),
+    ("drop-guard", "self.scale_ = np.where(spread > 0, spread, 1.0)", "self.scale_ = spread"),
+    ("toggle-ddof", "spread = X.std(axis=0)", "spread = X.std(axis=0, ddof=1)"),
+    ("float32", "typed = np.asarray(values, dtype=float)", "typed = np.asarray(values, dtype=np.float32)"),
+    ("swap-difference", "residual = p - y", "residual = y - p"),
+    ("drop-normaliser", "grad = 2 * X.T @ residual / n + lam * w", "grad = 2 * X.T @ residual + lam * w"),
+    ("mean-to-sum", "self.mean_ = X.mean(axis=0)", "self.mean_ = X.sum(axis=0)"),
+    ("drop-factor", "grad = 2 * X.T @ residual / n + lam * w", "grad = X.T @ residual / n + lam * w"),
+    ("drop-chain-factor", "chain = residual * p * (1 - p)", "chain = residual * p"),
+    ("drop-penalty", "grad = 2 * X.T @ residual / n + lam * w", "grad = 2 * X.T @ residual / n"),
+    ("drop-copy", "values = X.astype(np.float64).copy()", "values = X.astype(np.float64)"),
+    ("drop-clip", "p = np.clip(1.0 / (1.0 + np.exp(-np.abs(X @ w))), eps, 1 - eps)", "p = 1.0 / (1.0 + np.exp(-np.abs(X @ w)))"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("operator", "before", "after"), EXPECTED, ids=[e[0] for e in EXPECTED])
+def test_operator_plants_its_bug(operator, before, after):
+    changes = [mutated_lines(ZOO, m) for m in zoo(operator)]
+    wanted = (before, after)
+    assert any(wanted[0] in " ".join(r) and wanted[1] in " ".join(a) for r, a in changes), (
+        f"{operator} did not turn `{before}` into `{after}`; it made: {changes}"
+    )
+
+
+def test_naive_function_keeps_the_docstring_and_writes_the_textbook_formula():
+    (m,) = zoo("naive-function")
+    tree = ast.parse(m.code)
+    softmax = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "softmax")
+    assert ast.get_docstring(softmax) == "Row-wise probabilities."
+    assert "exps = np.exp(z)" in m.code and "shifted" not in ast.unparse(softmax)
+
+
+def test_no_mutant_without_numpy_or_outside_functions():
+    source = textwrap.dedent(
+        """
+        import math
+
+        TOTAL = 1 - 2
+
+        def f(a, b):
+            return math.sqrt(a) - math.sqrt(b)
+        """
+    )
+    made = operators.mutations(source)
+    assert [m.operator for m in made] == ["swap-difference"]
+    assert "TOTAL = 1 - 2" in made[0].code
+
+
+def test_the_leakage_kata_gets_its_own_bug_back():
+    source = (ROOT / "fixed" / "leakage" / "pipeline.py").read_text()
+    made = operators.mutations(source, ["leak-fit-all-rows"])
+    assert any("StandardScaler().fit(X)\n" in m.code and m.function == "run_pipeline" for m in made)

@@ -1,0 +1,231 @@
+"""Test-strength reports: figures, a terminal summary, a self-contained HTML page, a summary table."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+STATUSES = ("killed", "crashed", "timeout", "survived", "ignored", "duplicate", "no-tests")
+
+
+def figures(mutants: list[dict]) -> dict:
+    """Counts and mutation score; ignored, duplicate and untested mutants are not scored."""
+    counts = Counter(m["status"] for m in mutants)
+    tested = sum(counts[s] for s in ("killed", "crashed", "timeout", "survived"))
+    caught = tested - counts["survived"]
+    out = {"made": len(mutants), **{s.replace("-", "_"): counts[s] for s in STATUSES}}
+    out.update(tested=tested, caught=caught, score=round(caught / tested, 4) if tested else None)
+    return out
+
+
+def summarise(slug: str, mutants: list[dict], **extra: object) -> dict:
+    """The whole campaign result for one kata, as written to ``build/mutation/<slug>.json``."""
+    by_source = {s: figures([m for m in mutants if m["source"] == s]) for s in ("mutmut", "ml")}
+    mutmut = Counter(m["mutmut_status"] for m in mutants if m["source"] == "mutmut")
+    return {
+        "slug": slug,
+        "figures": {
+            **figures(mutants),
+            "by_source": by_source,
+            "mutmut_verdicts": dict(sorted(mutmut.items())),
+        },
+        **extra,
+        "mutants": mutants,
+    }
+
+
+def committed(result: dict) -> dict:
+    """The figures worth committing next to the variants: no timings, so they only change with the code."""
+    survivors = [
+        {k: m[k] for k in ("id", "operator", "function", "line", "description")}
+        for m in result["mutants"]
+        if m["status"] == "survived"
+    ]
+    keys = ("slug", "tool", "figures", "activation", "variants")  # no timings: they drift
+    return {**{k: result[k] for k in keys if k in result}, "survivors": survivors}
+
+
+def _percent(score: float | None) -> str:
+    return "n/a" if score is None else f"{100 * score:.1f} %"
+
+
+def _changed(diff: str) -> list[str]:
+    return [
+        line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+
+
+def _row(label: str, value: object, note: str = "") -> str:
+    return f"  {label:15} {value!s:>7}" + (f"   {note}" if note else "")
+
+
+def render_text(result: dict, *, diffs: bool = True) -> str:
+    """The report printed after a campaign: figures, variants, timing, and every survivor's change."""
+    f = result["figures"]
+    ours, theirs = f["by_source"]["ml"], f["by_source"]["mutmut"]
+    lines = [
+        f"{result['slug']}: test strength",
+        _row("mutants made", f["made"], f"(mutmut {theirs['made']}, ML operators {ours['made']})"),
+        _row("not scored", f["ignored"] + f["duplicate"] + f["no_tests"],
+             f"({f['ignored']} only in docstrings or messages, {f['duplicate']} duplicates, "
+             f"{f['no_tests']} reached by no test)"),
+        _row("caught", f["caught"], f"({f['killed']} by an assertion or a numerical error, "
+             f"{f['crashed']} by a crash, {f['timeout']} by a timeout)"),
+        _row("survived", f["survived"]),
+        _row("mutation score", _percent(f["score"]),
+             f"(mutmut {_percent(theirs['score'])}, ML operators {_percent(ours['score'])})"),
+    ]  # fmt: skip
+    by_id = {m["id"]: m for m in result["mutants"]}
+    if result.get("variants"):
+        label = "(most subtle first)" if result.get("written") else "(checked, not written)"
+        lines.append(_row("variants", len(result["variants"]), label))
+        for ident in result["variants"]:
+            m = by_id[ident]
+            lines.append(f"    {ident}  ({len(m['failing'])} failing)  {m['description']}")
+    timing = result.get("timing")
+    if timing:
+        phases = ", ".join(f"{k} {v:.1f} s" for k, v in timing["phases"].items())
+        lines.append(_row("time", f"{timing['total']:.1f} s", f"({phases})"))
+        lines.append(
+            _row(
+                "speed", f"{timing['mutants_per_second']:.1f}", "mutants/s over the whole campaign"
+            )
+        )
+        plain = timing.get("plain_mutmut")
+        if plain:
+            extra = f"{timing['total'] - plain['seconds']:+.1f} s, {timing['total'] / plain['seconds']:.2f}x"
+            lines.append(_row("plain mutmut", f"{plain['seconds']:.1f} s",
+                              f"on the same sandbox ({plain['mutants']} mutants, {plain['per_second']:.1f}/s, "
+                              f"{plain['survived']} survived); this campaign: {extra}"))  # fmt: skip
+    survivors = [m for m in result["mutants"] if m["status"] == "survived"]
+    lines.append(_row("survivors", len(survivors), "(a gap in the tests, or an equivalent mutant)"))
+    for m in survivors:
+        lines.append(f"    {m['id']}  {m['function']}, line {m['line']}")
+        if diffs:
+            lines += [f"        {line}" for line in _changed(m["diff"])[:6]]
+    return "\n".join(lines)
+
+
+STYLE = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222}
+h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse}td,th{padding:.2em .7em;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
+td.n{text-align:right;font-variant-numeric:tabular-nums}pre{background:#f7f7f7;padding:.5em;overflow-x:auto;margin:.3em 0}
+.add{color:#116611;background:#eaffea}.del{color:#991111;background:#ffecec}.hunk{color:#666}
+.survived{color:#a15c00}.killed{color:#116611}.crashed,.timeout{color:#666}code{font-size:.95em}
+"""
+
+
+def _diff_html(diff: str) -> str:
+    out = []
+    for line in diff.splitlines():
+        css = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "")
+        css = "" if line[:3] in ("+++", "---") else css
+        out.append(f'<span class="{css}">{html.escape(line)}</span>' if css else html.escape(line))
+    return "<pre>" + "\n".join(out) + "</pre>"
+
+
+def render_html(result: dict) -> str:
+    """A page an instructor can open from disk: figures, variants, survivors with diffs, every mutant."""
+    f, esc = result["figures"], html.escape
+    rows = [
+        ("mutants made", f["made"]), ("only in docstrings or messages", f["ignored"]),
+        ("duplicates", f["duplicate"]), ("reached by no test", f["no_tests"]), ("scored", f["tested"]),
+        ("caught by an assertion or a numerical error", f["killed"]), ("caught by a crash", f["crashed"]),
+        ("caught by a timeout", f["timeout"]), ("survived", f["survived"]), ("mutation score", _percent(f["score"])),
+    ]  # fmt: skip
+    parts = [
+        f"<!doctype html><meta charset='utf-8'><title>{esc(result['slug'])}: test strength</title>",
+        f"<style>{STYLE}</style><h1>Kata <code>{esc(result['slug'])}</code>: test strength</h1><table>",
+        *(f"<tr><th>{esc(k)}</th><td class=n>{esc(str(v))}</td></tr>" for k, v in rows),
+        "</table>",
+    ]
+    timing = result.get("timing")
+    if timing:
+        phases = ", ".join(f"{k} {v:.1f} s" for k, v in timing["phases"].items())
+        parts.append(
+            f"<p>Campaign: {timing['total']:.1f} s ({esc(phases)}); {timing['mutants_per_second']:.1f} mutants/s.</p>"
+        )
+    by_id = {m["id"]: m for m in result["mutants"]}
+    parts.append("<h2>Variants written</h2>")
+    for ident in result.get("variants", []):
+        m = by_id[ident]
+        tests = ", ".join(m["failing"])
+        parts.append(
+            f"<h3><code>{esc(ident)}</code></h3><p>{esc(m['description'])}<br>caught by: {esc(tests)}</p>"
+        )
+        parts.append(_diff_html(m["diff"]))
+    survivors = [m for m in result["mutants"] if m["status"] == "survived"]
+    parts.append(
+        f"<h2>Survivors ({len(survivors)}): a gap in the tests, or an equivalent mutant</h2>"
+    )
+    for m in survivors:
+        parts.append(f"<h3><code>{esc(m['id'])}</code> {esc(m['function'])}:{m['line']}</h3>")
+        parts.append(f"<p>{esc(m['description'])}</p>{_diff_html(m['diff'])}")
+    parts.append(
+        "<h2>Every mutant</h2><table><tr><th>id</th><th>status</th><th>failing tests</th><th>what changed</th></tr>"
+    )
+    for m in result["mutants"]:
+        status = m["status"] + (f" (of {m['same_as']})" if m["same_as"] else "")
+        detail = (
+            f"<details><summary>{esc(m['description'])}</summary>{_diff_html(m['diff'])}</details>"
+        )
+        parts.append(
+            f"<tr><td><code>{esc(m['id'])}</code></td><td class='{m['status']}'>{esc(status)}</td>"
+            f"<td class=n>{len(m['failing']) or ''}</td><td>{detail}</td></tr>"
+        )
+    parts.append("</table>")
+    return "\n".join(parts) + "\n"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``path`` so that a reader (or a kill) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    scratch.write_text(text, encoding="utf-8")
+    os.replace(scratch, path)
+
+
+def write_reports(result: dict, build: Path) -> list[Path]:
+    slug = result["slug"]
+    written = [build / f"{slug}.json", build / f"{slug}.html"]
+    write_atomically(written[0], json.dumps(result, indent=1) + "\n")
+    write_atomically(written[1], render_html(result))
+    return written
+
+
+def write_summary(build: Path) -> tuple[Path, Path]:
+    """``summary.json`` and ``summary.md`` over every kata report in ``build`` (from one run or many shards)."""
+    rows = []
+    for path in sorted(build.glob("*.json")):
+        if path.name == "summary.json":
+            continue
+        data = json.loads(path.read_text())
+        f, t = data["figures"], data.get("timing", {})
+        plain = t.get("plain_mutmut") or {}
+        rows.append({
+            "slug": data["slug"], "made": f["made"], "tested": f["tested"], "caught": f["caught"],
+            "survived": f["survived"], "timeout": f["timeout"], "score": f["score"],
+            "variants": len(data.get("variants", [])), "seconds": t.get("total"),
+            "mutants_per_second": t.get("mutants_per_second"), "plain_mutmut_seconds": plain.get("seconds"),
+        })  # fmt: skip
+    rows.sort(key=lambda r: r["slug"])
+    lines = [
+        "| kata | mutants | scored | caught | survived | timeouts | score | variants | time | mutants/s | plain mutmut |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in rows:
+        plain = f"{r['plain_mutmut_seconds']:.1f} s" if r["plain_mutmut_seconds"] else ""
+        seconds = f"{r['seconds']:.1f} s" if r["seconds"] else ""
+        rate = f"{r['mutants_per_second']:.1f}" if r["mutants_per_second"] else ""
+        lines.append(
+            f"| {r['slug']} | {r['made']} | {r['tested']} | {r['caught']} | {r['survived']} | {r['timeout']} "
+            f"| {_percent(r['score'])} | {r['variants']} | {seconds} | {rate} | {plain} |"
+        )
+    targets = (build / "summary.json", build / "summary.md")
+    write_atomically(targets[0], json.dumps(rows, indent=1) + "\n")
+    write_atomically(targets[1], "\n".join(lines) + "\n")
+    return targets
