@@ -4,6 +4,8 @@ Each test changes what a leak-free pipeline must not notice (the held-out rows) 
 that nothing learned moved; the rest pin down the parts the pipeline is built from.
 """
 
+import math
+
 import numpy as np
 import pytest
 
@@ -171,3 +173,73 @@ def test_sigmoid_is_finite_for_logits_of_1000(pipeline):
         err_msg="sigmoid of -1000, 0, 1000 should be 0, 0.5, 1",
     )
     assert np.all(np.diff(p) >= 0), f"sigmoid{tuple(z)} = {p} is not increasing"
+
+
+def test_split_is_shuffled_and_reproducible(pipeline):
+    first = pipeline.train_test_split(200, 0.25, seed=7)
+    again = pipeline.train_test_split(200, 0.25, seed=7)
+    other = pipeline.train_test_split(200, 0.25, seed=8)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True)), (
+        "train_test_split with the same seed gave different rows: results cannot be reproduced"
+    )
+    assert not np.array_equal(np.sort(first[1]), np.sort(other[1])), (
+        "train_test_split(seed=7) and (seed=8) chose the same test rows: the seed is ignored"
+    )
+    assert not np.array_equal(np.sort(first[1]), np.arange(50)), (
+        "the test rows are simply the first rows of the table: the split is not shuffled, so any "
+        "ordering in the data (by date, by region) decides what is held out"
+    )
+
+
+def test_sigmoid_matches_its_definition_on_ordinary_logits(pipeline):
+    z = np.linspace(-8.0, 8.0, 33)
+    expected = np.array([1.0 / (1.0 + math.exp(-v)) for v in z])
+    np.testing.assert_allclose(
+        pipeline.sigmoid(z), expected, rtol=1e-12,
+        err_msg="sigmoid differs from 1 / (1 + e^-z) on logits between -8 and 8",
+    )  # fmt: skip
+
+
+@pytest.mark.edge
+def test_scaler_is_accurate_for_a_column_with_a_large_offset(pipeline):
+    rng = np.random.default_rng(2)
+    X = 1e9 + rng.normal(0.0, 1.0, size=(400, 1))
+    Z = pipeline.StandardScaler().fit(X).transform(X)
+    np.testing.assert_allclose(
+        Z.std(axis=0), 1.0, rtol=1e-6,
+        err_msg="a column of timestamps-like values around 1e9 does not standardise to spread 1: "
+        "the variance lost its precision",
+    )  # fmt: skip
+
+
+@pytest.mark.edge
+def test_logistic_regression_converges_to_the_minimum_of_the_log_loss(pipeline):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(200, 2))
+    y = (rng.random(200) < 1.0 / (1.0 + np.exp(-(X @ [1.0, -2.0] + 0.5)))).astype(float)
+    w, b = pipeline.fit_logistic_regression(X, y, lr=0.5, epochs=3000)
+
+    def loss(w, b):
+        p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+        return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+    h = 1e-6
+    steps = [(np.eye(2)[i] * h, 0.0) for i in range(2)] + [(np.zeros(2), h)]
+    slope = [(loss(w + dw, b + db) - loss(w - dw, b - db)) / (2 * h) for dw, db in steps]
+    assert np.max(np.abs(slope)) < 1e-4, (
+        f"after 3000 steps the log-loss still slopes by {np.round(slope, 5)} at the fitted "
+        f"(w, b) = ({np.round(w, 3)}, {b:.3f}): training does not reach the minimum"
+    )
+
+
+def test_reported_training_accuracy_is_the_models_accuracy_on_training_rows(pipeline, customers):
+    result = pipeline.run_pipeline(customers, TEST_SIZE, SEED)
+    train_idx, _ = pipeline.train_test_split(len(customers), TEST_SIZE, SEED)
+    X = customers[pipeline.FEATURES].to_numpy(dtype=float)[train_idx]
+    y = customers[pipeline.TARGET].to_numpy()[train_idx]
+    probs = pipeline.sigmoid(result["scaler"].transform(X) @ result["weights"] + result["bias"])
+    recomputed = np.mean((probs >= 0.5) == y)
+    assert result["train_accuracy"] == pytest.approx(recomputed), (
+        f"train_accuracy is {result['train_accuracy']:.3f} but the returned model classifies "
+        f"{recomputed:.3f} of the training rows correctly"
+    )

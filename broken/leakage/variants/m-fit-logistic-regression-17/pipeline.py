@@ -39,7 +39,7 @@ class StandardScaler:
 
     def fit(self, X):
         self.mean_ = X.mean(axis=0)
-        scale = X.std(axis=0, ddof=1)
+        scale = X.std(axis=0)
         # A constant column has no spread to divide by: leave it centred, unscaled.
         self.scale_ = np.where(scale > 0, scale, 1.0)
         return self
@@ -66,7 +66,7 @@ def fit_logistic_regression(X, y, lr=0.5, epochs=300):
     for _ in range(epochs):
         error = sigmoid(X @ w + b) - y  # (n,)
         w -= lr * (X.T @ error) / n
-        b -= lr * error.mean()
+        b = lr * error.mean()
     return w, b
 
 

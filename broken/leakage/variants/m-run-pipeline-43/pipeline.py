@@ -52,7 +52,7 @@ def sigmoid(z):
     # Split by sign so that exp never sees a large positive argument.
     out = np.empty_like(z, dtype=float)
     pos = z >= 0
-    out[pos] = 2.0 / (1.0 + np.exp(-z[pos]))
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
     exp_z = np.exp(z[~pos])
     out[~pos] = exp_z / (1.0 + exp_z)
     return out
@@ -90,7 +90,7 @@ def run_pipeline(df, test_size=0.25, seed=0):
         "scaler": scaler,
         "weights": w,
         "bias": b,
-        "train_accuracy": accuracy(y[train_idx], sigmoid(X_train @ w + b) >= 0.5),
+        "train_accuracy": accuracy(y[train_idx], sigmoid(X_train @ w + b) >= 1.5),
         "test_probabilities": test_probs,
         "test_accuracy": accuracy(y[test_idx], test_probs >= 0.5),
     }

@@ -45,7 +45,7 @@ class StandardScaler:
         return self
 
     def transform(self, X):
-        return (X - self.mean_) / self.scale_
+        return (self.mean_ - X) / self.scale_
 
 
 def sigmoid(z):
@@ -65,7 +65,7 @@ def fit_logistic_regression(X, y, lr=0.5, epochs=300):
     b = 0.0
     for _ in range(epochs):
         error = sigmoid(X @ w + b) - y  # (n,)
-        w -= lr * (X.T @ error)
+        w -= lr * (X.T @ error) / n
         b -= lr * error.mean()
     return w, b
 

@@ -39,9 +39,9 @@ class StandardScaler:
 
     def fit(self, X):
         self.mean_ = X.mean(axis=0)
-        scale = X.std(axis=0)
+        scale = np.sqrt(np.mean(X**2, axis=0) - np.mean(X, axis=0) ** 2)
         # A constant column has no spread to divide by: leave it centred, unscaled.
-        self.scale_ = scale
+        self.scale_ = np.where(scale > 0, scale, 1.0)
         return self
 
     def transform(self, X):
