@@ -133,9 +133,13 @@ def test_a_missing_workspace_file_is_named_and_the_rest_kept(repo, tool):
 
 def test_code_that_hangs_is_stopped_and_the_test_named(repo, tool):
     tool("kata", "leakage")
-    source = (repo / WORKSPACE).read_text().replace(
-        "    rng = np.random.default_rng(seed)\n    tenure",
-        "    rng = np.random.default_rng(seed)\n    while True:\n        pass\n    tenure",
+    source = (
+        (repo / WORKSPACE)
+        .read_text()
+        .replace(
+            "    rng = np.random.default_rng(seed)\n    tenure",
+            "    rng = np.random.default_rng(seed)\n    while True:\n        pass\n    tenure",
+        )
     )
     (repo / WORKSPACE).write_text(source)
     # The data fixture hangs once and its failure is shared by the tests that use it.
