@@ -1,6 +1,7 @@
 """The learner's loop, run as a learner runs it, in a throw-away copy of the repository."""
 
 import json
+import re
 import shutil
 import subprocess
 
@@ -18,7 +19,9 @@ def test_first_run_checks_out_shows_the_brief_and_fails_calmly(repo, tool):
     assert done.returncode == 1, done.stderr
     assert (repo / WORKSPACE).read_bytes() == (repo / "broken/leakage/pipeline.py").read_bytes()
     assert "WHAT WAS OBSERVED" in done.stdout.upper()
-    assert "4 of 10 tests fail" in done.stdout
+    assert re.search(r"4 of \d+ tests fail", done.stdout), (
+        "the broken kata fails its four listed tests"
+    )
     assert "test_model_ignores_test_rows" in done.stdout
     assert "information from the test set reaches training" in " ".join(done.stdout.split())
     assert "Traceback" not in done.stdout + done.stderr
@@ -42,7 +45,7 @@ def test_solving_prints_success_and_the_explanation_and_records_it(repo, tool):
     solve(repo)
     done = tool("kata", "leakage")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "All 10 tests pass" in done.stdout
+    assert re.search(r"All \d+ tests pass", done.stdout)
     assert "Why it mattered" in done.stdout and "--diff" in done.stdout
     listing = tool("list")
     assert "solved" in listing.stdout and "1 of 1 katas solved" in listing.stdout

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -44,7 +45,7 @@ def test_watch_reruns_on_save_and_stops_when_solved(repo):
     shutil.copyfile(repo / "fixed/leakage/pipeline.py", repo / WORKSPACE)
     out, err = child.communicate(timeout=60)
     assert child.returncode == 0, out + err
-    assert "4 of 10 tests fail" in out and "All 10 tests pass" in out
+    assert re.search(r"4 of \d+ tests fail", out) and re.search(r"All \d+ tests pass", out)
     assert "Traceback" not in out + err
 
 
@@ -76,7 +77,8 @@ def test_interview_reports_a_rubric_when_solved_and_keeps_scores(repo, tool):
     assert child.returncode == 0, out + err
     assert "Interview started: 15 minutes" in out and "left in the interview" in out
     report = out[out.index("Interview report") :]
-    assert "8/8 behaviour tests pass" in report and "2/2 edge-case tests pass" in report
+    assert re.search(r"(\d+)/\1 behaviour tests pass", report), report
+    assert re.search(r"(\d+)/\1 edge-case tests pass", report), report
     assert "0 of 3 used" in report and "100 / 100" in report
     stored = json.loads((repo / "katas/.state.json").read_text())["katas"]["leakage"]
     assert [entry["score"] for entry in stored["interviews"]] == [100]
@@ -97,7 +99,9 @@ def test_an_interview_out_of_time_is_scored_as_it_stands(repo, tool):
     done = tool("kata", "leakage")
     assert done.returncode == 1
     report = done.stdout[done.stdout.index("Interview report") :]
-    assert "time is up" in report and "4/8 behaviour tests pass" in report
+    assert "time is up" in report
+    passing, total = map(int, re.search(r"(\d+)/(\d+) behaviour tests pass", report).groups())
+    assert total - passing == 4, "the four failing tests of the broken kata count against it"
     assert "15 min 00 s of 15 min 00 s" in report
 
 
