@@ -31,9 +31,9 @@ def _describe(outcome: Outcome) -> str:
 
 
 def _blocking(report: Report) -> Outcome | None:
-    """A failure that stops every test before it starts (syntax error, missing or unimportable file)."""
+    """A failure that stops every test before it starts: a syntax error, a missing file, no collection."""
     for outcome in report.failures:
-        if outcome.reason in {"syntax", "missing", "setup", "collection"}:
+        if outcome.reason in {"syntax", "missing", "collection"}:
             return outcome
     return None
 
@@ -41,7 +41,7 @@ def _blocking(report: Report) -> Outcome | None:
 def print_failures(kata: Kata, report: Report, hints_shown: int) -> None:
     total = len(report.outcomes)
     blocked = _blocking(report)
-    if blocked is not None and blocked.reason in {"syntax", "missing", "collection"}:
+    if blocked is not None:
         say(style("✗ The tests could not start.", "red", "bold"))
         detail = f"{blocked.where}: " if blocked.where else ""
         say(indent(f"{detail}{blocked.exc_type}: {_clean(blocked.message)}"))
