@@ -25,6 +25,14 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
+class Problem:
+    """One of a boss kata's several bugs, and the tests that catch it."""
+
+    title: str
+    tests: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Kata:
     """One kata: its metadata and where its parts live."""
 
@@ -39,6 +47,8 @@ class Kata:
     hints: tuple[str, ...]
     explanation: str
     failing_tests: tuple[str, ...]
+    concepts: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
 
     @property
     def workspace(self) -> Path:
@@ -113,7 +123,7 @@ def parse(slug: str, path: Path) -> Kata:
             )
     known = {
         "title", "category", "family", "difficulty", "minutes", "files",
-        "symptom", "hints", "explanation", "failing_tests",
+        "symptom", "hints", "explanation", "failing_tests", "concepts", "problems",
     }  # fmt: skip
     unknown = sorted(set(meta) - known)
     if unknown:
@@ -132,7 +142,35 @@ def parse(slug: str, path: Path) -> Kata:
         hints=_strings(meta, path, "hints", 3),
         explanation=_field(meta, path, "explanation", str),
         failing_tests=_strings(meta, path, "failing_tests", 1),
+        concepts=_strings(meta, path, "concepts", 1) if "concepts" in meta else (),
+        problems=_problems(meta, path),
     )
+
+
+def _problems(meta: dict, path: Path) -> tuple[Problem, ...]:
+    """A boss kata's ``[[problems]]``: each bug's title and the failing tests that catch it."""
+    if "problems" not in meta:
+        return ()
+    tables = _field(meta, path, "problems", list)
+    problems = []
+    for number, table in enumerate(tables, 1):
+        where = f"{path}: [[problems]] number {number}"
+        if not isinstance(table, dict):
+            raise UserError(f"{where} should be a table with 'title' and 'tests'")
+        title, tests = table.get("title"), table.get("tests")
+        if not isinstance(title, str) or not title.strip():
+            raise UserError(f"{where}: field 'title' should be a non-empty string")
+        if not isinstance(tests, list) or not tests or not all(isinstance(t, str) for t in tests):
+            raise UserError(f"{where}: field 'tests' should be a non-empty list of test ids")
+        problems.append(Problem(title, tuple(tests)))
+    listed = set(_strings(meta, path, "failing_tests", 1))
+    for problem in problems:
+        stray = sorted(set(problem.tests) - listed)
+        if stray:
+            raise UserError(
+                f"{path}: problem {problem.title!r} names {stray[0]}, which is not in failing_tests"
+            )
+    return tuple(problems)
 
 
 def slugs() -> list[str]:
