@@ -1,0 +1,175 @@
+"""The loan-default tree must put every training row where its own thresholds say.
+
+A fully grown tree separates separable data exactly, also when applicants share a value; every
+training row routed by the tree's thresholds reaches the node that counted it during fit; the
+split of a hand-worked example minimises the size-weighted Gini impurity; the tree does not
+depend on the order of the rows. The rest pin down the parts the pipeline is built from.
+"""
+
+import numpy as np
+import pytest
+from katakit import assert_close
+
+SEED = 0
+
+
+@pytest.fixture(scope="module")
+def tree(kata):
+    return kata("tree")
+
+
+@pytest.fixture(scope="module")
+def loans(tree):
+    """Whole-number and rounded features (many ties); labels are a rule of the features."""
+    df = tree.make_loans(n_rows=240, seed=SEED)
+    return df[tree.FEATURES].to_numpy(dtype=float), df[tree.TARGET].to_numpy(dtype=int)
+
+
+def distinct_values(seed=1, n=120):
+    """Continuous features (no two rows share a value) and a label that is a rule of them."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    y = ((X[:, 0] > 0.3) ^ (X[:, 1] * X[:, 2] > 0.2)).astype(int)
+    return X, y
+
+
+def weighted_gini(y_left, y_right):
+    """Size-weighted Gini impurity of a partition, written out by hand."""
+
+    def g(labels):
+        return (
+            1.0 - sum(np.mean(labels == c) ** 2 for c in np.unique(labels)) if len(labels) else 0.0
+        )
+
+    n = len(y_left) + len(y_right)
+    return (len(y_left) * g(y_left) + len(y_right) * g(y_right)) / n
+
+
+def nodes(root):
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        if node.left is not None:
+            stack += [node.left, node.right]
+
+
+def test_gini_of_hand_worked_counts(tree):
+    got = [float(tree.gini(c)) for c in ([5, 0], [2, 2], [1, 1, 2])]
+    assert_close(got, [0.0, 0.5, 0.625], "gini([5, 0]), gini([2, 2]), gini([1, 1, 2])")
+
+
+def test_hand_worked_split_minimises_weighted_impurity(tree):
+    # Sorted labels 0 0 0 0 0 1 0 1: weighted impurity is lowest (1/6) cutting after the 5th
+    # row; the unweighted sum of child impurities would instead cut off the last row alone.
+    X = np.arange(1.0, 9.0)[:, None]
+    y = np.array([0, 0, 0, 0, 0, 1, 0, 1])
+    feature, threshold = tree.best_split(X, y)[:2]
+    left = X[:, feature] <= threshold
+    assert list(left) == [True] * 5 + [False] * 3, (
+        f"best_split on x = 1..8 with labels {y.tolist()} put rows {(np.flatnonzero(left) + 1).tolist()} "
+        f"left (weighted Gini {weighted_gini(y[left], y[~left]):.3f}); cutting after row 5 gives "
+        "1/6, the lowest: the chosen split does not minimise the size-weighted impurity"
+    )
+
+
+def test_split_never_separates_rows_with_equal_values(tree):
+    # Values 1 2 2 2 3 4 with labels 0 0 1 1 1 1: no threshold can split the three 2s apart,
+    # so the best achievable split is x <= 1 (weighted Gini 0.267), not x <= 2 (0.333).
+    X = np.array([[1.0], [2.0], [2.0], [2.0], [3.0], [4.0]])
+    y = np.array([0, 0, 1, 1, 1, 1])
+    feature, threshold = tree.best_split(X, y)[:2]
+    left = X[:, feature] <= threshold
+    score = weighted_gini(y[left], y[~left])
+    assert np.isclose(score, 4 / 15), (
+        f"best_split chose threshold {threshold} on x = [1, 2, 2, 2, 3, 4], labels "
+        f"[0, 0, 1, 1, 1, 1]; applying it gives weighted Gini {score:.3f}, while x <= 1 gives "
+        "0.267: the split that was scored is not the split the threshold makes"
+    )
+
+
+def test_fully_grown_tree_separates_data_with_distinct_values(tree):
+    X, y = distinct_values()
+    fitted = tree.DecisionTreeClassifier().fit(X, y)
+    acc = tree.accuracy(y, fitted.predict(X))
+    assert acc == 1.0, f"a fully grown tree scored {acc:.3f} on its own separable training data"
+
+
+def test_fully_grown_tree_separates_data_with_tied_values(tree, loans):
+    X, y = loans
+    fitted = tree.DecisionTreeClassifier().fit(X, y)
+    acc = tree.accuracy(y, fitted.predict(X))
+    assert acc == 1.0, (
+        f"a fully grown tree scored {acc:.4f} on its own training applicants; their labels are "
+        "a rule of the features (separable), so every leaf could be pure and accuracy 1"
+    )
+
+
+def test_every_training_row_reaches_the_node_that_counted_it(tree, loans):
+    X, y = loans
+    root = tree.DecisionTreeClassifier().fit(X, y).root_
+    reached = {id(root): np.arange(len(y))}
+    for node in nodes(root):
+        rows = reached[id(node)]
+        counted = np.bincount(y[rows], minlength=len(node.counts))
+        if not np.array_equal(counted, node.counts):
+            raise AssertionError(
+                f"a node counted classes {np.asarray(node.counts).tolist()} during fit, but routing the training "
+                f"rows by the thresholds (x[feature] <= threshold goes left) brings {counted.tolist()} "
+                "there: some training rows sit on the wrong side of their node's threshold"
+            )
+        if node.left is not None:
+            goes_left = X[rows, node.feature] <= node.threshold
+            reached[id(node.left)], reached[id(node.right)] = rows[goes_left], rows[~goes_left]
+
+
+def test_tree_does_not_depend_on_row_order(tree, loans):
+    X, y = loans
+    order = np.random.default_rng(3).permutation(len(y))
+    probe = np.random.default_rng(4).integers(0, 16, size=(200, 4)) * [1, 1, 0.5, 0.07]
+    first = tree.DecisionTreeClassifier(max_depth=4).fit(X, y).predict(probe)
+    second = tree.DecisionTreeClassifier(max_depth=4).fit(X[order], y[order]).predict(probe)
+    changed = int(np.sum(first != second))
+    assert changed == 0, (
+        f"the same applicants in a shuffled order grew a tree that predicts differently for "
+        f"{changed} of 200 new applicants: the splits depend on the order of the rows"
+    )
+
+
+def test_max_depth_limits_the_tree(tree, loans):
+    X, y = loans
+
+    def depth(node):
+        return 0 if node.left is None else 1 + max(depth(node.left), depth(node.right))
+
+    got = depth(tree.DecisionTreeClassifier(max_depth=2).fit(X, y).root_)
+    assert got <= 2, f"DecisionTreeClassifier(max_depth=2) grew a tree of depth {got}"
+
+
+@pytest.mark.edge
+def test_constant_features_give_class_frequencies(tree):
+    X = np.full((6, 2), 3.0)
+    y = np.array([0, 1, 1, 0, 1, 1])
+    probs = tree.DecisionTreeClassifier().fit(X, y).predict_proba(X)
+    assert_close(
+        probs,
+        np.tile([1 / 3, 2 / 3], (6, 1)),
+        "predict_proba of a tree fitted on constant features",
+        "no threshold separates identical rows, so every row must get the class frequencies",
+    )
+
+
+@pytest.mark.edge
+def test_single_row_gives_a_leaf(tree):
+    fitted = tree.DecisionTreeClassifier().fit(np.array([[1.0, 2.0]]), np.array([1]))
+    assert list(fitted.predict(np.array([[0.0, 0.0], [5.0, 5.0]]))) == [1, 1]
+
+
+def test_held_out_accuracy_beats_the_majority_baseline(tree):
+    df = tree.make_loans(n_rows=300, seed=SEED)
+    result = tree.run_pipeline(df, max_depth=5)
+    baseline = max(df[tree.TARGET].mean(), 1 - df[tree.TARGET].mean())
+    assert result["test_accuracy"] > baseline + 0.1, (
+        f"held-out accuracy {result['test_accuracy']:.3f} is within 0.1 of always predicting the "
+        f"majority class ({baseline:.3f})"
+    )
