@@ -1,0 +1,142 @@
+"""The returns forest must be an average of many different trees, reproducible from its seed.
+
+Each tree is fitted on its own bootstrap sample (drawn with replacement: duplicates, about 63 %
+unique rows), so trees differ, almost every row is out of bag for some tree, feature bagging
+varies the splits, and the forest beats one tree on held-out orders. The rest pin down the
+parts the pipeline is built from.
+"""
+
+import numpy as np
+import pytest
+from katakit import assert_unchanged
+
+SEED = 0
+
+
+@pytest.fixture(scope="module")
+def forest(kata):
+    return kata("forest")
+
+
+@pytest.fixture(scope="module")
+def orders(forest):
+    df = forest.make_orders(n_rows=300, seed=SEED)
+    return df[forest.FEATURES].to_numpy(dtype=float), df[forest.TARGET].to_numpy(dtype=int)
+
+
+@pytest.fixture(scope="module")
+def fitted(forest, orders):
+    X, y = orders
+    return forest.RandomForestClassifier(n_trees=20, seed=SEED).fit(X, y)
+
+
+def test_bootstrap_sample_has_duplicates_and_about_63_percent_unique_rows(forest):
+    rows = np.asarray(forest.bootstrap_indices(2000, np.random.default_rng(1)))
+    unique = len(np.unique(rows)) / 2000
+    assert rows.shape == (2000,) and rows.min() >= 0 and rows.max() < 2000, (
+        f"bootstrap_indices(2000, rng) returned shape {rows.shape}, values {rows.min()}..{rows.max()}"
+    )
+    assert 0.60 < unique < 0.665, (
+        f"a bootstrap sample of 2000 rows holds {unique:.1%} distinct rows; drawing with "
+        "replacement leaves about 1 - 1/e = 63.2 % distinct (the rest are duplicates)"
+    )
+
+
+def test_every_tree_sample_is_a_bootstrap_of_the_training_rows(fitted, orders):
+    n = len(orders[1])
+    fractions = [len(np.unique(rows)) / n for rows in fitted.samples_]
+    assert len(fitted.samples_) == 20 and all(len(rows) == n for rows in fitted.samples_)
+    assert all(0.5 < f < 0.75 for f in fractions), (
+        f"the trees' samples hold {min(fractions):.1%}..{max(fractions):.1%} distinct rows of "
+        f"{n}; a bootstrap sample holds about 63 %"
+    )
+
+
+def test_trees_are_fitted_on_different_samples(fitted):
+    samples = [tuple(rows) for rows in fitted.samples_]
+    distinct = len(set(samples))
+    assert distinct == len(samples), (
+        f"the 20 trees of the forest were fitted on only {distinct} different sample(s) of rows: "
+        "trees that see the same rows are the same tree, and averaging them adds nothing"
+    )
+
+
+def test_almost_every_row_is_out_of_bag_for_some_tree(fitted, orders):
+    n = len(orders[1])
+    in_bag = np.zeros((len(fitted.samples_), n), dtype=bool)
+    for t, rows in enumerate(fitted.samples_):
+        in_bag[t, rows] = True
+    covered = np.mean((~in_bag).any(axis=0))
+    assert covered > 0.99, (
+        f"only {covered:.1%} of the {n} training rows are left out of at least one of 20 trees; "
+        "with independent bootstrap samples each row is out of bag for about 37 % of the trees, "
+        "so nearly every row has an out-of-bag prediction"
+    )
+
+
+def test_feature_bagging_varies_the_first_split(forest, orders):
+    X, y = orders
+    model = forest.RandomForestClassifier(n_trees=20, max_features=1, seed=SEED).fit(X, y)
+    roots = sorted({int(tree.feature) for tree in model.trees_ if tree.feature is not None})
+    assert len(roots) >= 2, (
+        f"with max_features=1, all 20 trees split first on feature(s) {roots}; each tree draws "
+        "its own random feature, so the first splits should vary across the forest"
+    )
+
+
+def test_forest_of_20_trees_is_not_one_tree(forest, orders, fitted):
+    X, y = orders
+    single = forest.RandomForestClassifier(n_trees=1, seed=SEED).fit(X, y)
+    differ = np.mean(~np.isclose(fitted.predict_proba(X), single.predict_proba(X)))
+    assert differ > 0.5, (
+        f"a forest of 20 trees and a forest of 1 tree give the same probabilities for "
+        f"{1 - differ:.1%} of the rows: the 20 trees behave as one"
+    )
+
+
+def test_forest_beats_its_own_trees_on_held_out_orders(forest):
+    df = forest.make_orders(n_rows=400, seed=SEED)
+    X = df[forest.FEATURES].to_numpy(dtype=float)
+    y = df[forest.TARGET].to_numpy(dtype=float)
+    model = forest.RandomForestClassifier(n_trees=20, seed=SEED).fit(X[:300], y[:300])
+    forest_brier = np.mean((model.predict_proba(X[300:]) - y[300:]) ** 2)
+    tree_brier = np.mean(
+        [np.mean((forest.predict_tree(t, X[300:]) - y[300:]) ** 2) for t in model.trees_]
+    )
+    assert forest_brier < tree_brier - 0.005, (
+        f"held-out Brier score: the forest {forest_brier:.4f}, its trees on average "
+        f"{tree_brier:.4f}; averaging trees fitted on different bootstrap samples should "
+        "predict clearly better than a typical tree, not the same"
+    )
+
+
+def test_forest_is_reproducible_with_a_seed(forest, orders, fitted):
+    X, y = orders
+    again = forest.RandomForestClassifier(n_trees=20, seed=SEED).fit(X, y)
+    assert_unchanged(
+        fitted.predict_proba(X),
+        again.predict_proba(X),
+        "predict_proba of a refitted forest",
+        "the same seed and data grew a different forest: results cannot be reproduced",
+    )
+
+
+def test_different_seeds_give_different_forests(forest, orders, fitted):
+    X, y = orders
+    other = forest.RandomForestClassifier(n_trees=20, seed=SEED + 1).fit(X, y)
+    assert not np.allclose(fitted.predict_proba(X), other.predict_proba(X)), (
+        "forests fitted with seeds 0 and 1 give identical probabilities: the seed is ignored"
+    )
+
+
+def test_predict_returns_labels_that_agree_with_probabilities(fitted, orders):
+    X = orders[0]
+    labels, probs = fitted.predict(X), fitted.predict_proba(X)
+    assert labels.shape == (len(X),) and set(np.unique(labels)) <= {0, 1}
+    assert np.array_equal(labels, (probs >= 0.5).astype(int))
+
+
+@pytest.mark.edge
+def test_forest_on_a_single_row_predicts_its_label(forest):
+    model = forest.RandomForestClassifier(n_trees=5, seed=SEED).fit(np.ones((1, 4)), np.array([1]))
+    assert list(model.predict(np.zeros((3, 4)))) == [1, 1, 1]
