@@ -1,0 +1,144 @@
+"""The spindle mixture must keep working when a reading lies far from both regimes.
+
+Ordinary readings pin down the E-step and EM against the textbook formulas; the edge tests score
+readings tens of standard deviations from every component (a motor-inrush spike) with numpy's
+floating-point warnings turned into errors (underflow to 0 stays allowed: it is harmless).
+"""
+
+import math
+
+import numpy as np
+import pytest
+from katakit import assert_close, assert_finite, call_strict
+
+# The regimes as a previous shift's fit leaves them: idle near 2 A, cutting near 8 A.
+WEIGHTS = np.array([0.4, 0.6])
+MEANS = np.array([2.0, 8.0])
+VARIANCES = np.array([0.15, 0.3]) ** 2
+
+
+@pytest.fixture(scope="module")
+def mixture(kata):
+    return kata("mixture")
+
+
+@pytest.fixture(scope="module")
+def shifts(mixture):
+    return [mixture.make_shift(300, seed) for seed in range(8)]
+
+
+def textbook_terms(x):
+    """w_j N(x_i | mean_j, var_j), one Python float at a time: (n, k)."""
+    return np.array(
+        [[w * math.exp(-((v - m) ** 2) / (2 * s2)) / math.sqrt(2 * math.pi * s2)
+          for w, m, s2 in zip(WEIGHTS, MEANS, VARIANCES, strict=True)] for v in x]
+    )  # fmt: skip
+
+
+def best_single_term(x):
+    """log of the largest w_j N(x | mean_j, var_j), from the log-density formula: (n,)."""
+    logs = np.log(WEIGHTS) - 0.5 * (
+        np.log(2 * np.pi * VARIANCES) + (np.asarray(x)[:, None] - MEANS) ** 2 / VARIANCES
+    )
+    return logs.max(axis=1)
+
+
+def spiky_shift(shifts):
+    """The first shift (after the first) that holds a reading above 20 A."""
+    return next(x for x in shifts[1:] if (x > 20).any())
+
+
+def test_e_step_matches_the_textbook_mixture_on_ordinary_readings(mixture):
+    x = np.array([1.8, 2.0, 2.3, 4.5, 5.0, 7.6, 8.0, 8.4])
+    terms = textbook_terms(x)
+    resp, log_likelihood = mixture.e_step(x, WEIGHTS, MEANS, VARIANCES)
+    assert_close(resp, terms / terms.sum(axis=1, keepdims=True), "e_step(...) responsibilities",
+                 "each should be w_j N_j / sum_l w_l N_l", rtol=1e-9, atol=1e-12)  # fmt: skip
+    expected = math.fsum(math.log(t) for t in terms.sum(axis=1))
+    assert_close(log_likelihood, expected, "e_step(...) log-likelihood",
+                 "it should be sum_i log sum_j w_j N(x_i | j)", rtol=1e-9)  # fmt: skip
+
+
+@pytest.mark.edge
+def test_responsibilities_sum_to_one_for_readings_far_from_both_regimes(mixture):
+    x = np.array([2.0, 8.0, 25.0, 35.0, 60.0])
+    resp, _ = call_strict(mixture.e_step, x, WEIGHTS, MEANS, VARIANCES,
+                          what="e_step(readings of 2, 8, 25, 35 and 60 A)")  # fmt: skip
+    assert_finite(resp, "the responsibilities of readings of 25-60 A",
+                  "a reading far from both regimes must still belong to them in some proportion")  # fmt: skip
+    assert_close(resp.sum(axis=1), np.ones(len(x)), "row sums of the responsibilities",
+                 "each reading's responsibilities are a probability distribution over regimes")  # fmt: skip
+
+
+@pytest.mark.edge
+def test_a_far_reading_belongs_to_the_regime_that_explains_it_better(mixture):
+    x = np.array([35.0, 60.0])
+    resp, _ = call_strict(mixture.e_step, x, WEIGHTS, MEANS, VARIANCES,
+                          what="e_step(readings of 35 and 60 A)")  # fmt: skip
+    assert_close(resp, [[0.0, 1.0], [0.0, 1.0]], "the responsibilities of readings of 35 and 60 A",
+                 "the cutting regime explains them e^20000 times better than idle", atol=1e-9)  # fmt: skip
+
+
+@pytest.mark.edge
+def test_log_likelihood_of_a_far_reading_is_finite_and_consistent(mixture):
+    x = np.array([35.0])
+    _, log_likelihood = call_strict(mixture.e_step, x, WEIGHTS, MEANS, VARIANCES,
+                                    what="e_step(a reading of 35 A)")  # fmt: skip
+    assert_finite(log_likelihood, "the log-likelihood of a reading of 35 A",
+                  "a reading the model finds very unlikely still has a finite log-density")  # fmt: skip
+    low = best_single_term(x)[0]
+    assert low - 1e-9 * abs(low) <= log_likelihood <= low + math.log(2) + 1e-9 * abs(low), (
+        f"the log-likelihood of a reading of 35 A is {log_likelihood:.6g}; a mixture's density "
+        f"lies between its best weighted component ({low:.6g} in log) and twice that"
+    )
+
+
+def test_em_log_likelihood_never_decreases_on_a_clean_shift(mixture, shifts):
+    clean = next(x for x in shifts if x.max() < 12)
+    history = mixture.fit_gmm(clean, 2, 30)["history"]
+    assert_finite(history, "fit_gmm(a clean shift)['history']")
+    assert np.all(np.diff(history) >= -1e-9 * np.abs(history[:-1])), (
+        f"the EM log-likelihood went down on a clean shift: {np.round(history[:6], 3)}..."
+    )
+
+
+def test_a_cold_start_recovers_the_regimes(mixture, shifts):
+    model = mixture.fit_gmm(shifts[1], 2, 30)
+    assert_close(np.sort(model["means"]), MEANS, "fit_gmm(shift 1) means",
+                 "the two regimes sit near 2 A and 8 A", atol=0.1)  # fmt: skip
+
+
+@pytest.mark.edge
+def test_em_log_likelihood_never_decreases_when_a_shift_holds_an_inrush_spike(mixture, shifts):
+    what = "fit_gmm(a shift with an inrush spike, start=the last shift's regimes)"
+    x = spiky_shift(shifts)
+    model = call_strict(mixture.fit_gmm, x, 2, 30, (WEIGHTS, MEANS, VARIANCES), what=what)
+    history = model["history"]
+    assert_finite(
+        history, f"{what}['history']", "EM's log-likelihood must be a number at every step"
+    )
+    assert np.all(np.diff(history) >= -1e-9 * np.abs(history[:-1])), (
+        f"the EM log-likelihood went down: {np.round(history[:6], 3)}...; EM never does that"
+    )
+
+
+@pytest.mark.edge
+def test_a_warm_start_recovers_the_regimes_despite_an_inrush_spike(mixture, shifts):
+    x = spiky_shift(shifts)
+    with np.errstate(all="ignore"):  # judged by the fitted means
+        model = mixture.fit_gmm(x, 2, 30, (WEIGHTS, MEANS, VARIANCES))
+    assert_close(np.sort(model["means"]), MEANS, "the regime means after a shift with a spike",
+                 "one inrush reading among 300 barely moves where the regimes are", atol=0.3)  # fmt: skip
+
+
+@pytest.mark.edge
+def test_monitoring_continues_after_a_shift_with_an_inrush_spike(mixture, shifts):
+    with np.errstate(all="ignore"):  # judged by the reported numbers
+        results = mixture.run_pipeline(shifts)
+    assert_finite(results["means"], "run_pipeline(8 shifts)['means']",
+                  "after one spike every later shift's regimes are lost")  # fmt: skip
+    share = np.asarray(results["cutting_share"])
+    assert np.all((share > 0.45) & (share < 0.75)), (
+        f"the share of readings labelled cutting per shift is {np.round(share, 3)}; the spindle "
+        "cuts about 60% of the time on every shift"
+    )
