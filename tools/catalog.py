@@ -174,7 +174,7 @@ def _problems(meta: dict, path: Path) -> tuple[Problem, ...]:
 
 
 def slugs() -> list[str]:
-    """Every kata's slug, in catalog order (category, then difficulty, then slug)."""
+    """Every kata's slug, alphabetically (``load_all`` gives catalog order)."""
     found = [p.parent.name for p in KATAS.glob("*/kata.toml")]
     return sorted(found)
 

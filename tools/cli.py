@@ -17,7 +17,7 @@ COMMANDS = {
         "nox -s kata --",
         "work on a kata: check out, test, hint, reset, compare",
     ),
-    "list": ("tools.progress", "nox -s list --", "list every kata with its status and best result"),
+    "list": ("tools.listing", "nox -s list --", "list every kata with its status and best result"),
     "verify": (
         "tools.verify",
         "nox -s verify --",
@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+    except PermissionError as problem:
+        where = problem.filename or "a file"
+        error(f"cannot write {where}: permission denied; make it writable and run again")
+        return EXIT_USAGE
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, as other command-line tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

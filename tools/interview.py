@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools import ROOT
+from tools import ROOT, variants
 from tools.catalog import Kata
 from tools.term import format_duration, say, style
 
 if TYPE_CHECKING:
-    from tools.report import Report
+    from tools.collector import Report
 
 WEIGHTS = {"correctness": 40, "edge_cases": 20, "code_quality": 15, "hints": 15, "time": 10}
 VERDICTS = ((85, "strong"), (70, "solid"), (50, "partial"), (0, "not yet"))
@@ -72,12 +72,16 @@ def active(record: dict) -> dict | None:
 
 
 def start(kata: Kata, record: dict) -> None:
+    """Open an interview on ``record``: a fresh attempt, so hints and the clock start at zero."""
     now = time.time()
     record["interview"] = {
         "started": now,
         "deadline": now + kata.minutes * 60,
         "hints_before": record["hints_shown"],
+        "known_digests": list(record["solved_digests"]),
     }
+    record["hints_shown"] = 0
+    record.update(started=now, solved_at=None, seconds=None)
     say(style(f"Interview started: {kata.minutes} minutes, from now.", "bold"))
 
 
@@ -93,10 +97,12 @@ def print_clock(record: dict) -> None:
         say(style(f"⏱  {format_duration(max(left, 0))} left in the interview", colour))
 
 
-def finish_if_due(kata: Kata, record: dict, result: Report, source: Path) -> Rubric | None:
-    """When the interview is solved or out of time: score it, store it, print the report."""
+def finish(
+    kata: Kata, record: dict, result: Report, source: Path, stopped: bool = False
+) -> Rubric | None:
+    """Score the open interview, store it, print the report (inside a state update)."""
     current = active(record)
-    if current is None or (not result.passed and time.time() < current["deadline"]):
+    if current is None:
         return None
     core = [o for o in result.outcomes if not o.edge]
     edge = [o for o in result.outcomes if o.edge]
@@ -107,21 +113,46 @@ def finish_if_due(kata: Kata, record: dict, result: Report, source: Path) -> Rub
         correctness=(sum(o.passed for o in core), len(core)),
         edge_cases=(sum(o.passed for o in edge), len(edge)),
         findings=added,
-        hints=(record["hints_shown"] - current["hints_before"], len(kata.hints)),
+        hints=(record["hints_shown"], len(variants.hints(kata, record.get("variant")))),
         seconds=min(time.time(), current["deadline"]) - current["started"],
         budget_seconds=kata.minutes * 60,
     )
-    record.pop("interview")
-    record.setdefault("interviews", []).append(
-        {**asdict(rubric), "score": rubric.score(), "solved": result.passed, "when": time.time()}
+    record["interview"] = None
+    reused = _reused(kata, current)
+    record["interviews"].append(
+        {
+            **asdict(rubric),
+            "score": rubric.score(),
+            "solved": result.passed,
+            "stopped": stopped,
+            "reused": reused,
+            "variant": record.get("variant"),
+            "when": time.time(),
+        }
     )
-    print_report(kata, rubric, result.passed, record["interviews"])
+    ending = "stopped" if stopped else "solved" if result.passed else "time is up"
+    print_rubric(kata, rubric, ending, record["interviews"], reused)
     return rubric
 
 
-def print_report(kata: Kata, rubric: Rubric, solved: bool, history: list[dict]) -> None:
+def _reused(kata: Kata, current: dict) -> str:
+    """Why the submitted code is not the learner's own work of this interview, if it is not."""
+    from tools import workspace
+
+    mine = workspace.digest(kata)
+    if mine == workspace.digest(kata, kata.fixed):
+        return "the submitted code is identical to the reference solution"
+    if mine in current.get("known_digests", []):
+        return (
+            "the submitted code is identical to a copy you had already solved before this interview"
+        )
+    return ""
+
+
+def print_rubric(
+    kata: Kata, rubric: Rubric, ending: str, history: list[dict], reused: str = ""
+) -> None:
     points = rubric.points()
-    ending = "solved" if solved else "time is up"
     say(style(f"\nInterview report: {kata.slug} ({ending})", "bold", "blue"))
     quality = (
         "not measured (ruff not installed)"
@@ -150,6 +181,8 @@ def print_report(kata: Kata, rubric: Rubric, solved: bool, history: list[dict]) 
     for label, detail, key in rows:
         say(f"  {label:<13} {detail:<44} {points[key]:5.1f} / {WEIGHTS[key]}")
     say(style(f"  {'Score':<13} {rubric.verdict():<44} {rubric.score():5d} / 100", "bold"))
+    if reused:
+        say(style(f"  Note: {reused}; this score says nothing about solving it.", "yellow"))
     scores = [entry["score"] for entry in history if isinstance(entry, dict) and "score" in entry]
     if len(scores) > 1:
         say(

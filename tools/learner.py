@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import sys
 import time
@@ -15,14 +16,14 @@ from tools import (
     catalog,
     interview,
     listing,
-    report,
+    runner,
     state,
     variants,
     watch,
     workspace,
 )
 from tools.catalog import Kata
-from tools.summary import print_failures, print_success
+from tools.feedback import print_failures, print_success
 from tools.term import render_markdown, say, style
 
 EXAMPLES = """examples:
@@ -77,70 +78,124 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--traceback", action="store_true", help="also print pytest's full output")
 
 
+ACTIONS = ("hint", "reset", "diff", "brief", "variant", "random_variant", "watch", "interview")
+
+
+def _check_usage(args: argparse.Namespace) -> None:
+    if args.variant is not None and not args.variant.strip():
+        raise UserError("--variant needs a variant id (nox -s kata -- <slug> --list shows them)")
+    if not args.slug:
+        given = [name for name in ACTIONS if getattr(args, name)]
+        given += [name for name in ("yes", "traceback") if getattr(args, name)]
+        if given:
+            option = "--" + given[0].replace("_", "-")
+            raise UserError(f"{option} needs a kata: nox -s kata -- <slug> {option}")
+
+
 def run(args: argparse.Namespace) -> int:
+    _check_usage(args)
     if args.list or not args.slug:
         listing.print_listing(catalog.load_all(), state.load())
         return EXIT_OK
     kata = catalog.load(args.slug)
-    data = state.load()
-    record = state.entry(data, kata.slug)
     if args.hint:
-        return _hint(kata, data, record)
+        return _hint(kata)
     if args.diff:
-        return _show_diff(kata, record, args.yes)
+        return _show_diff(kata, args.yes)
     if args.brief:
-        say(render_markdown(kata.brief.read_text(encoding="utf-8")))
+        say(render_markdown(_brief_text(kata)))
         return EXIT_OK
 
+    record = state.record(kata.slug)
     if args.variant or args.random_variant:
         chosen = _pick_variant(kata, record) if args.random_variant else args.variant
-        _switch(kata, data, record, variants.find(kata, chosen), variant=chosen)
+        _switch(kata, variants.find(kata, chosen), variant=chosen)
     elif args.reset or (args.interview and interview.active(record) is None):
-        _switch(kata, data, record, _source(kata, record), variant=record.get("variant"))
+        variant = _current_variant(kata, record, announce=True)
+        _switch(kata, variants.find(kata, variant) if variant else kata.broken, variant=variant)
         if args.interview:
-            say(render_markdown(kata.brief.read_text(encoding="utf-8")) + "\n")
+            say(render_markdown(_brief_text(kata)) + "\n")
     elif workspace.checkout(kata, _source(kata, record)):
-        _started(record)
-        state.save(data)
-        say(render_markdown(kata.brief.read_text(encoding="utf-8")))
+        state.update(kata.slug, _started)
+        say(render_markdown(_brief_text(kata)))
         say()
         say(
             f"Your copy is in {style(str(workspace.display(kata.workspace)) + '/', 'bold')}: edit it there."
         )
-    if args.interview and interview.active(record) is None:
-        interview.start(kata, record)
-        state.save(data)
+    if args.interview and interview.active(state.record(kata.slug)) is None:
+        state.update(kata.slug, lambda r: interview.start(kata, r))
 
     def once() -> int:
         return _test(kata, args.traceback)
 
     if args.watch or args.interview:
-        return watch.loop(kata, once, deadline=lambda: interview.remaining(_record(kata)))
+        return watch.loop(
+            kata,
+            once,
+            deadline=lambda: interview.remaining(state.record(kata.slug)),
+            on_stop=lambda: _stopped(kata),
+        )
     return once()
 
 
-def _record(kata: Kata) -> dict:
-    return state.entry(state.load(), kata.slug)
+def _brief_text(kata: Kata) -> str:
+    variant = state.record(kata.slug).get("variant")
+    if variant:
+        with contextlib.suppress(UserError):
+            return variants.brief(kata, variants.find(kata, variant))
+    return kata.brief.read_text(encoding="utf-8")
+
+
+def _stopped(kata: Kata) -> None:
+    """Ctrl-C in watch mode; during an interview it ends the interview with a report."""
+    if interview.active(state.record(kata.slug)) is None:
+        say(f"\nStopped watching. Pick up again with: nox -s kata -- {kata.slug} --watch")
+        return
+    say(style("\nInterview stopped.", "bold"))
+    result = runner.run(kata.slug, kata.workspace)
+    record = state.record(kata.slug)
+    source = _source(kata, record)
+    state.update(kata.slug, lambda r: interview.finish(kata, r, result, source, stopped=True))
+
+
+def _current_variant(kata: Kata, record: dict, announce: bool = False) -> str | None:
+    """The variant the learner is on, or None when it is the original bug or has disappeared."""
+    chosen = record.get("variant")
+    if not chosen:
+        return None
+    try:
+        variants.find(kata, chosen)
+    except UserError:
+        if announce:
+            say(
+                f"The variant you were on ({chosen}) no longer exists; "
+                f"using the original bug of '{kata.slug}'."
+            )
+        return None
+    return chosen
 
 
 def _source(kata: Kata, record: dict) -> Path:
-    chosen = record.get("variant")
+    chosen = _current_variant(kata, record)
     return variants.find(kata, chosen) if chosen else kata.broken
 
 
 def _started(record: dict) -> None:
-    record.update(started=time.time(), solved_at=None)
+    record.update(started=time.time(), solved_at=None, seconds=None)
 
 
-def _switch(kata: Kata, data: dict, record: dict, source: Path, variant: str | None) -> None:
+def _switch(kata: Kata, source: Path, variant: str | None) -> None:
     saved = workspace.replace(kata, source)
     if saved is not None:
         say(f"Your previous files are saved in {workspace.display(saved)}/")
-    if variant != record.get("variant"):
-        record["hints_shown"] = 0  # a different bug: its hints start afresh
-    record["variant"] = variant
-    _started(record)
-    state.save(data)
+
+    def change(record: dict) -> None:
+        if variant != record.get("variant"):
+            record["hints_shown"] = 0  # a different bug: its hints start afresh
+        record["variant"] = variant
+        _started(record)
+
+    state.update(kata.slug, change)
     what = f"variant {variant}" if variant else "the original bug"
     say(
         f"Checked out {style(kata.slug, 'bold')} ({what}) into {workspace.display(kata.workspace)}/\n"
@@ -158,50 +213,58 @@ def _pick_variant(kata: Kata, record: dict) -> str:
 
 
 def _test(kata: Kata, traceback: bool) -> int:
-    data = state.load()  # afresh each run: hints may have been asked for in another terminal
-    record = state.entry(data, kata.slug)
+    record = state.record(kata.slug)  # afresh each run: hints may have come from another terminal
     missing = workspace.missing(kata)
     if missing:
         raise UserError(
             f"{workspace.display(missing[0])} is missing; restore the kata's version with "
             f"`nox -s kata -- {kata.slug} --reset` (your other files are backed up first)"
         )
-    variant = record.get("variant")
+    variant = _current_variant(kata, record)
     label = f" (variant {variant})" if variant else ""
     say(
-        style(f"{kata.slug}{label}: {kata.title}", "bold")
+        style(f"{kata.slug}{label}: {_title(kata, variant)}", "bold")
         + style(
             f"  · {kata.category} · {kata.family} · difficulty {kata.difficulty} · {kata.minutes} min",
             "dim",
         )
     )
-    result = report.run_in_process(
-        kata.slug, kata.workspace, extra=("--tb=short",) if traceback else ()
-    )
+    result = runner.run(kata.slug, kata.workspace, extra=("--tb=short",) if traceback else ())
     if traceback:
         say(result.output)
     interview.print_clock(record)
-    if interview.finish_if_due(kata, record, result, _source(kata, record)):
-        state.save(data)
+    source = _source(kata, record)
+    due = interview.active(record) is not None and (
+        result.passed or (interview.remaining(record) or 0) <= 0
+    )
+    if due:
+        state.update(kata.slug, lambda r: interview.finish(kata, r, result, source))
+    hints = variants.hints(kata, variant)
     if not result.passed:
         if not result.outcomes:
-            say(result.output)
+            say(result.output[-3000:])
             raise UserError(
                 f"the tests of '{kata.slug}' did not run (pytest exit code {result.exit_code})",
                 EXIT_FAILED,
             )
-        print_failures(kata, result, record["hints_shown"])
+        print_failures(kata, result, record["hints_shown"], len(hints))
         return EXIT_FAILED
-    seconds = _record_solve(kata, record)
-    state.save(data)
-    print_success(kata, result, seconds, record["hints_shown"])
+    digest = workspace.digest(kata)
+    seconds, hints_used = state.update(kata.slug, lambda r: _record_solve(r, digest))
+    print_success(kata, result, seconds, hints_used, variants.explanation(kata, variant))
     return EXIT_OK
 
 
-def _record_solve(kata: Kata, record: dict) -> float | None:
-    started = record.get("started")
+def _title(kata: Kata, variant: str | None) -> str:
+    return variants.title(kata, variant) if variant else kata.title
+
+
+def _record_solve(record: dict, digest: str) -> tuple[float | None, int]:
+    if digest not in record["solved_digests"]:
+        record["solved_digests"].append(digest)
     if record.get("solved_at"):
-        return record.get("seconds")
+        return record.get("seconds"), record["hints_shown"]
+    started = record.get("started")
     now = time.time()
     seconds = now - started if isinstance(started, (int, float)) else None
     record.update(solved_at=now, seconds=seconds)
@@ -211,21 +274,27 @@ def _record_solve(kata: Kata, record: dict) -> float | None:
     )
     if variant and variant not in record["done_variants"]:
         record["done_variants"].append(variant)
-    return seconds
+    return seconds, record["hints_shown"]
 
 
-def _hint(kata: Kata, data: dict, record: dict) -> int:
-    shown = min(record["hints_shown"], len(kata.hints))
-    if shown < len(kata.hints):
-        shown += 1
+def _hint(kata: Kata) -> int:
+    variant = _current_variant(kata, state.record(kata.slug))
+    hints = variants.hints(kata, variant)
+
+    def next_hint(record: dict) -> int:
+        shown = min(record["hints_shown"], len(hints))
+        if shown < len(hints):
+            shown += 1
         record["hints_shown"] = shown
-        state.save(data)
+        return shown
+
+    shown = state.update(kata.slug, next_hint)
     for number in range(1, shown + 1):
         latest = number == shown
-        heading = style(f"Hint {number} of {len(kata.hints)}", "bold" if latest else "dim")
-        body = kata.hints[number - 1]
+        heading = style(f"Hint {number} of {len(hints)}", "bold" if latest else "dim")
+        body = hints[number - 1]
         say(f"{heading}\n{body if latest else style(body, 'dim')}\n")
-    if shown == len(kata.hints):
+    if shown == len(hints):
         say(
             f"That was the last hint. Still stuck? `nox -s kata -- {kata.slug} --diff --yes` shows the solution."
         )
@@ -234,15 +303,24 @@ def _hint(kata: Kata, data: dict, record: dict) -> int:
     return EXIT_OK
 
 
-def _show_diff(kata: Kata, record: dict, confirmed: bool) -> int:
-    if not record.get("solved_at") and not confirmed:
-        if sys.stdin.isatty():
-            answer = input("You have not solved this kata yet. Show the solution anyway? [y/N] ")
-            confirmed = answer.strip().lower() in {"y", "yes"}
-        if not confirmed:
-            raise UserError(
-                f"'{kata.slug}' is not solved yet; to see the solution anyway: nox -s kata -- {kata.slug} --diff --yes"
-            )
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    try:
+        answer = input(question)
+    except EOFError:
+        say()
+        return False
+    return answer.strip().lower() in {"y", "yes"}
+
+
+def _show_diff(kata: Kata, confirmed: bool) -> int:
+    record = state.record(kata.slug)
+    question = "You have not solved this kata yet. Show the solution anyway? [y/N] "
+    if not record.get("solved_at") and not confirmed and not _confirm(question):
+        raise UserError(
+            f"'{kata.slug}' is not solved yet; to see the solution anyway: nox -s kata -- {kata.slug} --diff --yes"
+        )
     source = _source(kata, record)
     say(style("The bug and its fix (the kata as handed out → the reference solution):", "bold"))
     say(workspace.diff(kata, source, kata.fixed, "handed-out", "reference"))

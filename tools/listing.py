@@ -1,8 +1,10 @@
-"""The catalog as a learner sees it: every kata with its status and best result, and what to do next."""
+"""``nox -s list``: every kata grouped by category, with its status and best result, and what to do next."""
 
 from __future__ import annotations
 
-from tools import workspace
+import argparse
+
+from tools import EXIT_OK, catalog, state, workspace
 from tools.catalog import Kata
 from tools.term import format_duration, say, style
 
@@ -34,14 +36,20 @@ def best(record: dict) -> tuple[float | None, int | None]:
     return (min(times) if times else None, min(hints) if hints else None)
 
 
+WARM_UP = "metrics-rmse"  # the entry point of the catalog
+
+
 def suggestion(katas: list[Kata], data: dict) -> Kata | None:
+    """The kata in progress; else the warm-up on a fresh start; else the easiest not started."""
     records = data.get("katas", {})
     states = [(k, status(k, records.get(k.slug, {}))) for k in katas]
-    for wanted in ("in progress", "not started"):
-        for kata, current in states:
-            if current == wanted:
-                return kata
-    return None
+    for kata, current in states:
+        if current == "in progress":
+            return kata
+    fresh = [k for k, current in states if current == "not started"]
+    if len(fresh) == len(katas):
+        return next((k for k in fresh if k.slug == WARM_UP), fresh[0] if fresh else None)
+    return min(fresh, key=lambda k: k.difficulty, default=None)
 
 
 def print_listing(katas: list[Kata], data: dict) -> None:
@@ -68,3 +76,13 @@ def print_listing(katas: list[Kata], data: dict) -> None:
     nxt = suggestion(katas, data)
     if nxt is not None:
         say(f"Next: {style(f'nox -s kata -- {nxt.slug}', 'bold')}   ({nxt.title})")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--category", choices=catalog.CATEGORIES, help="only this category")
+
+
+def run(args: argparse.Namespace) -> int:
+    katas = [k for k in catalog.load_all() if args.category in (None, k.category)]
+    print_listing(katas, state.load())
+    return EXIT_OK

@@ -25,13 +25,12 @@ import subprocess
 import sys
 import time
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools import EXIT_FAILED, EXIT_OK, ROOT, UserError, catalog, sandbox, strength
+from tools import EXIT_FAILED, EXIT_OK, ROOT, UserError, catalog, runner, sandbox, strength
 from tools.catalog import Kata
-from tools.report import BEHAVIOURAL, Report, run_subprocess
+from tools.collector import BEHAVIOURAL, Report
 from tools.term import error, say
 from tools.variants import MANIFEST, read_variant, variant_dirs
 from tools.workspace import display
@@ -399,8 +398,8 @@ def write_variants(
                 problem = stage(kata, fixed, m, area, reformat)
                 staged += [] if problem else [m]
                 rejected += [{"id": m.id, "why": problem}] if problem else []
-            with ThreadPoolExecutor(args.jobs) as pool:
-                reports = list(pool.map(lambda m: run_subprocess(kata.slug, area / m.id), staged))
+            jobs = [runner.Job(kata.slug, area / m.id) for m in staged]
+            reports = runner.run_many(jobs, workers=args.jobs)
             for m, report in zip(staged, reports, strict=True):
                 if verdict(report) == "killed" and report.failing_tests == m.failing:
                     chosen.append(m)

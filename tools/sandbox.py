@@ -27,7 +27,7 @@ import pytest
 
 from tools import ROOT, TESTS, UserError
 from tools.catalog import Kata
-from tools.report import Collector, Outcome, Report
+from tools.collector import Collector, Outcome, Report
 
 PARENT = Path(tempfile.gettempdir()) / "kata-mutate"
 OWNER = "owner.json"
@@ -112,7 +112,8 @@ def sandbox(kata: Kata, *, keep: bool = False, parent: Path = PARENT) -> Iterato
         for name in kata.files:
             shutil.copyfile(kata.fixed / name, root / name)
         (root / "tests").mkdir()
-        shutil.copyfile(TESTS / "conftest.py", root / "tests" / "conftest.py")
+        for name in ("conftest.py", "katakit.py"):
+            shutil.copyfile(TESTS / name, root / "tests" / name)
         _copy_tree(kata.tests, root / "tests" / kata.slug)
         yield Sandbox(root, kata)
     finally:
@@ -174,7 +175,7 @@ from pathlib import Path
 
 sys.path.insert(0, {root!r})
 try:
-    from tools.report import Collector
+    from tools.collector import Collector
 finally:
     sys.path.remove({root!r})
 

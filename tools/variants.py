@@ -44,3 +44,61 @@ def find(kata: Kata, variant_id: str) -> Path:
         f"; known variants: {', '.join(known)}" if known else "; this kata has no variants yet"
     )
     raise UserError(f"kata '{kata.slug}' has no variant '{variant_id}'{listing}")
+
+
+# -- a variant as a kata of its own: title, brief, hints and explanation ----------------------
+
+GENERIC_HINTS = (
+    "The code that changed is small, and the failing tests say which behaviour it broke. Read "
+    "their messages as symptoms: what property of a correct pipeline do they check?",
+    "Each failing test calls a function of the pipeline; the bug is in that function or in one "
+    "it calls. Compare what it computes with what the maths of the method says it should.",
+    "Check the usual suspects line by line: a comparison or sign flipped, an axis or an index "
+    "off by one, a term or a guard dropped, a statistic computed on the wrong rows.",
+)
+
+
+def _manifest(kata: Kata, variant: str | None) -> dict:
+    if not variant:
+        return {}
+    try:
+        return read_variant(find(kata, variant))
+    except UserError:
+        return {}
+
+
+def title(kata: Kata, variant: str | None) -> str:
+    return _manifest(kata, variant).get("title") or f"{kata.title}: another bug"
+
+
+def hints(kata: Kata, variant: str | None) -> tuple[str, ...]:
+    """The variant's own hint ladder (from its bug class); the kata's for the original bug."""
+    if not variant:
+        return kata.hints
+    given = _manifest(kata, variant).get("hints")
+    return tuple(given) if isinstance(given, list) and given else GENERIC_HINTS
+
+
+def explanation(kata: Kata, variant: str | None) -> str:
+    if not variant:
+        return kata.explanation
+    manifest = _manifest(kata, variant)
+    return manifest.get("explanation") or (
+        "This variant's bug: "
+        + manifest.get("description", "a generated change of the fixed code.")
+    )
+
+
+def brief(kata: Kata, path: Path) -> str:
+    """The variant's brief: its own when it has one, else the kata's scenario and its failing tests."""
+    manifest = read_variant(path)
+    if manifest.get("brief"):
+        return manifest["brief"]
+    text = kata.brief.read_text(encoding="utf-8")
+    scenario = text.split("\n## ", 1)[0]
+    failing = "\n".join(f"- `{t}`" for t in manifest["failing_tests"])
+    return (
+        f"{scenario}\n\n## What was observed\n\nThis is a different bug from the kata's original "
+        f"one. These tests fail:\n\n{failing}\n\n## What to deliver\n\nMake every test in "
+        f"`tests/{kata.slug}/` pass, keeping the functions' signatures.\n"
+    )

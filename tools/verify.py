@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
+import re
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tools import EXIT_FAILED, EXIT_OK, UserError, catalog, variants
+from tools import EXIT_FAILED, EXIT_OK, UserError, catalog, runner, variants
 from tools.catalog import Kata
-from tools.report import BEHAVIOURAL, Report, run_subprocess
+from tools.collector import BEHAVIOURAL, Report
 from tools.term import say, style
 from tools.workspace import display
 
@@ -96,7 +97,8 @@ def _expect_caught(label: str, result: Report, expected: tuple[str, ...] | list[
         ]
     problems = []
     for outcome in result.failures:
-        if outcome.reason not in BEHAVIOURAL:
+        # A CPU-time stop is behaviour too: the kata's own loop never ends.
+        if outcome.reason not in BEHAVIOURAL and outcome.reason != "timeout":
             problems.append(
                 f"{label}: {outcome.test} fails by {outcome.reason} ({outcome.exc_type}: "
                 f"{outcome.message.splitlines()[0] if outcome.message else ''}), not by an assertion "
@@ -115,8 +117,8 @@ def _expect_caught(label: str, result: Report, expected: tuple[str, ...] | list[
     return problems
 
 
-def behaviour_problems(kata: Kata) -> list[str]:
-    """Run the tests: fixed passes; broken and each variant fail exactly the tests they list."""
+def _jobs(kata: Kata) -> list[tuple[str, Path, tuple[str, ...] | None]]:
+    """(label, directory, the tests it must fail or None for "must pass") for every run."""
     jobs: list[tuple[str, Path, tuple[str, ...] | None]] = [
         ("fixed", kata.fixed, None),
         ("broken", kata.broken, kata.failing_tests),
@@ -124,29 +126,115 @@ def behaviour_problems(kata: Kata) -> list[str]:
     for path in variants.variant_dirs(kata):
         manifest = variants.read_variant(path)
         jobs.append((f"variant {path.name}", path, tuple(manifest["failing_tests"])))
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda job: run_subprocess(kata.slug, job[1]), jobs))
-    problems = []
-    for (label, _, expected), result in zip(jobs, results, strict=True):
-        if expected is None:
-            if not result.passed:
-                failed = ", ".join(result.failing_tests) or f"pytest exit {result.exit_code}"
-                problems.append(
-                    f"{label}: the reference solution fails: {failed}\n{result.output[-1500:]}"
-                )
-        else:
-            problems.extend(_expect_caught(f"{kata.slug} {label}", result, expected))
+    return jobs
+
+
+def _judge(kata: Kata, label: str, expected: tuple[str, ...] | None, result: Report) -> list[str]:
+    if expected is not None:
+        return _expect_caught(f"{kata.slug} {label}", result, expected)
+    if result.passed:
+        return []
+    failed = ", ".join(result.failing_tests) or f"pytest exit {result.exit_code}"
+    return [f"{label}: the reference solution fails: {failed}\n{result.output[-1500:]}"]
+
+
+def behaviour_problems(kata: Kata) -> list[str]:
+    """Run the tests: fixed passes; broken and each variant fail exactly the tests they list."""
+    return check_many([kata.slug])[kata.slug]
+
+
+def _normalise(line: str) -> str:
+    return re.sub(r"\s+", "", line.split("#", 1)[0])
+
+
+# A fix line shorter than this (without spaces) is too common to count as a give-away.
+GIVE_AWAY_CHARS = 24
+
+
+def fix_lines(kata: Kata) -> set[str]:
+    """The normalised lines the fix adds (broken -> fixed), long enough to be telling.
+
+    A line the broken code already holds elsewhere was moved, not added (splitting before
+    fitting moves lines): it tells nothing.
+    """
+    added = set()
+    for name in kata.files:
+        try:
+            before = (kata.broken / name).read_text(encoding="utf-8").splitlines()
+            after = (kata.fixed / name).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        present = {_normalise(line) for line in before}
+        for line in difflib.unified_diff(before, after, n=0, lineterm=""):
+            if line.startswith("+") and not line.startswith("+++"):
+                text = _normalise(line[1:])
+                if len(text) >= GIVE_AWAY_CHARS and text not in present:
+                    added.add(text)
+    return added
+
+
+def handed_out(kata: Kata) -> dict[Path, set[str]]:
+    """Every file a learner can be handed for this kata (broken and variants), normalised."""
+    directories = [kata.broken, *variants.variant_dirs(kata)]
+    out = {}
+    for directory in directories:
+        for name in kata.files:
+            path = directory / name
+            if path.is_file():
+                out[path] = {_normalise(x) for x in path.read_text(encoding="utf-8").splitlines()}
+    return out
+
+
+def give_away_problems(katas: list[Kata]) -> dict[str, list[str]]:
+    """No kata's handed-out code holds the fix lines of a kata that comes later in the catalog.
+
+    ``katas`` is in catalog order (``catalog.load_all``). A fix met again *after* its own kata
+    is correct code and no give-away: every leak-free pipeline fits its scaler on training rows.
+    """
+    problems: dict[str, list[str]] = {k.slug: [] for k in katas}
+    fixes = {k.slug: fix_lines(k) for k in katas}
+    position = {k.slug: i for i, k in enumerate(katas)}
+    for kata in katas:
+        for path, lines in handed_out(kata).items():
+            for other, added in fixes.items():
+                if position[other] <= position[kata.slug]:
+                    continue
+                shared = sorted(added & lines)
+                if shared:
+                    problems[kata.slug].append(
+                        f"{display(path)} contains the fix of kata '{other}' "
+                        f"({len(shared)} line(s), e.g. {shared[0]!r}): a learner working in order "
+                        "would be handed that kata's answer"
+                    )
+    return problems
+
+
+def check_many(slugs: list[str], give_aways: bool = False) -> dict[str, list[str]]:
+    """Every contract problem of each kata; all runs share one pool of forked workers."""
+    problems: dict[str, list[str]] = {}
+    katas: list[Kata] = []
+    for slug in slugs:
+        try:
+            kata = catalog.load(slug)
+        except UserError as error:
+            problems[slug] = [str(error)]
+            continue
+        problems[slug] = static_problems(kata)
+        katas.append(kata)
+    runnable = [k for k in katas if not problems[k.slug]]
+    plan = [(kata, *job) for kata in runnable for job in _jobs(kata)]
+    results = runner.run_many([runner.Job(kata.slug, path) for kata, _, path, _ in plan])
+    for (kata, label, _, expected), result in zip(plan, results, strict=True):
+        problems[kata.slug].extend(_judge(kata, label, expected, result))
+    if give_aways:
+        for slug, found in give_away_problems(katas).items():
+            problems[slug].extend(found)
     return problems
 
 
 def check(slug: str) -> list[str]:
     """Every contract problem of one kata, as lines an author can act on."""
-    try:
-        kata = catalog.load(slug)
-    except UserError as error:
-        return [str(error)]
-    problems = static_problems(kata)
-    return problems or behaviour_problems(kata)
+    return check_many([slug])[slug]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -159,8 +247,9 @@ def run(args: argparse.Namespace) -> int:
         if slug not in catalog.slugs():
             raise UserError(catalog.unknown_slug_message(slug))
     failed = 0
+    found = check_many(chosen, give_aways=not args.slugs)
     for slug in chosen:
-        problems = check(slug)
+        problems = found[slug]
         mark = style("ok", "green") if not problems else style("FAIL", "red", "bold")
         say(f"{mark:>4}  {slug}")
         for problem in problems:

@@ -24,7 +24,12 @@ def _stamps(kata: Kata) -> tuple:
     return tuple(stamps)
 
 
-def loop(kata: Kata, run_once: Callable[[], int], deadline: Callable[[], float | None]) -> int:
+def loop(
+    kata: Kata,
+    run_once: Callable[[], int],
+    deadline: Callable[[], float | None],
+    on_stop: Callable[[], None],
+) -> int:
     """Run, then wait for a save and run again, until solved, out of time, or Ctrl-C."""
     status = run_once()
     stamps = _stamps(kata)
@@ -43,5 +48,5 @@ def loop(kata: Kata, run_once: Callable[[], int], deadline: Callable[[], float |
             say(style("\n" + "─" * 72, "dim"))
             status = run_once()
     except KeyboardInterrupt:
-        say(f"\nStopped watching. Pick up again with: nox -s kata -- {kata.slug} --watch")
+        on_stop()
     return status

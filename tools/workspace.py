@@ -7,6 +7,7 @@ file is preceded by a timestamped backup, so no edit is ever lost.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -39,10 +40,17 @@ def _atomic_copy(source: Path, target: Path) -> None:
     os.close(fd)
     try:
         shutil.copyfile(source, temporary)
+        os.chmod(temporary, 0o666 & ~_umask())  # as if the learner had created it
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def copy_in(kata: Kata, source: Path) -> None:
@@ -67,8 +75,14 @@ def backup(kata: Kata) -> Path | None:
     present = [path for path in files(kata) if path.is_file()]
     if not present:
         return None
+    folder = kata.workspace / BACKUPS
+    if folder.is_symlink() or (folder.exists() and not folder.resolve().is_relative_to(ROOT)):
+        raise UserError(
+            f"{display(folder)} is a link or lies outside the repository; backups go only inside "
+            "it: remove or rename it, then run the same command again"
+        )
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = kata.workspace / BACKUPS / stamp
+    target = folder / stamp
     suffix = 1
     while target.exists():
         suffix += 1
@@ -91,6 +105,15 @@ def same_as(kata: Kata, directory: Path) -> bool:
         path.is_file() and path.read_bytes() == (directory / path.name).read_bytes()
         for path in files(kata)
     )
+
+
+def digest(kata: Kata, directory: Path | None = None) -> str:
+    """A fingerprint of the kata's files in the workspace (or ``directory``)."""
+    h = hashlib.sha256()
+    for path in files(kata, directory):
+        h.update(path.name.encode() + b"\0")
+        h.update(path.read_bytes() if path.is_file() else b"(missing)")
+    return h.hexdigest()
 
 
 def diff(kata: Kata, old: Path, new: Path, old_label: str, new_label: str) -> str:

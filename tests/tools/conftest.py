@@ -28,7 +28,8 @@ def copy_repo(target: Path, slugs: tuple[str, ...] = ("leakage",)) -> Path:
         shutil.copy2(ROOT / name, target / name)
     shutil.copytree(ROOT / "tools", target / "tools", ignore=shutil.ignore_patterns("__pycache__"))
     (target / "tests").mkdir()
-    shutil.copy2(ROOT / "tests" / "conftest.py", target / "tests" / "conftest.py")
+    for name in ("conftest.py", "katakit.py"):
+        shutil.copy2(ROOT / "tests" / name, target / "tests" / name)
     for slug in slugs:
         shutil.copytree(
             ROOT / "tests" / slug,

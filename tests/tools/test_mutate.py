@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
+from tools.collector import Outcome, Report
 
 from tools import ROOT, UserError, catalog, mutate, sandbox, strength
-from tools.report import Outcome, Report
 from tools.variants import read_variant
 
 from .conftest import run_tool
@@ -323,7 +323,7 @@ def arguments(*argv: str) -> argparse.Namespace:
     ("argv", "message"),
     [
         ((), "name a kata"),
-        (("leakag",), "unknown kata 'leakag'; did you mean leakage?"),
+        (("leakag",), "unknown kata 'leakag'; did you mean leakage"),
         (("leakage", "--count", "0"), "--count and --jobs must be at least 1"),
         (("leakage", "--operator", "nope"), "unknown operator 'nope'"),
         (("--all", "--shard", "3/2"), "--shard should be K/N"),

@@ -50,16 +50,16 @@ def standardise(X, mean, scale):
 
 def sigmoid(z):
     """Logistic function, elementwise, finite for any finite z."""
-    # exp of a non-positive number never overflows; each branch uses only exp(-|z|).
-    exp_neg = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + exp_neg), exp_neg / (1.0 + exp_neg))
+    # log(1 + e^-z) through logaddexp never overflows, and neither does exp of minus it.
+    log_denominator = np.logaddexp(0.0, -z)
+    return np.exp(-log_denominator)
 
 
 def log_loss(X, y, w, b):
     """Mean log-loss of the model sigmoid(X @ w + b). X: (n, d), y: (n,) of 0/1, w: (d,)."""
     logits = X @ w + b  # (n,)
-    # -log sigmoid(z) = log(1 + e^z) - z; logaddexp computes log(1 + e^z) without overflow.
-    return float(np.mean(np.logaddexp(0.0, logits) - y * logits))
+    # -log sigmoid(z) = log(1 + e^-z) and -log(1 - sigmoid(z)) = log(1 + e^z), both via logaddexp.
+    return float(np.mean(y * np.logaddexp(0.0, -logits) + (1 - y) * np.logaddexp(0.0, logits)))
 
 
 def gradients(X, y, w, b):

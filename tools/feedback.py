@@ -1,4 +1,4 @@
-"""Turns a test report into the calm summary a learner reads: what fails, why, where, what next."""
+"""Feedback after a run: the calm text a learner reads about what fails, why, where, and what next."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tools.term import format_duration, indent, say, style
 from tools.workspace import display, files
 
 if TYPE_CHECKING:
-    from tools.report import Outcome, Report
+    from tools.collector import Outcome, Report
 
 _NOISE = ("Not equal to tolerance", "Arrays are not equal", "Arrays are not almost equal")
 
@@ -27,6 +27,10 @@ def _describe(outcome: Outcome) -> str:
         return f"did not finish within the time limit: the code under test may loop forever{stuck}"
     if outcome.reason == "assertion":
         return _clean(outcome.message)
+    if outcome.reason in {"exited", "not-run"}:
+        return _clean(outcome.message)
+    if outcome.reason == "skipped":
+        return f"{_clean(outcome.message)}{where}"
     return f"{outcome.exc_type}: {_clean(outcome.message)}{where}"
 
 
@@ -38,7 +42,7 @@ def _blocking(report: Report) -> Outcome | None:
     return None
 
 
-def print_failures(kata: Kata, report: Report, hints_shown: int) -> None:
+def print_failures(kata: Kata, report: Report, hints_shown: int, hints_total: int) -> None:
     total = len(report.outcomes)
     blocked = _blocking(report)
     if blocked is not None:
@@ -49,21 +53,30 @@ def print_failures(kata: Kata, report: Report, hints_shown: int) -> None:
     else:
         failed = report.failures
         say(style(f"✗ {len(failed)} of {total} tests fail.", "red", "bold"))
+        never = [o for o in failed if o.reason == "not-run"]
+        failed = [o for o in failed if o.reason != "not-run"]
         for number, outcome in enumerate(failed, 1):
             name = outcome.test.split("::")[-1]
             tag = style(" [edge case]", "yellow") if outcome.edge else ""
             say(f"\n  {number}. {style(name, 'bold')}{tag}")
             say(indent(_describe(outcome), "     "))
+        if never:
+            say(
+                f"\n  {len(never)} more test{'s' if len(never) != 1 else ''} never ran: "
+                "the process ended before reaching them."
+            )
     say()
     say(f"Edit:  {', '.join(display(p) for p in files(kata))}")
     say(f"Then:  nox -s kata -- {kata.slug}                re-run the tests")
     say(
-        f"       nox -s kata -- {kata.slug} --hint         a hint ({hints_shown} of {len(kata.hints)} used)"
+        f"       nox -s kata -- {kata.slug} --hint         a hint ({hints_shown} of {hints_total} used)"
     )
     say(f"       nox -s kata -- {kata.slug} --traceback    pytest's full output")
 
 
-def print_success(kata: Kata, report: Report, seconds: float | None, hints_shown: int) -> None:
+def print_success(
+    kata: Kata, report: Report, seconds: float | None, hints_shown: int, explanation: str
+) -> None:
     total = len(report.outcomes)
     took = f" in {format_duration(seconds)}" if seconds is not None else ""
     hints = (
@@ -74,6 +87,6 @@ def print_success(kata: Kata, report: Report, seconds: float | None, hints_shown
     say(style(f"✓ All {total} tests pass. Solved{took}, {hints}.", "green", "bold"))
     say()
     say(style("Why it mattered", "bold", "blue"))
-    say(indent(kata.explanation))
+    say(indent(explanation))
     say()
     say(f"Compare with the reference solution:  nox -s kata -- {kata.slug} --diff")

@@ -1,19 +1,15 @@
-"""Runs a kata's tests and reports each failure in the learner's terms (a pytest plugin).
+"""A pytest plugin that records every test's outcome of one kata in the learner's terms.
 
-The same collector serves in-process runs (the learner loop) and subprocess runs
-(``python -m pytest ... -p tools.report --report-json FILE``, used by the self-check and by
-mutation testing), so both classify failures the same way.
+It runs inside the child process that :mod:`tools.runner` forks for each run (and inside
+mutmut's runs, as ``-p tools.collector --report-json FILE``), so every tool classifies failures
+the same way. A test counts as passed only when its call phase passed: a skip, an xfail or a
+test that never ran is a failure.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
-import subprocess
-import sys
-import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,9 +37,9 @@ class Outcome:
 
     test: str  # node id relative to tests/<slug>/, e.g. "test_leakage.py::test_x"
     passed: bool
-    reason: str = (
-        ""  # assertion | numerical | timeout | syntax | missing | setup | collection | crash
-    )
+    # assertion | numerical | timeout | syntax | missing | setup | collection | crash |
+    # skipped | exited (the process ended during the test) | not-run
+    reason: str = ""
     exc_type: str = ""
     message: str = ""
     where: str = ""  # file:line of the innermost frame in the implementation under test
@@ -58,6 +54,7 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     exit_code: int = 0
     output: str = ""
+    collected: list[str] = field(default_factory=list)  # every test id pytest collected
 
     @property
     def failures(self) -> list[Outcome]:
@@ -65,7 +62,14 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return self.exit_code == 0 and bool(self.outcomes) and not self.failures
+        """Every collected test ran and passed, as counted here, not by the code under test."""
+        ran = {o.test for o in self.outcomes if o.passed}
+        return (
+            self.exit_code == 0
+            and bool(self.collected)
+            and not self.failures
+            and set(self.collected) <= ran
+        )
 
     @property
     def failing_tests(self) -> list[str]:
@@ -73,13 +77,18 @@ class Report:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"exit_code": self.exit_code, "outcomes": [asdict(o) for o in self.outcomes]}
+            {
+                "exit_code": self.exit_code,
+                "collected": self.collected,
+                "outcomes": [asdict(o) for o in self.outcomes],
+            }
         )
 
     @classmethod
     def from_json(cls, text: str) -> Report:
         data = json.loads(text)
-        return cls([Outcome(**o) for o in data["outcomes"]], data["exit_code"])
+        outcomes = [Outcome(**o) for o in data["outcomes"]]
+        return cls(outcomes, data["exit_code"], collected=data.get("collected", []))
 
 
 def _message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
@@ -109,6 +118,13 @@ def _innermost(excinfo: pytest.ExceptionInfo[BaseException], impl: Path) -> str:
     return found
 
 
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return ""
+
+
 def _display(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
@@ -134,10 +150,18 @@ def classify(excinfo: pytest.ExceptionInfo[BaseException], phase: str, where: st
 class Collector:
     """A pytest plugin that records an :class:`Outcome` for every test of one kata."""
 
-    def __init__(self, slug: str, impl: Path) -> None:
+    def __init__(self, slug: str, impl: Path, emit: Callable[[dict], None] | None = None) -> None:
         self.slug = slug
         self.impl = impl.resolve()
         self.report = Report()
+        self.emit = emit or (lambda event: None)  # streams progress to a parent process
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.report.collected = [self._test_id(item.nodeid) for item in session.items]
+        self.emit({"collected": self.report.collected})
+
+    def pytest_runtest_logstart(self, nodeid: str, location: object) -> None:
+        self.emit({"start": self._test_id(nodeid)})
 
     def _test_id(self, nodeid: str) -> str:
         prefix = f"tests/{self.slug}/"
@@ -162,6 +186,22 @@ class Collector:
                     seconds=round(call.duration, 4),
                 )
             )
+        elif report.skipped:
+            what = "marked as an expected failure" if hasattr(report, "wasxfail") else "skipped"
+            reason = getattr(report, "wasxfail", "") or _skip_reason(report)
+            self._record(
+                Outcome(
+                    test=test,
+                    passed=False,
+                    reason="skipped",
+                    exc_type="Skipped",
+                    message=f"the test was {what} before it could pass"
+                    + (f" ({reason})" if reason else "")
+                    + ": a kata counts as solved only when every test runs and passes",
+                    where=_innermost(call.excinfo, self.impl) if call.excinfo else "",
+                    edge=edge,
+                )
+            )
         elif report.when == "call" and report.passed:
             self._record(
                 Outcome(test=test, passed=True, edge=edge, seconds=round(call.duration, 4))
@@ -175,6 +215,7 @@ class Collector:
             return
         self.report.outcomes = [o for o in self.report.outcomes if o.test != outcome.test]
         self.report.outcomes.append(outcome)
+        self.emit({"outcome": asdict(outcome)})
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -196,43 +237,6 @@ def kata_pytest_args(slug: str, impl: Path, extra: tuple[str, ...] = ()) -> list
     return [f"tests/{slug}", "--impl", str(impl), "-q", "--no-header", "-rN", *extra]
 
 
-def run_in_process(
-    slug: str, impl: Path, *, echo: bool = False, extra: tuple[str, ...] = ()
-) -> Report:
-    """Run a kata's tests in this process; pytest's own output is kept, not printed."""
-    collector = Collector(slug, impl)
-    buffer = io.StringIO()
-    cwd = Path.cwd()
-    os.chdir(ROOT)
-    try:
-        redirect = contextlib.nullcontext() if echo else contextlib.redirect_stdout(buffer)
-        with redirect:
-            exit_code = pytest.main(kata_pytest_args(slug, impl, extra), plugins=[collector])
-    finally:
-        os.chdir(cwd)
-    collector.report.exit_code = int(exit_code)
-    collector.report.output = buffer.getvalue()
-    return collector.report
-
-
-def run_subprocess(slug: str, impl: Path, *, timeout: float = 300) -> Report:
-    """Run a kata's tests in a fresh interpreter (no state shared with the caller)."""
-    with tempfile.TemporaryDirectory(prefix="kata-report-") as scratch:
-        target = Path(scratch) / "report.json"
-        args = [sys.executable, "-m", "pytest", *kata_pytest_args(slug, impl)]
-        args += ["-p", "tools.report", "--report-json", str(target), "--tb=short"]
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        done = subprocess.run(
-            args, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, check=False
-        )
-        if not target.is_file():
-            report = Report(exit_code=done.returncode)
-        else:
-            report = Report.from_json(target.read_text())
-        report.output = done.stdout + done.stderr
-        return report
-
-
 # -- plugin entry points for ``-p tools.report`` ------------------------------------------
 
 
@@ -245,6 +249,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     target = config.getoption("--report-json", default=None)
     impl = config.getoption("--impl", default=None)
+    # ``-p tools.collector --report-json FILE``: the mutation sandbox's runs.
     if target and impl:
         args = [a for a in config.args if a.startswith("tests/")]
         slug = Path(args[0]).parts[1] if args else ""
