@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-from tools.collector import Outcome, Report
 
 from tools import ROOT, UserError, catalog, mutate, sandbox, strength
+from tools.collector import Outcome, Report
 from tools.variants import read_variant
 
 from .conftest import run_tool
