@@ -1,0 +1,129 @@
+"""The texture classifier must descend the cross-entropy it reports.
+
+Gradients are checked against finite differences of cross_entropy for W and b at several batch
+sizes (n == d among them); training must lower the loss at every step and reach its minimum.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from katakit import assert_close, assert_decreasing, assert_gradient_matches, numerical_gradient
+
+
+@pytest.fixture(scope="module")
+def pipeline(kata):
+    return kata("pipeline")
+
+
+def random_point(n, seed, d=16, k=3):
+    """Random patches, labels and a random parameter point: (X, labels, W, b)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0.5, 0.8, size=(n, d))
+    labels = rng.integers(0, k, n)
+    return X, labels, 0.3 * rng.normal(size=(d, k)), 0.3 * rng.normal(size=k)
+
+
+def training_set(pipeline, n=180, seed=1):
+    images, labels = pipeline.make_patches(n, seed=seed)
+    return images.reshape(n, -1), labels
+
+
+SIZES = pytest.mark.parametrize("n", [40, 16, 1], ids=["n_eq_40", "n_eq_d", "n_eq_1"])
+
+
+@SIZES
+def test_weight_gradient_matches_finite_differences(pipeline, n):
+    X, labels, W, b = random_point(n, seed=n)
+    grad_W, _ = pipeline.gradients(X, labels, W, b)
+    assert_gradient_matches(
+        lambda W_: pipeline.cross_entropy(X, labels, W_, b), grad_W, W,
+        what=f"grad_W from gradients on {n} patches (W of shape {W.shape})",
+    )  # fmt: skip
+
+
+@SIZES
+def test_bias_gradient_matches_finite_differences(pipeline, n):
+    X, labels, W, b = random_point(n, seed=n)
+    _, grad_b = pipeline.gradients(X, labels, W, b)
+    assert_gradient_matches(
+        lambda b_: pipeline.cross_entropy(X, labels, W, b_), grad_b, b,
+        what=f"grad_b from gradients on {n} patches",
+    )  # fmt: skip
+
+
+def test_loss_history_decreases_monotonically(pipeline):
+    X, labels = training_set(pipeline)
+    _, _, history = pipeline.fit(X, labels, 3, lr=0.5, epochs=60)
+    assert history[0] < math.log(3), (
+        f"fit(lr=0.5) on 180 patches: the loss after the first step is {history[0]:.4f}, above "
+        "log(3) = 1.0986, the loss of the all-zero starting model: the first step made it worse"
+    )
+    assert_decreasing(
+        history, "the loss history of fit(X, labels, 3, lr=0.5, epochs=60) on 180 patches",
+        "gradient descent on the convex cross-entropy with this step size can only go down",
+    )  # fmt: skip
+
+
+def test_fit_converges_to_the_minimum_of_cross_entropy(pipeline):
+    X, labels = training_set(pipeline)  # overlapping classes: the minimum is finite
+    W, b, _ = pipeline.fit(X, labels, 3, lr=0.5, epochs=1000)
+    params = np.concatenate([np.ravel(W), b])
+
+    def loss(p):
+        return pipeline.cross_entropy(X, labels, p[:48].reshape(16, 3), p[48:])
+
+    slope = np.linalg.norm(numerical_gradient(loss, params))
+    assert slope < 1e-3, (
+        f"after fit(lr=0.5, epochs=1000) on 180 patches, cross_entropy still slopes at rate "
+        f"{slope:.3g} (finite differences) at the returned (W, b): training did not settle "
+        "at the minimum of the loss it reports"
+    )
+
+
+def test_held_out_accuracy_on_240_patches(pipeline):
+    images, labels = pipeline.make_patches(240, seed=0)
+    result = pipeline.run_pipeline(images, labels, n_test=60)
+    assert result["test_accuracy"] >= 0.75, (
+        f"run_pipeline on 240 patches: held-out accuracy {result['test_accuracy']:.3f}, "
+        f"training accuracy {result['train_accuracy']:.3f}; a converged linear classifier "
+        "gets about 0.8 on these noisy textures"
+    )
+
+
+def test_cross_entropy_of_hand_worked_cases(pipeline):
+    X = np.zeros((4, 16))
+    labels = np.array([0, 1, 2, 2])
+    uniform = pipeline.cross_entropy(X, labels, np.zeros((16, 3)), np.zeros(3))
+    assert uniform == pytest.approx(math.log(3), rel=1e-12), (
+        f"cross_entropy with every logit 0 is {uniform:.6f}; three equally likely classes "
+        "give log(3) = 1.098612"
+    )
+    b = np.array([2.0, 0.0, -1.0])
+    expected = np.mean(np.log(np.exp(b).sum()) - b[labels])
+    got = pipeline.cross_entropy(X, labels, np.zeros((16, 3)), b)
+    assert got == pytest.approx(expected, rel=1e-12), (
+        f"cross_entropy with logits (2, 0, -1) on every row is {got:.6f}; expected {expected:.6f}"
+    )
+
+
+def test_softmax_rows_are_probabilities(pipeline):
+    logits = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [-5.0, 10.0, 2.0]])
+    probs = pipeline.softmax(logits)
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1)[:, None]
+    assert_close(probs, expected, "softmax of three rows of logits", rtol=1e-12)
+
+
+def test_one_hot_marks_each_label(pipeline):
+    assert_close(pipeline.one_hot(np.array([2, 0, 1]), 3), np.eye(3)[[2, 0, 1]], "one_hot")
+
+
+def test_patches_are_balanced_and_reproducible(pipeline):
+    images, labels = pipeline.make_patches(300, seed=5)
+    assert images.shape == (300, 4, 4) and labels.shape == (300,), (
+        f"make_patches(300) gave images {images.shape} and labels {labels.shape}"
+    )
+    counts = np.bincount(labels, minlength=3)
+    assert counts.min() > 70, f"class counts {counts} are far from balanced"
+    again, _ = pipeline.make_patches(300, seed=5)
+    assert np.array_equal(images, again), "make_patches with the same seed gave other images"
