@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -29,7 +30,28 @@ from tools import ROOT, TESTS, UserError
 from tools.catalog import Kata
 from tools.collector import Collector, Outcome, Report
 
-PARENT = Path(tempfile.gettempdir()) / "kata-mutate"
+
+def private_parent(base: Path | None = None) -> Path:
+    """This user's folder for sandboxes: created 0700, and refused unless it is a real folder
+    owned by this user that nobody else can enter (another user cannot swap a sandbox in it).
+    """
+    parent = (base or Path(tempfile.gettempdir())) / f"kata-mutate-{os.getuid()}"
+    with contextlib.suppress(FileExistsError):
+        parent.mkdir(mode=0o700)
+    info = os.lstat(parent)
+    if (
+        stat.S_ISLNK(info.st_mode)
+        or not stat.S_ISDIR(info.st_mode)
+        or info.st_uid != os.getuid()
+        or info.st_mode & 0o077
+    ):
+        raise UserError(
+            f"{parent} is not a private folder of yours (a link, another owner, or open to "
+            "other users); remove it and run the same command again"
+        )
+    return parent
+
+
 OWNER = "owner.json"
 STALE_AFTER = 24 * 3600  # seconds: a sandbox this old is swept even if its pid was reused
 # pytest options for workers: no cache, no forced garbage collections at the end of a session.
@@ -81,8 +103,12 @@ def owned_by_the_dead(path: Path) -> bool:
     return not alive(pid) or time.time() - started > STALE_AFTER
 
 
-def sweep(parent: Path = PARENT) -> list[Path]:
-    """Remove the sandboxes of campaigns that were killed; returns what was removed."""
+def sweep(parent: Path | None = None) -> list[Path]:
+    """Remove the sandboxes of campaigns that were killed; returns what was removed.
+
+    Only this user's private folder is swept, so only this user's sandboxes are touched.
+    """
+    parent = parent or private_parent()
     removed = []
     for path in sorted(parent.glob("*")) if parent.is_dir() else []:
         if path.is_dir() and owned_by_the_dead(path):
@@ -102,9 +128,9 @@ def _copy_tree(source: Path, target: Path) -> None:
 
 
 @contextmanager
-def sandbox(kata: Kata, *, keep: bool = False, parent: Path = PARENT) -> Iterator[Sandbox]:
+def sandbox(kata: Kata, *, keep: bool = False, parent: Path | None = None) -> Iterator[Sandbox]:
     """A fresh sandbox for ``kata``, removed afterwards unless ``keep`` (or the process is killed)."""
-    parent.mkdir(parents=True, exist_ok=True)
+    parent = parent or private_parent()
     sweep(parent)
     root = Path(tempfile.mkdtemp(prefix=f"{kata.slug}-", dir=parent)).resolve()
     claim(root)
