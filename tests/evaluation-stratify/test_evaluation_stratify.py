@@ -86,7 +86,9 @@ def test_folds_have_almost_equal_sizes(result):
 
 def test_folds_are_reproducible_with_the_same_seed(pipeline, bearings, result):
     again = pipeline.run_pipeline(bearings, N_FOLDS, SEED)
-    for k, ((_, first), (_, second)) in enumerate(zip(result["folds"], again["folds"])):
+    for k, ((_, first), (_, second)) in enumerate(
+        zip(result["folds"], again["folds"], strict=True)
+    ):
         assert np.array_equal(np.sort(first), np.sort(second)), (
             f"two runs with seed={SEED} put different rows in test fold {k}: the folds are "
             "not reproducible"
