@@ -50,7 +50,7 @@ def check_target(y, n_rows):
     """Validate a target once, on entry.
 
     y : array-like of shape (n_rows,) or (n_rows, 1)
-    Returns a float ndarray of shape (n_rows, 1): a column, like the model's predictions.
+    Returns the target as a float ndarray holding one value per row.
     """
     y = np.asarray(y, dtype=float)
     # A mean over no rows is NaN, not an error: refuse it here.

@@ -412,3 +412,17 @@ def test_scaler_keeps_a_constant_column_finite(pipeline):
     np.testing.assert_allclose(
         Z[:, 0], 0.0, err_msg="a constant column should standardise to zeros"
     )
+
+
+def test_fitted_probabilities_average_to_the_default_rate(pipeline):
+    # With an intercept, the log-loss minimum makes the mean predicted probability equal the
+    # mean label: a model whose intercept never moves cannot reach it on unbalanced data.
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 3))
+    y = (rng.random(300) < 0.85).astype(float)
+    w, b, _ = pipeline.fit_logistic_regression(X, y)
+    mean_prob = float(np.mean(pipeline.sigmoid(X @ w + b)))
+    assert mean_prob == pytest.approx(y.mean(), abs=0.01), (
+        f"on a loan book where {y.mean():.0%} default, the fitted model's mean default "
+        f"probability is {mean_prob:.3f}: the model cannot learn the overall default rate"
+    )
