@@ -1,0 +1,118 @@
+"""The bearing-fault network must backpropagate the gradient of the log-loss it reports.
+
+Every parameter's gradient is checked against finite differences of log_loss, at small weights
+(where the network is nearly linear) and at weights of the size training produces; training must
+lower the loss at every small step and solve XOR.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from katakit import assert_close, assert_decreasing, assert_finite, assert_gradient_matches
+
+PARAMS = ["W1", "b1", "W2", "b2"]
+
+
+@pytest.fixture(scope="module")
+def network(kata):
+    return kata("network")
+
+
+def point(scale, seed=0, n=20, d=2, h=5):
+    """Inputs, labels and a parameter point whose weights have the given scale."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.5, 1.5, (n, d))
+    y = (rng.random(n) < 0.5).astype(float)
+    params = {
+        "W1": scale * rng.normal(size=(d, h)),
+        "b1": scale * rng.normal(size=h),
+        "W2": scale * rng.normal(size=h),
+        "b2": float(scale * rng.normal()),
+    }
+    return X, y, params
+
+
+def check(network, X, y, params, name, what):
+    grads = network.gradients(params, X, y)
+
+    def loss(value):
+        return network.log_loss({**params, name: value}, X, y)
+
+    value = np.asarray(params[name], dtype=float)
+    assert_gradient_matches(loss, grads[name], value, what=what)
+
+
+@pytest.mark.parametrize("name", PARAMS)
+def test_gradient_matches_finite_differences_at_small_weights(network, name):
+    X, y, params = point(scale=0.01, seed=1)
+    check(network, X, y, params, name, f"gradients(...)[{name!r}] at weights of size 0.01")
+
+
+@pytest.mark.parametrize("name", PARAMS)
+def test_gradient_matches_finite_differences_at_trained_size_weights(network, name):
+    X, y, params = point(scale=1.5, seed=2)
+    z1 = X @ params["W1"] + params["b1"]
+    assert np.mean(np.abs(z1) > 1.0) > 0.3, "the check needs hidden units in tanh's curved range"
+    check(network, X, y, params, name, f"gradients(...)[{name!r}] at weights of size 1.5")
+
+
+def test_loss_decreases_at_every_small_step(network):
+    X, y = network.make_bearings(60, seed=3)
+    _, history = network.fit(X, y, n_hidden=6, lr=0.3, epochs=150, seed=3)
+    assert_decreasing(
+        history, "the loss history of fit(lr=0.3, epochs=150) on 60 shafts",
+        "each small gradient step should lower the log-loss",
+    )  # fmt: skip
+
+
+def test_network_solves_xor(network):
+    corners = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
+    X, y = np.repeat(corners, 5, axis=0), np.repeat([0.0, 1.0, 1.0, 0.0], 5)
+    params, history = network.fit(X, y, n_hidden=4, lr=1.0, epochs=400, seed=1)
+    assert_finite(history, "the loss history of fit on the four XOR corners")
+    labels = (network.predict_proba(params, corners) >= 0.5).astype(float)
+    assert np.array_equal(labels, [0, 1, 1, 0]) and history[-1] < 0.1, (
+        f"after fit on the four XOR corners the network labels them {labels} with final loss "
+        f"{history[-1]:.4g}; a two-layer network should get [0, 1, 1, 0] with a loss near 0"
+    )
+
+
+def test_held_out_fault_detection(network):
+    result = network.run_pipeline(seed=0)
+    assert result["test_accuracy"] >= 0.8, (
+        f"run_pipeline: held-out accuracy {result['test_accuracy']:.3f}, training accuracy "
+        f"{result['train_accuracy']:.3f}, final loss {result['loss_history'][-1]:.4g}; the "
+        "faults are an XOR of the two bearings, which this network separates to about 0.9"
+    )
+
+
+def test_log_loss_of_hand_worked_cases(network):
+    X, y, params = point(scale=0.0, seed=4)
+    assert network.log_loss(params, X, y) == pytest.approx(math.log(2), rel=1e-12), (
+        "with every parameter 0 the network says 0.5 everywhere: the log-loss should be log(2)"
+    )
+    X, y, params = point(scale=1.0, seed=5)
+    p = network.predict_proba(params, X)
+    expected = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    got = network.log_loss(params, X, y)
+    assert got == pytest.approx(expected, rel=1e-9), f"log_loss {got:.6f}, formula {expected:.6f}"
+
+
+def test_predict_proba_is_the_sigmoid_of_the_logits(network):
+    X, _, params = point(scale=1.0, seed=6)
+    logits = network.forward(params, X)["logits"]
+    assert_close(
+        network.predict_proba(params, X), 1.0 / (1.0 + np.exp(-logits)),
+        "predict_proba", "probabilities should be sigmoid(logits)", rtol=1e-12,
+    )  # fmt: skip
+
+
+def test_forward_caches_hidden_values_of_the_right_shape(network):
+    X, _, params = point(scale=1.0, seed=7, n=9, h=5)
+    cache = network.forward(params, X)
+    assert np.shape(cache["z1"]) == (9, 5) and np.shape(cache["logits"]) == (9,), (
+        f"forward on 9 rows with 5 hidden units gave z1 {np.shape(cache['z1'])} and logits "
+        f"{np.shape(cache['logits'])}; expected (9, 5) and (9,)"
+    )
+    assert_close(cache["a1"], np.tanh(cache["z1"]), "forward's a1", "a1 should be tanh(z1)")
