@@ -1,0 +1,125 @@
+"""A team name must mean the same code in training, in scoring and in the report.
+
+The classifier is fitted on the training tickets; the tests score test batches of different
+make-up (all of them, without one team, one ticket at a time, with a team never seen in training)
+and check that the reported accuracy and recalls agree with the decoded predictions.
+"""
+
+import numpy as np
+import pytest
+from katakit import assert_close, with_shuffled_index
+
+
+@pytest.fixture(scope="module")
+def pipeline(kata):
+    return kata("pipeline")
+
+
+@pytest.fixture(scope="module")
+def frames(pipeline):
+    df = with_shuffled_index(pipeline.make_tickets(n_rows=240, seed=0), seed=6)
+    return df.iloc[:160], df.iloc[160:]
+
+
+def decoded_accuracy(result, test):
+    return float(np.mean(np.asarray(result["predictions"]) == test["team"].to_numpy()))
+
+
+def test_encoder_round_trips_labels(pipeline):
+    labels = ["bugs", "billing", "product", "bugs", "accounts"]
+    encoder = pipeline.LabelEncoder().fit(labels)
+    codes = encoder.transform(labels)
+    assert sorted(set(codes.tolist())) == [0, 1, 2, 3], f"codes of 4 labels are {codes}"
+    assert list(encoder.inverse_transform(codes)) == labels, (
+        f"decoding the codes of {labels} gave {list(encoder.inverse_transform(codes))}"
+    )
+
+
+def test_predictions_are_team_names_seen_in_training(pipeline, frames):
+    train, test = frames
+    result = pipeline.run_pipeline(train, test)
+    assert len(result["predictions"]) == len(test)
+    assert set(result["predictions"]) <= set(train["team"]), (
+        f"predictions include {set(result['predictions']) - set(train['team'])}, which are not teams"
+    )
+    assert decoded_accuracy(result, test) > 0.9, "the classifier routes under 90% of tickets right"
+
+
+def test_reported_accuracy_agrees_with_the_predicted_teams(pipeline, frames):
+    train, test = frames
+    result = pipeline.run_pipeline(train, test)
+    assert_close(
+        result["test_accuracy"], decoded_accuracy(result, test), "test_accuracy",
+        "the reported accuracy is not the share of tickets whose predicted team is their team",
+    )  # fmt: skip
+
+
+def test_accuracy_on_a_batch_without_one_team(pipeline, frames):
+    train, test = frames
+    for team in sorted(test["team"].unique()):
+        part = test[test["team"] != team]
+        result = pipeline.run_pipeline(train, part)
+        assert_close(
+            result["test_accuracy"], decoded_accuracy(result, part),
+            f"test_accuracy on the test tickets of every team but {team!r}",
+            "the predicted team names match the tickets, but the reported accuracy does not: "
+            "the score compares labels that mean different teams",
+        )  # fmt: skip
+
+
+def test_recall_by_team_on_a_batch_without_one_team(pipeline, frames):
+    train, test = frames
+    part = test[test["team"] != "accounts"]
+    result = pipeline.run_pipeline(train, part)
+    predicted, actual = np.asarray(result["predictions"]), part["team"].to_numpy()
+    expected = {t: float(np.mean(predicted[actual == t] == t)) for t in sorted(set(actual))}
+    assert sorted(result["recall_by_team"]) == sorted(expected), (
+        f"recall is reported for teams {sorted(result['recall_by_team'])}; the batch holds "
+        f"tickets of {sorted(expected)}"
+    )
+    for team, recall in expected.items():
+        assert_close(
+            result["recall_by_team"][team], recall, f"recall of {team!r} without 'accounts'",
+            "the recalls do not describe the predicted teams",
+        )  # fmt: skip
+
+
+def test_a_batch_of_one_ticket(pipeline, frames):
+    train, test = frames
+    for i in range(12):
+        one = test.iloc[[i]]
+        result = pipeline.run_pipeline(train, one)
+        right = decoded_accuracy(result, one)
+        assert result["test_accuracy"] == right, (
+            f"a batch of one {one['team'].iloc[0]!r} ticket predicted as "
+            f"{str(result['predictions'][0])!r} reports accuracy {result['test_accuracy']:g}; "
+            f"expected {right:g}"
+        )
+
+
+def test_the_model_does_not_depend_on_test_labels(pipeline, frames):
+    train, test = frames
+    relabelled = test.assign(team=np.where(test["team"] == "bugs", "billing", test["team"]))
+    first = pipeline.run_pipeline(train, test)
+    second = pipeline.run_pipeline(train, relabelled)
+    assert list(first["predictions"]) == list(second["predictions"]), (
+        "the predicted teams changed when only the test labels changed"
+    )
+
+
+@pytest.mark.edge
+def test_an_unseen_team_in_the_test_set_is_reported(pipeline, frames):
+    train, test = frames
+    odd = test.assign(team=np.where(np.arange(len(test)) == 0, "legal", test["team"]))
+    try:
+        result = pipeline.run_pipeline(train, odd)
+    except ValueError as error:
+        assert "legal" in str(error), (
+            f"the ValueError for a ticket of the unknown team 'legal' does not name it: {error}"
+        )
+        return
+    raise AssertionError(
+        f"run_pipeline scored a test set holding team 'legal', which training never saw, "
+        f"and reported accuracy {result['test_accuracy']:.3f}: it should raise a ValueError "
+        "naming the unknown label"
+    )
