@@ -1,0 +1,137 @@
+"""The optimisers must do what momentum and Adam are defined to do, step after step.
+
+Hand-worked steps (the first and the second), closed forms on a constant gradient (a geometric
+series for momentum, a step of exactly lr for Adam), convergence on an elongated quadratic bowl,
+and the delivery-time regression they train.
+"""
+
+import numpy as np
+import pytest
+from katakit import assert_close, assert_gradient_matches
+
+
+@pytest.fixture(scope="module")
+def optimisers(kata):
+    return kata("optimisers")
+
+
+def run_steps(optimiser, params, grads_of, steps):
+    """Apply `steps` steps; grads_of(params) gives each step's gradients. Returns the path."""
+    path = [{k: np.array(v, dtype=float) for k, v in params.items()}]
+    for _ in range(steps):
+        optimiser.step(params, grads_of(params))
+        path.append({k: np.array(v, dtype=float) for k, v in params.items()})
+    return path
+
+
+def test_momentum_first_step_is_a_plain_gradient_step(optimisers):
+    params = {"w": np.array([1.0, -2.0]), "b": np.array([0.5])}
+    optimisers.Momentum(lr=0.1, momentum=0.9).step(
+        params, {"w": np.array([2.0, 4.0]), "b": np.array([-1.0])}
+    )
+    assert_close(params["w"], [0.8, -2.4], "w after one Momentum(lr=0.1) step with gradient (2, 4)")
+    assert_close(params["b"], [0.6], "b after one Momentum(lr=0.1) step with gradient -1")
+
+
+def test_momentum_velocity_accumulates_on_a_constant_gradient(optimisers):
+    g = {"w": np.array([1.0, -2.0, 0.5]), "b": np.array([3.0])}
+    params = {"w": np.zeros(3), "b": np.zeros(1)}
+    path = run_steps(optimisers.Momentum(lr=0.1, momentum=0.9), params, lambda p: g, 5)
+    for k in range(1, 6):
+        # velocity after j steps is g (1 - 0.9^j) / (1 - 0.9); the moves add up.
+        factor = sum((1 - 0.9**j) / (1 - 0.9) for j in range(1, k + 1))
+        for name in ("w", "b"):
+            assert_close(
+                path[k][name], -0.1 * factor * g[name],
+                f"{name} after {k} Momentum(lr=0.1, momentum=0.9) steps on a constant gradient",
+                "momentum should build up speed on a constant slope (a geometric series)",
+            )  # fmt: skip
+
+
+def test_a_new_optimiser_starts_from_rest(optimisers):
+    g = {"w": np.array([1.0, 1.0])}
+    first = optimisers.Momentum(lr=0.1)
+    run_steps(first, {"w": np.zeros(2)}, lambda p: g, 10)
+    params = {"w": np.zeros(2)}
+    optimisers.Momentum(lr=0.1).step(params, g)
+    assert_close(
+        params["w"], [-0.1, -0.1], "the first step of a new Momentum optimiser",
+        "a new optimiser must not inherit velocity from another optimiser",
+    )  # fmt: skip
+
+
+def test_adam_first_step_moves_each_parameter_by_lr(optimisers):
+    params = {"w": np.array([1.0, 1.0, 1.0, 1.0])}
+    optimisers.Adam(lr=0.01).step(params, {"w": np.array([1e-3, -1.0, 1e3, -50.0])})
+    assert_close(
+        params["w"], 1.0 - 0.01 * np.array([1.0, -1.0, 1.0, -1.0]),
+        "w after one Adam(lr=0.01) step with gradients (1e-3, -1, 1e3, -50)",
+        "Adam's bias-corrected first step is lr * sign(gradient), whatever its size",
+        rtol=1e-5,
+    )  # fmt: skip
+
+
+def test_adam_second_step_by_hand(optimisers):
+    params = {"x": np.array([0.0])}
+    gradients = iter([{"x": np.array([1.0])}, {"x": np.array([-1.0])}])
+    path = run_steps(optimisers.Adam(lr=0.01), params, lambda p: next(gradients), 2)
+    # m2 = 0.9 * 0.1 - 0.1 = -0.01, v2 = 0.999 * 0.001 + 0.001 = 0.001999;
+    # m_hat = -0.01 / 0.19, v_hat = 0.001999 / 0.001999 = 1: the second step is +0.01 * 0.01 / 0.19.
+    expected = -0.01 + 0.01 * 0.01 / 0.19
+    assert_close(
+        path[2]["x"], [expected], "x after Adam(lr=0.01) steps with gradients +1 then -1",
+        "the second step should average the two gradients through the moment estimates",
+        rtol=1e-6,
+    )  # fmt: skip
+
+
+def test_adam_moves_by_lr_at_every_step_on_a_constant_gradient(optimisers):
+    params = {"x": np.array([0.0, 0.0])}
+    path = run_steps(optimisers.Adam(lr=0.01), params, lambda p: {"x": np.array([2.0, -0.5])}, 6)
+    moves = np.array([path[k + 1]["x"] - path[k]["x"] for k in range(6)])  # (6, 2)
+    assert_close(
+        moves, np.tile([-0.01, 0.01], (6, 1)), "Adam(lr=0.01)'s six moves on a constant gradient",
+        "with a constant gradient the bias-corrected moments equal g and g^2, so every step is lr",
+        rtol=1e-5,
+    )  # fmt: skip
+
+
+def bowl(p):
+    """An elongated quadratic bowl 0.5 * (x^2 + 100 y^2): its gradient."""
+    return {"x": np.array([1.0, 100.0]) * p["x"]}
+
+
+@pytest.mark.parametrize(
+    "make, steps",
+    [(lambda o: o.Momentum(lr=0.01, momentum=0.9), 300), (lambda o: o.Adam(lr=0.05), 500)],
+    ids=["momentum", "adam"],
+)
+def test_optimiser_converges_on_an_elongated_bowl(optimisers, make, steps):
+    params = {"x": np.array([1.0, 1.0])}
+    run_steps(make(optimisers), params, bowl, steps)
+    assert np.max(np.abs(params["x"])) < 1e-4, (
+        f"after {steps} steps on 0.5 * (x^2 + 100 y^2) from (1, 1) the optimiser is at "
+        f"{params['x']}; it should be within 1e-4 of the minimum (0, 0)"
+    )
+
+
+def test_momentum_fits_the_delivery_regression(optimisers):
+    X, y = optimisers.make_deliveries(200, seed=0)
+    params, _ = optimisers.fit_linear(X, y, optimisers.Momentum(lr=0.01), epochs=400)
+    best = np.linalg.lstsq(np.column_stack([X, np.ones(len(X))]), y, rcond=None)[0]
+    assert_close(
+        np.concatenate([params["w"], params["b"]]), best,
+        "(w, b) after 400 Momentum(lr=0.01) epochs on the delivery times",
+        "training stopped short of the least-squares fit", rtol=1e-3,
+    )  # fmt: skip
+
+
+def test_mse_gradients_match_finite_differences(optimisers):
+    X, y = optimisers.make_deliveries(30, seed=2)
+    params = {"w": np.array([2.0, 1.0]), "b": np.array([3.0])}
+    _, grads = optimisers.mse_gradients(params, X, y)
+    for name in ("w", "b"):
+        assert_gradient_matches(
+            lambda v, name=name: optimisers.mse_gradients({**params, name: v}, X, y)[0],
+            grads[name], params[name], what=f"mse_gradients' {name!r}",
+        )  # fmt: skip
