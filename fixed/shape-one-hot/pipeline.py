@@ -33,7 +33,7 @@ class OneHotLabels:
 
     def fit(self, y):
         """Learn the label set: classes_ of shape (k,), sorted."""
-        self.classes_ = np.unique(y)
+        self.classes_ = np.unique(np.asarray(y))
         return self
 
     def transform(self, y):
