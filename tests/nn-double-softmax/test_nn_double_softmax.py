@@ -1,0 +1,124 @@
+"""The stroke recogniser's loss, probabilities and gradients must agree with each other.
+
+The reference forward pass below is written in the test from the network's own parameters
+(tanh hidden layer, then a linear layer giving the class logits): the probabilities must be the
+softmax of those logits, the loss their cross-entropy, and backprop the derivative of that loss.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from katakit import assert_close, assert_gradient_matches
+
+K = 4
+
+
+@pytest.fixture(scope="module")
+def network(kata):
+    return kata("network")
+
+
+@pytest.fixture(scope="module")
+def images(network):
+    return network.make_images(n_rows=240, seed=0)
+
+
+@pytest.fixture(scope="module")
+def trained(network, images):
+    X, y = images
+    return network.TwoLayerNet(X.shape[1], 16, K, seed=0).fit(X[:160], y[:160], epochs=150)
+
+
+def reference_logits(net, X):
+    return np.tanh(X @ net.W1 + net.b1) @ net.W2 + net.b2
+
+
+def reference_softmax(logits):
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def test_softmax_rows_are_probabilities(network):
+    logits = np.array([[0.0, 0.0, 0.0, 0.0], [2.0, 1.0, 0.0, -1.0], [50.0, 0.0, -50.0, 3.0]])
+    assert_close(network.softmax(logits), reference_softmax(logits), "softmax of three rows")
+
+
+def test_cross_entropy_of_hand_worked_logits(network):
+    logits = np.array([[0.0, 0.0, 0.0, 0.0], [math.log(3.0), 0.0, 0.0, 0.0]])
+    # Row 1: uniform, -log(1/4). Row 2: p(class 0) = 3 / 6, -log(1/2).
+    expected = (math.log(4.0) + math.log(2.0)) / 2
+    assert_close(network.cross_entropy(logits, np.array([2, 0])), expected, "cross_entropy")
+
+
+def test_predicted_probabilities_are_the_softmax_of_the_logits(network, trained, images):
+    X, _ = images
+    probs = trained.predict_proba(X[160:])
+    assert_close(probs.sum(axis=1), np.ones(len(probs)), "row sums of predict_proba", rtol=1e-9)
+    expected = reference_softmax(reference_logits(trained, X[160:]))
+    assert_close(
+        probs[:3], expected[:3], "predict_proba of the first 3 held-out images",
+        "the probabilities should be the softmax of the network's logits; these are flatter, "
+        "as if the scores were squashed more than once", rtol=1e-7, atol=1e-9,
+    )  # fmt: skip
+
+
+def test_loss_is_the_cross_entropy_of_the_logits(network, images):
+    X, y = images
+    net = network.TwoLayerNet(X.shape[1], 16, K, seed=1)
+    net.W2 *= 5.0  # confident predictions, so that squashing the logits shows
+    log_probs = np.log(reference_softmax(reference_logits(net, X[:40])))
+    expected = -np.mean(log_probs[np.arange(40), y[:40]])
+    assert_close(
+        net.loss(X[:40], y[:40]), expected, "net.loss on 40 images",
+        "the reported loss is not the cross-entropy of the network's predictions",
+        rtol=1e-7,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["W1", "W2"])
+def test_backprop_matches_finite_differences_of_the_loss(network, images, name):
+    X, y = images
+    X, y = X[:6], y[:6]
+    net = network.TwoLayerNet(X.shape[1], 5, K, seed=2)
+    net.W2 *= 3.0
+    analytic = net.gradients(X, y)[name]
+    original = getattr(net, name).copy()
+
+    def loss_at(value):
+        getattr(net, name)[...] = value
+        try:
+            return net.loss(X, y)
+        finally:
+            getattr(net, name)[...] = original
+
+    assert_gradient_matches(loss_at, analytic, original, f"gradients(X, y)['{name}']")
+
+
+def test_training_drives_the_loss_well_below_chance(network, trained):
+    history = trained.loss_history_
+    final = history[-1]
+    assert final < 0.25 * math.log(K), (
+        f"after 150 epochs on 160 separable images the training loss is {final:.4f} "
+        f"(it started at {history[0]:.4f}; guessing uniformly gives log 4 = {math.log(K):.4f}): "
+        "training stalls far above what this network can reach"
+    )
+
+
+def test_network_recognises_held_out_strokes(network, trained, images):
+    X, y = images
+    accuracy = np.mean(trained.predict(X[160:]) == y[160:])
+    assert accuracy >= 0.75, f"held-out accuracy is {accuracy:.3f} after training; expected >= 0.75"
+
+
+def test_predict_is_the_most_probable_class(network, trained, images):
+    X, _ = images
+    assert_close(
+        trained.predict(X[:20]), np.argmax(trained.predict_proba(X[:20]), axis=1), "predict"
+    )
+
+
+def test_pipeline_reports_its_final_training_loss(network):
+    report = network.run_pipeline(n_rows=240, seed=0, epochs=20)
+    assert len(report["loss_history"]) == 20
+    assert report["train_loss"] <= report["loss_history"][0]
