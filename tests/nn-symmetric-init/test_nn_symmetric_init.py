@@ -1,0 +1,116 @@
+"""The part-inspection network must use all of its hidden units.
+
+Initialisation must break the symmetry between hidden units (and be reproducible from a seed),
+after training the units must have learned different things, and the network must solve an
+XOR, which no single unit can. The rest pin down backpropagation and the pipeline around it.
+"""
+
+import numpy as np
+import pytest
+from katakit import assert_decreasing, assert_gradient_matches
+
+SEED = 0
+
+
+@pytest.fixture(scope="module")
+def network(kata):
+    return kata("network")
+
+
+@pytest.fixture(scope="module")
+def parts(network):
+    df = network.make_parts(n_rows=160, seed=SEED)
+    return df[network.FEATURES].to_numpy(dtype=float), df[network.TARGET].to_numpy(dtype=float)
+
+
+@pytest.fixture(scope="module")
+def trained(network, parts):
+    return network.train(*parts, n_hidden=8, seed=SEED)
+
+
+def distinct_columns(W, decimals=6):
+    return len({tuple(col) for col in np.round(np.asarray(W), decimals).T})
+
+
+def test_initial_hidden_units_differ(network):
+    params = network.init_params(2, 8, np.random.default_rng(SEED))
+    n = distinct_columns(params["W1"])
+    assert n == 8, (
+        f"init_params(2, 8, rng) gave the 8 hidden units only {n} different incoming weight "
+        "vector(s): units that start identical receive identical gradients and stay identical"
+    )
+
+
+def test_initialisation_is_reproducible_with_a_seed(network):
+    first = network.init_params(2, 8, np.random.default_rng(7))
+    again = network.init_params(2, 8, np.random.default_rng(7))
+    for name in first:
+        assert np.array_equal(first[name], again[name]), (
+            f"init_params with the same seed gave a different {name}: runs cannot be reproduced"
+        )
+
+
+def test_initialisation_depends_on_the_seed(network):
+    a = network.init_params(2, 8, np.random.default_rng(1))["W1"]
+    b = network.init_params(2, 8, np.random.default_rng(2))["W1"]
+    assert not np.allclose(a, b), (
+        "init_params with seeds 1 and 2 gave the same W1: the initial weights ignore the random "
+        "generator, so every run starts from the same point"
+    )
+
+
+def test_hidden_units_differ_after_training(trained):
+    params, _ = trained
+    n = distinct_columns(params["W1"], decimals=4)
+    assert n == 8, (
+        f"after training, the 8 hidden units have only {n} different incoming weight vector(s): "
+        "the network behaves like a network with that many hidden units"
+    )
+
+
+def test_network_solves_xor(network, parts, trained):
+    X, y = parts
+    params, _ = trained
+    acc = network.accuracy(y, network.predict(params, X))
+    assert acc > 0.95, (
+        f"training accuracy on the XOR-shaped parts is {acc:.3f}; a single straight line (one hidden "
+        "unit) gets about three of the four clusters right (about 0.75); two or more units that "
+        "differ get about 1"
+    )
+
+
+def test_held_out_parts_are_classified(network):
+    result = network.run_pipeline(network.make_parts(n_rows=200, seed=SEED))
+    assert result["test_accuracy"] > 0.9, (
+        f"held-out accuracy {result['test_accuracy']:.3f} on XOR-shaped parts: the network has "
+        "not learned a boundary that needs two or more hidden units"
+    )
+
+
+@pytest.mark.parametrize("n", [1, 12])
+def test_gradients_match_finite_differences(network, n):
+    rng = np.random.default_rng(n)
+    X, y = rng.normal(size=(n, 2)), (rng.random(n) < 0.5).astype(float)
+    params = {
+        "W1": rng.normal(size=(2, 4)),
+        "b1": rng.normal(size=4),
+        "W2": rng.normal(size=4),
+        "b2": float(rng.normal()),
+    }
+    _, grads = network.loss_and_grads(params, X, y)
+    for name, value in params.items():
+
+        def loss_at(v, name=name):
+            return network.loss_and_grads({**params, name: v}, X, y)[0]
+
+        assert_gradient_matches(loss_at, grads[name], np.asarray(value), f"the gradient of {name}")
+
+
+def test_loss_decreases_during_training(trained):
+    _, history = trained
+    assert_decreasing(history[:200], "the training loss over the first 200 epochs", slack=1e-9)
+
+
+def test_predict_returns_one_label_per_row(network, trained):
+    labels = np.asarray(network.predict(trained[0], np.zeros((5, 2))))
+    assert labels.shape == (5,) and set(np.unique(labels)) <= {0, 1}
