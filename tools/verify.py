@@ -149,6 +149,7 @@ def _normalise(line: str) -> str:
 
 # A fix line shorter than this (without spaces) is too common to count as a give-away.
 GIVE_AWAY_CHARS = 24
+IDIOM_KATAS = 3
 
 
 def fix_lines(kata: Kata) -> set[str]:
@@ -194,8 +195,16 @@ def give_away_problems(katas: list[Kata]) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {k.slug: [] for k in katas}
     fixes = {k.slug: fix_lines(k) for k in katas}
     position = {k.slug: i for i, k in enumerate(katas)}
+    handed = {k.slug: handed_out(k) for k in katas}
+    # A line that three or more katas hand out is an idiom (a split, a loop header), not an answer.
+    seen_in: dict[str, int] = {}
+    for files in handed.values():
+        for line in set().union(*files.values()) if files else set():
+            seen_in[line] = seen_in.get(line, 0) + 1
+    idioms = {line for line, count in seen_in.items() if count >= IDIOM_KATAS}
+    fixes = {slug: added - idioms for slug, added in fixes.items()}
     for kata in katas:
-        for path, lines in handed_out(kata).items():
+        for path, lines in handed[kata.slug].items():
             for other, added in fixes.items():
                 if position[other] <= position[kata.slug]:
                     continue

@@ -10,7 +10,8 @@ from tools.catalog import Kata
 from tools.term import say, style
 from tools.workspace import display, files
 
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.1
+SETTLE_SECONDS = 0.05
 
 
 def _stamps(kata: Kata) -> tuple:
@@ -43,7 +44,7 @@ def loop(
                     say(style("\nTime is up.", "red", "bold"))
                     return run_once()
                 time.sleep(POLL_SECONDS)
-            time.sleep(POLL_SECONDS)  # let the editor finish writing
+            time.sleep(SETTLE_SECONDS)  # let the editor finish writing
             stamps = _stamps(kata)
             say(style("\n" + "─" * 72, "dim"))
             status = run_once()
