@@ -36,8 +36,8 @@ class KMeans:
         """Fit on X of shape (n, d), from ``init`` (k, d) or from k distinct random rows."""
         X = np.asarray(X, dtype=float)
         if init is None:
-            rng = np.random.default_rng(self.seed)
-            init = X[rng.choice(len(X), size=self.n_clusters, replace=False)]
+            starts = np.random.default_rng(self.seed).choice(len(X), self.n_clusters, replace=False)
+            init = X[starts]
         centroids = np.array(init, dtype=float)
         self.converged_ = False
         self.n_iter_ = 0
