@@ -32,8 +32,8 @@ def loop(
     on_stop: Callable[[], None],
 ) -> int:
     """Run, then wait for a save and run again, until solved, out of time, or Ctrl-C."""
+    stamps = _stamps(kata)  # taken before the run: a save during the run triggers the next one
     status = run_once()
-    stamps = _stamps(kata)
     watched = ", ".join(display(p) for p in files(kata))
     try:
         while status != EXIT_OK:

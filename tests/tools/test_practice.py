@@ -8,12 +8,16 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 
 import pytest
 
 from tools.interview import Rubric
 
+from .conftest import ROOT
+
 WORKSPACE = "katas/leakage/pipeline.py"
+MINUTES = tomllib.loads((ROOT / "katas/leakage/kata.toml").read_text())["minutes"]
 
 
 def start(repo, *args):
@@ -75,7 +79,7 @@ def test_interview_reports_a_rubric_when_solved_and_keeps_scores(repo, tool):
     shutil.copyfile(repo / "fixed/leakage/pipeline.py", repo / WORKSPACE)
     out, err = child.communicate(timeout=60)
     assert child.returncode == 0, out + err
-    assert "Interview started: 15 minutes" in out and "left in the interview" in out
+    assert f"Interview started: {MINUTES} minutes" in out and "left in the interview" in out
     report = out[out.index("Interview report") :]
     assert re.search(r"(\d+)/\1 behaviour tests pass", report), report
     assert re.search(r"(\d+)/\1 edge-case tests pass", report), report
@@ -91,7 +95,7 @@ def test_an_interview_out_of_time_is_scored_as_it_stands(repo, tool):
     state = json.loads(path.read_text())
     now = time.time()
     state["katas"]["leakage"]["interview"] = {
-        "started": now - 901,
+        "started": now - MINUTES * 60 - 1,
         "deadline": now - 1,
         "hints_before": 0,
     }
@@ -102,7 +106,44 @@ def test_an_interview_out_of_time_is_scored_as_it_stands(repo, tool):
     assert "time is up" in report
     passing, total = map(int, re.search(r"(\d+)/(\d+) behaviour tests pass", report).groups())
     assert total - passing == 4, "the four failing tests of the broken kata count against it"
-    assert "15 min 00 s of 15 min 00 s" in report
+    assert f"{MINUTES} min 00 s of {MINUTES} min 00 s" in report
+
+
+def test_hints_before_an_interview_do_not_count_in_it_and_both_reports_agree(repo, tool):
+    tool("kata", "leakage")
+    tool("kata", "leakage", "--hint")
+    child = start(repo, "kata", "leakage", "--interview")
+    wait_for(repo / "katas/.state.json", lambda text: '"deadline"' in text)
+    time.sleep(2)
+    shutil.copyfile(repo / "fixed/leakage/pipeline.py", repo / WORKSPACE)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, out + err
+    assert "0 of 3 used" in out and "without hints" in out, out
+
+
+def test_ctrl_c_ends_an_interview_with_its_report(repo, tool):
+    tool("kata", "leakage")
+    child = start(repo, "kata", "leakage", "--interview")
+    seen = ""
+    deadline = time.monotonic() + 60
+    while "Watching" not in seen and time.monotonic() < deadline:
+        seen += child.stdout.readline()
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert "Interview stopped" in out and "Interview report: leakage (stopped)" in out, out
+    assert "Stopped watching" not in out and "Traceback" not in out + err
+    stored = json.loads((repo / "katas/.state.json").read_text())["katas"]["leakage"]
+    assert stored["interview"] is None and stored["interviews"][-1]["stopped"] is True
+
+
+def test_an_interview_solved_with_a_known_answer_says_so(repo, tool):
+    tool("kata", "leakage")
+    child = start(repo, "kata", "leakage", "--interview")
+    wait_for(repo / "katas/.state.json", lambda text: '"deadline"' in text)
+    time.sleep(2)
+    shutil.copyfile(repo / "fixed/leakage/pipeline.py", repo / WORKSPACE)
+    out, _err = child.communicate(timeout=60)
+    assert "identical to the reference solution" in " ".join(out.split()), out
 
 
 def test_rubric_weighs_hints_time_and_lint_findings():
