@@ -37,7 +37,7 @@ class NearestCentroid:
     """Predict the class whose mean training profile is closest in Euclidean distance."""
 
     def fit(self, X, y):
-        self.classes_ = np.unique(y)
+        self.classes_ = np.array(sorted(set(np.asarray(y).tolist())))
         self.centroids_ = np.array([X[y == c].mean(axis=0) for c in self.classes_])  # (c, k)
         return self
 

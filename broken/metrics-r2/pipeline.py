@@ -55,7 +55,7 @@ def run_pipeline(df, test_size=0.25, seed=0):
     """Fit on the training sales; score the model and a predict-the-mean baseline on the rest."""
     X = df[FEATURES].to_numpy(dtype=float)
     y = df[TARGET].to_numpy(dtype=float)
-    train_idx, test_idx = train_test_split(len(df), test_size, seed)
+    train_idx, test_idx = train_test_split(len(df), test_size=test_size, seed=seed)
 
     w, b = fit_linear_regression(X[train_idx], y[train_idx])
     test_predictions = X[test_idx] @ w + b

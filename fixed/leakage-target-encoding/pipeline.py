@@ -72,7 +72,7 @@ def accuracy(y_true, y_pred):
 
 def run_pipeline(df, test_size=0.25, seed=0, smoothing=2.0):
     """Split, encode publishers, fit and score. Returns the fitted parts and held-out results."""
-    train_idx, test_idx = train_test_split(len(df), test_size, seed)
+    train_idx, test_idx = train_test_split(len(df), test_size=test_size, seed=seed)
     train = df.iloc[train_idx]
     test = df.iloc[test_idx]
     y_train = train[TARGET].to_numpy(dtype=float)

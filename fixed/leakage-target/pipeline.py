@@ -75,7 +75,7 @@ def run_pipeline(df, test_size=0.25, seed=0):
     """Split, fit and score. Positive scores flag a patient as at risk."""
     X = build_features(df)
     y = df[TARGET].to_numpy(dtype=float)
-    train_idx, test_idx = train_test_split(len(df), test_size, seed)
+    train_idx, test_idx = train_test_split(len(df), test_size=test_size, seed=seed)
 
     w, b = fit_ridge_classifier(X[train_idx], y[train_idx])
     test_scores = X[test_idx] @ w + b
