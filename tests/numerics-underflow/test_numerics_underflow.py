@@ -1,0 +1,117 @@
+"""The ticket router must rank queues correctly however long a thread is.
+
+Short threads pin the posteriors down against the textbook product formula; the edge tests use
+threads of hundreds to thousands of words, whose likelihoods are far below the smallest float,
+with numpy's floating-point errors raised (underflow to 0 itself stays allowed).
+"""
+
+import math
+
+import numpy as np
+import pytest
+from katakit import assert_close, assert_finite, assert_partition, call_strict
+
+
+@pytest.fixture(scope="module")
+def nb(kata):
+    return kata("naive_bayes")
+
+
+@pytest.fixture(scope="module")
+def training(nb):
+    return nb.make_tickets(180, seed=0)
+
+
+@pytest.fixture(scope="module")
+def model(nb, training):
+    X, y = training
+    return nb.MultinomialNB(alpha=1.0).fit(X, y)
+
+
+def reference_log_joint(training, X):
+    """log P(queue) + sum_w count_w log P(w | queue), with add-one word frequencies: (n, k)."""
+    X_train, y_train = training
+    k = int(y_train.max()) + 1
+    prior = np.bincount(y_train, minlength=k) / len(y_train)
+    counts = np.stack([X_train[y_train == c].sum(axis=0) for c in range(k)]) + 1.0
+    word_probs = counts / counts.sum(axis=1, keepdims=True)
+    return np.log(prior) + X @ np.log(word_probs).T
+
+
+def textbook_posterior(training, X):
+    """P(queue) prod_w P(w | queue)^count_w, normalised, in Python floats (short threads only)."""
+    joint = np.array([[math.exp(v) for v in row] for row in reference_log_joint(training, X)])
+    return joint / joint.sum(axis=1, keepdims=True)
+
+
+def test_posteriors_match_the_textbook_formula_on_short_threads(nb, training, model):
+    X, _ = nb.make_tickets(20, seed=5, min_words=10, max_words=30)
+    assert_close(model.predict_proba(X), textbook_posterior(training, X),
+                 "predict_proba(threads of 10-30 words)",
+                 "P(queue | words) should be prior x product of word probabilities, normalised",
+                 rtol=1e-9, atol=1e-12)  # fmt: skip
+
+
+@pytest.mark.edge
+def test_posteriors_are_probabilities_for_long_threads(nb, model):
+    X, _ = nb.make_tickets(30, seed=6, min_words=200, max_words=600)
+    probs = call_strict(model.predict_proba, X, what="predict_proba(threads of 200-600 words)")
+    assert_finite(probs, "predict_proba(threads of 200-600 words)",
+                  "a long thread is more evidence, not less")  # fmt: skip
+    assert np.all((probs >= 0) & (probs <= 1)), "posteriors fall outside [0, 1]"
+    assert_close(probs.sum(axis=1), np.ones(len(X)), "row sums of predict_proba(long threads)",
+                 "each thread's queue probabilities must add up to 1")  # fmt: skip
+
+
+@pytest.mark.edge
+@pytest.mark.parametrize("words", [(150, 300), (4000, 5000)], ids=["150-300", "4000-5000"])
+def test_long_threads_go_to_the_queue_their_log_likelihoods_favour(nb, training, model, words):
+    X, _ = nb.make_tickets(30, seed=7, min_words=words[0], max_words=words[1])
+    what = f"predict_proba(threads of {words[0]}-{words[1]} words)"
+    probs = call_strict(model.predict_proba, X, what=what)
+    expected = np.argsort(-reference_log_joint(training, X), axis=1, kind="stable")
+    got = np.argsort(-np.asarray(probs), axis=1, kind="stable")
+    bad = np.flatnonzero(got[:, 0] != expected[:, 0])
+    assert len(bad) == 0, (
+        f"{what} puts the wrong queue first for {len(bad)} of {len(X)} threads (e.g. thread "
+        f"{bad[0]}: probabilities {probs[bad[0]]}, while its log-likelihoods rank the queues "
+        f"{expected[bad[0]]}): the most likely queue must win however long the thread"
+    )
+
+
+@pytest.mark.edge
+def test_doubling_the_evidence_keeps_the_decision(nb, model):
+    X, _ = nb.make_tickets(30, seed=8, min_words=100, max_words=150)
+    once = call_strict(model.predict_proba, X, what="predict_proba(threads of 100-150 words)")
+    twice = call_strict(model.predict_proba, 2 * X, what="predict_proba(each thread pasted twice)")
+    assert np.array_equal(np.argmax(twice, axis=1), np.argmax(once, axis=1)), (
+        f"pasting each thread twice changed the winning queue for "
+        f"{int(np.sum(np.argmax(twice, axis=1) != np.argmax(once, axis=1)))} of 30 threads: "
+        "the same words twice are the same evidence, only stronger"
+    )
+    assert np.all(twice.max(axis=1) >= once.max(axis=1) - 1e-12), (
+        "pasting a thread twice made its winning queue less probable"
+    )
+
+
+def test_split_is_a_partition(nb):
+    train_idx, test_idx = nb.train_test_split(240, 0.25, 0)
+    assert_partition(train_idx, test_idx, 240, n_test=60)
+
+
+def test_short_threads_are_routed_well(nb):
+    X, y = nb.make_tickets(240, seed=0, min_words=20, max_words=40)
+    acc = nb.run_pipeline(X, y)["test_accuracy"]
+    assert acc >= 0.8, f"held-out accuracy on threads of 20-40 words is {acc:.3f}"
+
+
+def test_long_threads_are_routed_well(nb):
+    X, y = nb.make_tickets(240, seed=0)
+    with np.errstate(all="ignore"):  # judged by the accuracy
+        results = nb.run_pipeline(X, y)
+    acc = results["test_accuracy"]
+    routed = np.bincount(results["test_predictions"], minlength=3)
+    assert acc >= 0.95, (
+        f"held-out accuracy on threads of 200-600 words is {acc:.3f} (threads routed per queue: "
+        f"{routed}); longer threads carry more evidence, so routing should be near perfect"
+    )
