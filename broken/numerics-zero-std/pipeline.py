@@ -63,17 +63,17 @@ def rmse(y_true, y_pred):
 
 
 def run_pipeline(df, test_size=0.25, seed=0):
-    """Split, standardise on the training rows, fit, and score the held-out hours."""
-    X = df[FEATURES].to_numpy(dtype=float)
-    y = df[TARGET].to_numpy(dtype=float)
-    train_idx, test_idx = train_test_split(len(df), test_size, seed)
-    scaler = StandardScaler().fit(X[train_idx])
-    w, b = fit_ridge(scaler.transform(X[train_idx]), y[train_idx])
-    predictions = scaler.transform(X[test_idx]) @ w + b
+    """Split, standardise on the training hours, fit, and score the held-out hours."""
+    train_idx, test_idx = train_test_split(n_rows=len(df), test_size=test_size, seed=seed)
+    train, test = df.iloc[train_idx], df.iloc[test_idx]
+    X_train = train[FEATURES].to_numpy(dtype=float)
+    scaler = StandardScaler().fit(X_train)
+    w, b = fit_ridge(scaler.transform(X_train), train[TARGET].to_numpy(dtype=float))
+    predictions = scaler.transform(test[FEATURES].to_numpy(dtype=float)) @ w + b
     return {
         "scaler": scaler,
         "weights": w,
         "intercept": b,
         "test_predictions": predictions,
-        "test_rmse": rmse(y[test_idx], predictions),
+        "test_rmse": rmse(test[TARGET].to_numpy(dtype=float), predictions),
     }
