@@ -23,12 +23,23 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools import EXIT_FAILED, EXIT_OK, ROOT, UserError, catalog, runner, sandbox, strength
+from tools import (
+    EXIT_FAILED,
+    EXIT_OK,
+    ROOT,
+    UserError,
+    bugclasses,
+    catalog,
+    runner,
+    sandbox,
+    strength,
+)
 from tools.catalog import Kata
 from tools.collector import BEHAVIOURAL, Report
 from tools.term import error, say
@@ -36,16 +47,18 @@ from tools.variants import MANIFEST, read_variant, variant_dirs
 from tools.workspace import display
 
 try:
+    import tomli_w
+
     from tools import operators
-except ModuleNotFoundError:  # libcst, which our operators use, comes with mutmut
-    operators = None
+except ModuleNotFoundError:  # libcst (with mutmut) and tomli-w: the instructor's dependencies
+    operators = tomli_w = None
 
 __all__ = ["add_arguments", "benchmark", "read_variant", "run", "variant_dirs"]
 
 BUILD = ROOT / "build" / "mutation"
 GENERATED = ("mutmut", "ml")
 RECORD = ("id", "source", "operator", "category", "function", "file", "line", "status")
-RECORD += ("mutmut_status", "same_as", "failing", "reasons")
+RECORD += ("mutmut_status", "same_as", "failing", "reasons", "bug_class")
 RUN = ("killed", "survived")  # mutmut's verdicts for a test run that finished
 UNRECORDED = {"no tests": "no-tests", "timeout": "timeout", "survived": "survived"}
 SCENERY = re.compile(r"(^|\.)(make|generate|simulate|synthetic|load)_?")  # builds the kata's data
@@ -68,6 +81,7 @@ class Mutant:
     mutmut_status: str = ""
     same_as: str = ""  # for a duplicate: the mutant that stands for it
     natural: bool = True  # False for mutmut's tell-tale ``None`` arguments and ``XX`` strings
+    bug_class: str = ""  # tools.bugclasses key; "" for a change no learner should be handed
     recorded: bool = True  # False if mutmut ran it but the probe has no report of each test
     failing: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
@@ -141,6 +155,14 @@ def describe(mutant: Mutant, before: str) -> str:
     )
     old = next((line for line in removed if not line.startswith("#")), "")
     new = next((line for line in added if not line.startswith("#")), "")
+    if mutant.source == "ml":
+        mutant.bug_class = bugclasses.OPERATOR_CLASS.get(mutant.operator, "")
+        learning = re.search(r"grad|backward|step|update|fit|train", mutant.function.lower())
+        if mutant.bug_class == "gradient-sign" and not learning:
+            mutant.bug_class = "sign"  # a difference reversed outside any gradient
+    else:
+        one_line = len(removed) == 1 and len(added) == 1 and mutant.natural
+        mutant.bug_class = (bugclasses.mutmut_class(old, new) if one_line else None) or ""
     more = max(len(removed), len(added)) - 1
     change = f"`{old}` -> `{new}`" + (f" (and {more} more lines)" if more > 0 else "")
     where = f"{mutant.function}, line {mutant.line}: {change}"
@@ -244,21 +266,25 @@ def activation(box: sandbox.Sandbox, mutants: list[Mutant], deadline: float, job
 def ranked(mutants: list[Mutant], seed: int) -> list[Mutant]:
     """Catchable mutants in the order to offer them as variants.
 
-    Most subtle first: code a real engineer might write (not mutmut's ``None`` arguments), then
-    fewest failing tests, then fewest exceptions (a traceback points at the line), and bugs in
-    the pipeline before bugs in the code that makes the kata's data. Then spread out: first one
+    Only mutants with a bug class are offered (:mod:`tools.bugclasses`: the ML classes, and of
+    mutmut's changes only those that model a real mistake). Most plausible first: bugs in the
+    pipeline before bugs in the code that makes the kata's data, the ML classes before generic
+    slips, then fewest failing tests, then fewest exceptions (a traceback points at the line). Then spread out: first one
     per code site, kind of change and set of failing tests, alternating our operators and
     mutmut's, outside the data-making code; then one per code site; then the rest. ``seed``
     only orders mutants that are equally subtle.
     """
-    candidates = sorted((m for m in mutants if m.status == "killed"), key=lambda m: m.id)
+    candidates = sorted(
+        (m for m in mutants if m.status == "killed" and m.bug_class), key=lambda m: m.id
+    )
     rng = random.Random(seed)
     ties = {m.id: rng.random() for m in candidates}
 
     def subtlety(m: Mutant) -> tuple:
         exceptions = sum(r == "numerical" for r in m.reasons.values())
         scenery = bool(SCENERY.search(m.function))
-        return not m.natural, len(m.failing), exceptions, scenery, ties[m.id]
+        plausible = bugclasses.CLASSES[m.bug_class].rank
+        return scenery, plausible, len(m.failing), exceptions, ties[m.id]
 
     def site(m: Mutant) -> tuple:
         return m.file, m.line
@@ -308,27 +334,102 @@ def formatted(code: str, path: str) -> str:
     return done.stdout if done is not None and done.returncode == 0 else code
 
 
-def _toml_text(value: str) -> str:
-    """A TOML multi-line string holding ``value`` exactly: literal (verbatim) when it can be."""
-    control = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-    if "'''" not in value and not control.search(value):
-        return f"'''\n{value}'''"
-    body = value.replace("\\", "\\\\").replace('"""', '""\\"')
-    body = control.sub(lambda m: f"\\u{ord(m.group()):04x}", body)
-    return f'"""\n{body}"""'
+def opaque_id(kata: Kata, mutant: Mutant) -> str:
+    """A variant id that gives nothing away: a hash of the kata and the mutated code."""
+    return "v" + hashlib.sha256(f"{kata.slug}\0{mutant.code}".encode()).hexdigest()[:6]
 
 
-def manifest(mutant: Mutant, description: str, diff: str) -> str:
-    """variant.toml: id, source, operator, description, failing_tests, diff."""
-    fields = {"id": mutant.id, "source": mutant.source, "operator": mutant.operator}
-    fields["description"] = description
-    text = "".join(f"{key} = {sandbox.toml_value(value)}\n" for key, value in fields.items())
-    text += "failing_tests = [\n" + "".join(
-        f"    {sandbox.toml_value(t)},\n" for t in mutant.failing
+def difficulty(kata: Kata, mutant: Mutant) -> int:
+    """The variant's difficulty: the kata's, harder when few tests catch it, easier with a traceback."""
+    exceptions = any(r == "numerical" for r in mutant.reasons.values())
+    level = kata.difficulty + (len(mutant.failing) <= 1) - exceptions
+    return max(1, min(5, level))
+
+
+def observed(kata: Kata, report: Report | None) -> str:
+    """What running the variant shows: each failing test and the start of its message."""
+    if report is None:
+        return ""
+    lines = []
+    for outcome in sorted(report.failures, key=lambda o: o.test)[:4]:
+        message = " ".join(outcome.message.split())
+        if len(message) > 400:
+            message = message[:400].rsplit(" ", 1)[0] + " …"
+        lines.append(f"- `{outcome.test.split('::')[-1]}`: {message}")
+    more = len(report.failures) - len(lines)
+    if more > 0:
+        lines.append(f"- and {more} more failing test{'s' if more != 1 else ''}")
+    return "\n".join(lines)
+
+
+def variant_title(kata: Kata, ident: str) -> str:
+    """A title that gives nothing away (the kata's own title names the original bug's symptom)."""
+    return f"A {kata.family} pipeline with a generated bug (variant {ident})"
+
+
+def setting(kata: Kata) -> str:
+    """The kata's scenario, up to the first sentence that reports a measured number: those
+    numbers are the original bug's, not the variant's."""
+    text = kata.brief.read_text(encoding="utf-8")
+    scenario = text.split("\n## ", 1)[0].split("\n", 1)[-1]
+    lines = [line for line in scenario.splitlines() if not line.startswith("**")]
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(" ".join(lines).split()))
+    kept = []
+    for sentence in sentences:
+        if re.search(r"\d\.\d|\d%", sentence) and kept:
+            break
+        kept.append(sentence)
+    return textwrap.fill(" ".join(kept), width=96)
+
+
+def brief(kata: Kata, ident: str, level: int, report: Report | None) -> str:
+    """The variant's brief: the kata's scenario, then what running this variant shows."""
+    scenario = setting(kata)
+    count = len(report.failures) if report is not None else 0
+    minutes = (5, 10, 15, 20, 25)[level - 1]
+    return (
+        f"# {variant_title(kata, ident)}\n\n"
+        f"**Category:** generated variant · **Difficulty:** {level}/5 · **Budget:** {minutes} minutes\n\n"
+        f"{scenario.strip()}\n\n"
+        "## What was observed\n\n"
+        f"This copy of the pipeline has a different bug from the kata's original one. "
+        f"Running the tests, {count} fail:\n\n{observed(kata, report)}\n\n"
+        "## What to deliver\n\n"
+        f"Make every test in `tests/{kata.slug}/` pass, keeping every function's signature.\n\n"
+        f"- Edit: {', '.join(f'`katas/{kata.slug}/{n}`' for n in kata.files)}\n"
+        "- Allowed: NumPy, pandas and the standard library\n"
+        f"- Budget: {minutes} minutes\n"
     )
-    text += f"]\ndiff = {_toml_text(diff)}\n"
-    if tomllib.loads(text) != {**fields, "failing_tests": mutant.failing, "diff": diff}:
-        raise AssertionError(f"variant.toml of {mutant.id} does not read back as written")
+
+
+def manifest(
+    kata: Kata, mutant: Mutant, ident: str, description: str, diff: str, report: Report | None
+) -> str:
+    """variant.toml: what instructors need (operator, diff, failing tests) and what the learner
+    reads (a brief computed from running the variant, hints and explanation of its bug class)."""
+    bug = bugclasses.CLASSES[mutant.bug_class]
+    level = difficulty(kata, mutant)
+    fields = {
+        "id": ident,
+        "source": mutant.source,
+        "operator": mutant.operator,
+        "mutant": mutant.id,
+        "function": mutant.function,
+        "bug_class": bug.key,
+        "category": bug.category,
+        "difficulty": level,
+        "description": description,
+        "failing_tests": list(mutant.failing),
+        "title": variant_title(kata, ident),
+        "concepts": list(bug.concepts),
+        "hints": list(bug.hints),
+        "explanation": bug.explanation,
+        "brief": brief(kata, ident, level, report),
+        "diff": diff,
+    }
+    text = tomli_w.dumps(fields, multiline_strings=True)
+    if tomllib.loads(text) != fields:
+        raise AssertionError(f"variant.toml of {ident} does not read back as written")
     return text
 
 
@@ -352,18 +453,28 @@ def recover(build: Path = BUILD) -> list[Path]:
 
 
 def stage(kata: Kata, fixed: dict[str, str], m: Mutant, area: Path, reformat: bool) -> str:
-    """Write the variant's folder in the staging area; returns why it cannot be one ("" if it can)."""
-    path = f"broken/{kata.slug}/variants/{m.id}/{m.file}"
+    """Write the variant's code in the staging area; returns why it cannot be one ("" if it can).
+    Its variant.toml is written once the self-check's run has shown what it does (:func:`label`)."""
+    ident = opaque_id(kata, m)
+    path = f"broken/{kata.slug}/variants/{ident}/{m.file}"
     m.code = formatted(m.code, path) if reformat else m.code
     new = complaints(m.code, path) - complaints(fixed[m.file], path)
     if new:
         return f"the variant would fail the repository's lint: {sorted(new)[0]}"
-    (area / m.id).mkdir()
+    (area / ident).mkdir()
     for name in kata.files:
-        (area / m.id / name).write_text(m.code if name == m.file else fixed[name], encoding="utf-8")
-    text = manifest(m, describe(m, fixed[m.file]), unified(kata, fixed, m))
-    (area / m.id / MANIFEST).write_text(text, encoding="utf-8")
+        (area / ident / name).write_text(
+            m.code if name == m.file else fixed[name], encoding="utf-8"
+        )
     return ""
+
+
+def label(kata: Kata, fixed: dict[str, str], m: Mutant, area: Path, report: Report) -> None:
+    """Write the staged variant's variant.toml, its brief computed from ``report``."""
+    ident = opaque_id(kata, m)
+    diff = unified(kata, fixed, m).replace(f"/variants/{m.id}/", f"/variants/{ident}/")
+    text = manifest(kata, m, ident, describe(m, fixed[m.file]), diff, report)
+    (area / ident / MANIFEST).write_text(text, encoding="utf-8")
 
 
 def install(folder: Path, target: Path, area: Path) -> None:
@@ -398,10 +509,11 @@ def write_variants(
                 problem = stage(kata, fixed, m, area, reformat)
                 staged += [] if problem else [m]
                 rejected += [{"id": m.id, "why": problem}] if problem else []
-            jobs = [runner.Job(kata.slug, area / m.id) for m in staged]
+            jobs = [runner.Job(kata.slug, area / opaque_id(kata, m)) for m in staged]
             reports = runner.run_many(jobs, workers=args.jobs)
             for m, report in zip(staged, reports, strict=True):
                 if verdict(report) == "killed" and report.failing_tests == m.failing:
+                    label(kata, fixed, m, area, report)
                     chosen.append(m)
                 else:
                     got = f"{verdict(report)}: {', '.join(report.failing_tests)}"
@@ -411,9 +523,11 @@ def write_variants(
         unchanged(kata, guard)  # never install variants of code that has changed since
         kata.variants.mkdir(parents=True, exist_ok=True)
         for m in chosen:
-            install(area / m.id, kata.variants / m.id, area)
+            ident = opaque_id(kata, m)
+            install(area / ident, kata.variants / ident, area)
+        kept = {opaque_id(kata, m) for m in chosen}
         for path in variant_dirs(kata) if args.prune else []:
-            if path.name not in {m.id for m in chosen} and _generated(path):
+            if path.name not in kept and _generated(path):
                 os.rename(path, area / f"pruned-{path.name}")
     finally:
         shutil.rmtree(area, ignore_errors=True)
@@ -501,8 +615,11 @@ def campaign(kata: Kata, args: argparse.Namespace, mutmut: str | None) -> dict:
         if mutmut:
             checked = activation(box, mutants, deadline, args.jobs)
             lap("activation")
+    handed_out = {n: _shape((kata.broken / n).read_text(encoding="utf-8")) for n in kata.files}
     for m in mutants:
-        describe(m, fixed[m.file])  # sets m.line, which ranking uses
+        describe(m, fixed[m.file])  # sets m.line and m.bug_class, which ranking uses
+        if m.bug_class and _shape(m.code) == handed_out[m.file]:
+            m.bug_class = ""  # the kata's own bug: not a new variant
     order = ranked(mutants, args.seed)
     chosen, rejected = [], []
     if order:
@@ -523,7 +640,8 @@ def campaign(kata: Kata, args: argparse.Namespace, mutmut: str | None) -> dict:
             {**record, "description": describe(m, fixed[m.file]), "diff": unified(kata, fixed, m)}
         )
     tool = {"mutmut": mutmut, "operators": len(operators.OPERATORS), "seed": args.seed}
-    extra = {"activation": checked, "variants": [m.id for m in chosen], "rejected": rejected}
+    extra = {"activation": checked, "rejected": rejected}
+    extra["variants"] = [opaque_id(kata, m) for m in chosen]
     extra["written"] = not args.no_write
     result = strength.summarise(kata.slug, records, tool=tool, timing=timing, **extra)
     if not args.no_write:
@@ -602,8 +720,8 @@ def chosen_slugs(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     if operators is None:
         raise UserError(
-            "libcst is not installed (it comes with mutmut): run nox -s mutate -- <slug>, "
-            "or pip install 'mutmut>=3.8,<3.9'"
+            "libcst or tomli-w is not installed (instructors need both): run nox -s mutate -- <slug>, "
+            "or pip install 'mutmut>=3.8,<3.9' 'tomli-w>=1.0,<2'"
         )
     if args.list_operators:
         for name, category, _, function in operators.OPERATORS:

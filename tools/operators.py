@@ -364,6 +364,75 @@ def drop_copy(node: cst.Call, scope: Scope) -> Iterator[cst.BaseExpression]:
         yield node.args[0].value
 
 
+# -- catalog-wide bug classes: trees, smoothing, pandas alignment, averaging ---------------------
+
+
+def drop_keepdims(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
+    """Shapes: a reduction drops its axis (``x.sum(axis=1, keepdims=True)`` -> ``x.sum(axis=1)``)."""
+    kept = [a for a in node.args if _keyword(a) != "keepdims"]
+    if len(kept) < len(node.args):
+        yield node.with_changes(args=_commas(kept))
+
+
+def boundary(node: cst.Comparison, scope: Scope) -> Iterator[cst.Comparison]:
+    """Comparison: a threshold test moves by one at its boundary (``x <= threshold`` -> ``x < threshold``)."""
+    text = _code(node).lower()
+    if len(node.comparisons) != 1 or not re.search(r"thresh|cut|split|bound|tol|limit", text):
+        return
+    swap = {cst.LessThan: cst.LessThanEqual, cst.LessThanEqual: cst.LessThan,
+            cst.GreaterThan: cst.GreaterThanEqual, cst.GreaterThanEqual: cst.GreaterThan}  # fmt: skip
+    target = node.comparisons[0]
+    other = swap.get(type(target.operator))
+    if other is not None:
+        operator = other(
+            whitespace_before=target.operator.whitespace_before,
+            whitespace_after=target.operator.whitespace_after,
+        )
+        yield node.with_changes(comparisons=[target.with_changes(operator=operator)])
+
+
+def drop_smoothing(node: cst.BinaryOperation, scope: Scope) -> Iterator[cst.BaseExpression]:
+    """Smoothing: an additive prior on counts goes missing (``counts + alpha`` -> ``counts``)."""
+    prior = re.compile(r"^(self\.)?(alpha|smoothing|pseudo\w*|laplace|prior\w*)(\s*\*.*)?$")
+    if isinstance(node.operator, cst.Add) and prior.match(_code(node.right)):
+        yield node.left
+
+
+def drop_reset_index(node: cst.Call, scope: Scope) -> Iterator[cst.BaseExpression]:
+    """Alignment: an index reset goes missing, so pandas aligns by the old labels."""
+    if _method_call(node, "reset_index") and isinstance(node.func, cst.Attribute):
+        yield node.func.value
+
+
+def drop_to_numpy(node: cst.Call, scope: Scope) -> Iterator[cst.BaseExpression]:
+    """Alignment: values stay a pandas object (``s.to_numpy()`` -> ``s``) and align by label."""
+    if _method_call(node, "to_numpy") and not node.args and isinstance(node.func, cst.Attribute):
+        yield node.func.value
+
+
+def naive_logsumexp(node: cst.Call, scope: Scope) -> Iterator[cst.BaseExpression]:
+    """Numerics: a log-space sum is done in linear space (``np.logaddexp.reduce(a)`` -> ``np.log(np.sum(np.exp(a)))``)."""
+    func = node.func
+    reduce = (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "reduce"
+        and _code(func.value) == f"{scope.np}.logaddexp"
+    )
+    if reduce and node.args and scope.np:
+        rest = "".join(f", {_code(a)}" for a in node.args[1:])
+        yield _expr(
+            f"{scope.np}.log({scope.np}.sum({scope.np}.exp({_code(node.args[0].value)}){rest}))"
+        )
+
+
+def swap_average(node: cst.SimpleString, scope: Scope) -> Iterator[cst.SimpleString]:
+    """Averaging: macro and micro averaging are mixed up (``"macro"`` <-> ``"micro"``)."""
+    quote = node.value[0]
+    swapped = {"macro": "micro", "micro": "macro"}.get(node.value.strip("\"'"))
+    if swapped:
+        yield node.with_changes(value=f"{quote}{swapped}{quote}")
+
+
 ADDITIVE = (cst.Add, cst.Subtract)
 BITWISE = (cst.BitOr, cst.BitAnd, cst.BitXor, cst.LeftShift, cst.RightShift)
 LOOSER = (
@@ -420,6 +489,13 @@ OPERATORS: list[tuple[str, str, type, Callable[..., Iterable[cst.CSTNode]]]] = [
     ("drop-chain-factor", "gradient", cst.BinaryOperation, drop_chain_factor),
     ("drop-penalty", "gradient", cst.BinaryOperation, drop_penalty),
     ("drop-copy", "data", cst.Call, drop_copy),
+    ("drop-keepdims", "shape", cst.Call, drop_keepdims),
+    ("boundary", "algorithm", cst.Comparison, boundary),
+    ("drop-smoothing", "algorithm", cst.BinaryOperation, drop_smoothing),
+    ("drop-reset-index", "data", cst.Call, drop_reset_index),
+    ("drop-to-numpy", "data", cst.Call, drop_to_numpy),
+    ("naive-logsumexp", "numerics", cst.Call, naive_logsumexp),
+    ("swap-average", "metrics", cst.SimpleString, swap_average),
 ]
 
 

@@ -73,6 +73,7 @@ def _child(job: Job, pipe: int, output: Path) -> None:
         sys.dont_write_bytecode = True
         os.environ.update(job.env)
         os.chdir(job.cwd)
+        _forget_test_modules()
 
         def emit(event: dict) -> None:
             data = (json.dumps(event) + "\n").encode()
@@ -95,6 +96,20 @@ def _child(job: Job, pipe: int, output: Path) -> None:
             traceback.print_exc()
     finally:
         os._exit(status)
+
+
+def _forget_test_modules() -> None:
+    """Drop test modules the parent imported (a conftest of another tree, the kit): this run
+    imports its own, from its own tests/ folder."""
+    keep = [Path(p).resolve() for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
+    keep.append(Path(__file__).resolve().parent)
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not file:
+            continue
+        path = Path(file).resolve()
+        if not any(path.is_relative_to(k) for k in keep):
+            del sys.modules[name]
 
 
 def _start(job: Job, scratch: Path, number: int) -> _Running:

@@ -40,6 +40,7 @@ def mutant(
     m = mutate.Mutant(ident, source, operator, "x", function, "pipeline.py", fields.get("code", ""))
     m.status, m.line, m.failing = "killed", line, sorted(failing)
     m.reasons = dict.fromkeys(m.failing, fields.get("reason", "assertion"))
+    m.bug_class = fields.get("bug_class", "comparison")
     return m
 
 
@@ -184,16 +185,23 @@ def test_description_names_the_function_the_line_and_the_change():
 
 
 def test_manifest_reads_back_exactly_through_the_learner_side_reader(tmp_path):
+    kata = catalog.load("leakage")
     m = mutant("m-fit-3", "test_leakage.py::test_a", "test_leakage.py::test_b[x-1]")
     diff = "--- a\n+++ b\n@@ -1 +1 @@\n-\"\"\"doc\"\"\"\n+'''doc''' \\ back\\slash\n"
-    folder = tmp_path / m.id
+    folder = tmp_path / "v123456"
     folder.mkdir()
-    (folder / "variant.toml").write_text(mutate.manifest(m, 'f: `a` -> `"b"`', diff))
+    ran = Report(
+        [Outcome(t, False, "assertion", "AssertionError", "moved 1.5 -> 2") for t in m.failing]
+    )
+    text = mutate.manifest(kata, m, "v123456", 'f: `a` -> `"b"`', diff, ran)
+    (folder / "variant.toml").write_text(text)
     data = read_variant(folder)
-    assert data == {
-        "id": m.id, "source": "mutmut", "operator": m.id, "description": 'f: `a` -> `"b"`',
-        "failing_tests": m.failing, "diff": diff,
-    }  # fmt: skip
+    assert data["diff"] == diff and data["failing_tests"] == m.failing
+    assert (
+        data["id"] == "v123456" and data["operator"] == m.id and data["bug_class"] == "comparison"
+    )
+    assert "m-fit" not in data["title"] and "moved 1.5 -> 2" in data["brief"]
+    assert len(data["hints"]) == 3 and data["explanation"]
 
 
 def test_a_killed_install_is_rolled_back_and_stale_staging_is_swept(tmp_path):
@@ -406,14 +414,14 @@ def test_sigkill_half_way_writes_nothing_protected_and_the_next_run_sweeps_up(re
     child = subprocess.Popen([sys.executable, "-m", "tools", "mutate", "leakage"], cwd=repo, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     deadline = time.monotonic() + 120
-    while not list(scratch.glob("kata-mutate/leakage-*/reports/*.json")):  # mutmut is half way
+    while not list(scratch.glob("kata-mutate-*/leakage-*/reports/*.json")):  # mutmut is half way
         assert child.poll() is None and time.monotonic() < deadline, "the campaign never got going"
         time.sleep(0.1)
     os.killpg(child.pid, signal.SIGKILL)
     child.wait()
     assert tree_digest(repo / "fixed", repo / "tests", repo / "katas") == protected
     assert tree_digest(repo / "broken") == before
-    stale = list(scratch.glob("kata-mutate/leakage-*"))
+    stale = list(scratch.glob("kata-mutate-*/leakage-*"))
     assert stale, "the killed campaign's sandbox should still be there, waiting to be swept"
     quick = ("mutate", "leakage", "--operators-only", "--operator", "drop-guard", "--no-write")
     again = run_tool(repo, *quick, env={"TMPDIR": str(scratch)}, timeout=120)
@@ -435,10 +443,12 @@ def test_several_katas_in_one_run_each_get_their_own_report(repo):
     assert [(r["slug"], r["made"], r["caught"]) for r in rows] == [("leakage", 3, 3), (twin, 3, 3)]
 
 
-def test_mutmuts_tell_tale_none_arguments_rank_after_natural_bugs():
-    fixed = "def f(y, p):\n    return g(y, p)\n"
-    glaring = mutant("m-f-1", "t1", code=fixed.replace("g(y, p)", "g(None, p)"))
-    natural = mutant("m-f-2", "t1", "t2", "t3", code=fixed.replace("g(y, p)", "g(p, y)"))
-    for m in (glaring, natural):
+def test_only_changes_that_model_a_real_mistake_are_offered_to_learners():
+    fixed = "def f(y, p, lr):\n    if p < y:\n        return g(y, p * 0.5)\n    return lr\n"
+    glaring = mutant("m-f-1", "t1", code=fixed.replace("g(y, p * 0.5)", "g(None, p * 0.5)"))
+    constant = mutant("m-f-2", "t1", code=fixed.replace("0.5", "1.5"))
+    flipped = mutant("m-f-3", "t1", "t2", "t3", code=fixed.replace("p < y", "p <= y"))
+    for m in (glaring, constant, flipped):
         mutate.describe(m, fixed)
-    assert [m.id for m in mutate.ranked([glaring, natural], 0)] == ["m-f-2", "m-f-1"]
+    assert [m.bug_class for m in (glaring, constant, flipped)] == ["", "", "comparison"]
+    assert [m.id for m in mutate.ranked([glaring, constant, flipped], 0)] == ["m-f-3"]
