@@ -1,8 +1,9 @@
 """Timed interview mode: a countdown from the kata's budget and a rubric-style report at the end.
 
-The rubric follows how interviewers score the debug-and-fix round: does it work (behaviour
-tests), does it survive edge cases (tests marked ``edge``), is the code clean (lint findings the
-learner added), how much help was needed (hints), and how long it took.
+The rubric is the one ML coding rounds are scored on: correctness 30 % (behaviour tests), ML
+understanding 25 % (the root cause the learner states: its class and the kata's key concepts),
+code quality 20 % (lint findings the learner added), edge cases 15 % (tests marked ``edge``) and
+communication 10 % (a clear, concise explanation). Hints and time are reported beside it.
 """
 
 from __future__ import annotations
@@ -11,18 +12,31 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools import ROOT, variants
+from tools import ROOT, rootcause, variants
 from tools.catalog import Kata
-from tools.term import format_duration, say, style
+from tools.term import format_duration, indent, say, style
 
 if TYPE_CHECKING:
     from tools.collector import Report
 
-WEIGHTS = {"correctness": 40, "edge_cases": 20, "code_quality": 15, "hints": 15, "time": 10}
+WEIGHTS = {
+    "correctness": 30,
+    "ml_understanding": 25,
+    "code_quality": 20,
+    "edge_cases": 15,
+    "communication": 10,
+}
+LABELS = {
+    "correctness": "Correctness",
+    "ml_understanding": "ML understanding",
+    "code_quality": "Code quality",
+    "edge_cases": "Edge cases",
+    "communication": "Communication",
+}
 VERDICTS = ((85, "strong"), (70, "solid"), (50, "partial"), (0, "not yet"))
 
 
@@ -34,18 +48,20 @@ class Rubric:
     hints: tuple[int, int]  # hints used, of
     seconds: float
     budget_seconds: float
+    understanding: float = 0.0  # 0..1, from the stated root cause
+    communication: float = 0.0  # 0..1, from the explanation's clarity
+    basis: dict[str, str] = field(default_factory=dict)  # what each part's score rests on
 
     def points(self) -> dict[str, float]:
         def share(part: tuple[int, int]) -> float:
             return part[0] / part[1] if part[1] else 1.0
 
-        over = max(0.0, self.seconds - self.budget_seconds) / self.budget_seconds
         return {
             "correctness": WEIGHTS["correctness"] * share(self.correctness),
-            "edge_cases": WEIGHTS["edge_cases"] * share(self.edge_cases),
+            "ml_understanding": WEIGHTS["ml_understanding"] * self.understanding,
             "code_quality": WEIGHTS["code_quality"] * max(0.0, 1 - (self.findings or 0) / 5),
-            "hints": WEIGHTS["hints"] * (1 - share(self.hints) if self.hints[1] else 1.0),
-            "time": WEIGHTS["time"] * max(0.0, 1 - over),
+            "edge_cases": WEIGHTS["edge_cases"] * share(self.edge_cases),
+            "communication": WEIGHTS["communication"] * self.communication,
         }
 
     def score(self) -> int:
@@ -98,25 +114,47 @@ def print_clock(record: dict) -> None:
 
 
 def finish(
-    kata: Kata, record: dict, result: Report, source: Path, stopped: bool = False
+    kata: Kata,
+    record: dict,
+    result: Report,
+    source: Path,
+    statement: rootcause.Statement,
+    stopped: bool = False,
 ) -> Rubric | None:
     """Score the open interview, store it, print the report (inside a state update)."""
     current = active(record)
     if current is None:
         return None
+    variant = record.get("variant")
+    category, concepts = variants.category(kata, variant), variants.concepts(kata, variant)
     core = [o for o in result.outcomes if not o.edge]
     edge = [o for o in result.outcomes if o.edge]
     theirs = lint_findings([kata.workspace / n for n in kata.files])
     baseline = lint_findings([source / n for n in kata.files])
     added = None if theirs is None or baseline is None else max(0, theirs - baseline)
+    understood, understood_basis = rootcause.understanding(statement, category, concepts)
+    clear, clear_basis = rootcause.communication(statement)
     rubric = Rubric(
         correctness=(sum(o.passed for o in core), len(core)),
         edge_cases=(sum(o.passed for o in edge), len(edge)),
         findings=added,
-        hints=(record["hints_shown"], len(variants.hints(kata, record.get("variant")))),
+        hints=(record["hints_shown"], len(variants.hints(kata, variant))),
         seconds=min(time.time(), current["deadline"]) - current["started"],
         budget_seconds=kata.minutes * 60,
+        understanding=understood,
+        communication=clear,
     )
+    rubric.basis = {
+        "correctness": f"{rubric.correctness[0]}/{rubric.correctness[1]} behaviour tests pass",
+        "ml_understanding": understood_basis,
+        "code_quality": (
+            "not measured (ruff not installed)"
+            if added is None
+            else f"{added} lint finding{'s' if added != 1 else ''} added"
+        ),
+        "edge_cases": f"{rubric.edge_cases[0]}/{rubric.edge_cases[1]} edge-case tests pass",
+        "communication": clear_basis,
+    }
     record["interview"] = None
     reused = _reused(kata, current)
     record["interviews"].append(
@@ -126,12 +164,14 @@ def finish(
             "solved": result.passed,
             "stopped": stopped,
             "reused": reused,
-            "variant": record.get("variant"),
+            "variant": variant,
+            "category": kata.category,
+            "root_cause": statement.to_dict(),
             "when": time.time(),
         }
     )
     ending = "stopped" if stopped else "solved" if result.passed else "time is up"
-    print_rubric(kata, rubric, ending, record["interviews"], reused)
+    print_rubric(kata, rubric, ending, record["interviews"], reused, statement, variant)
     return rubric
 
 
@@ -150,37 +190,32 @@ def _reused(kata: Kata, current: dict) -> str:
 
 
 def print_rubric(
-    kata: Kata, rubric: Rubric, ending: str, history: list[dict], reused: str = ""
+    kata: Kata,
+    rubric: Rubric,
+    ending: str,
+    history: list[dict],
+    reused: str = "",
+    statement: rootcause.Statement | None = None,
+    variant: str | None = None,
 ) -> None:
     points = rubric.points()
     say(style(f"\nInterview report: {kata.slug} ({ending})", "bold", "blue"))
-    quality = (
-        "not measured (ruff not installed)"
-        if rubric.findings is None
-        else (f"{rubric.findings} lint finding{'s' if rubric.findings != 1 else ''} added")
+    for key, weight in WEIGHTS.items():
+        detail = rubric.basis.get(key, "")
+        say(f"  {LABELS[key]:<17} {weight:>3} %  {points[key]:5.1f}   {detail}")
+    say(style(f"  {'Score':<17} {'':>5}  {rubric.score():5d}   {rubric.verdict()}", "bold"))
+    say(
+        f"  Beside the rubric: {rubric.hints[0]} of {rubric.hints[1]} hints used; "
+        f"{format_duration(rubric.seconds)} of {format_duration(rubric.budget_seconds)}"
     )
-    rows = [
-        (
-            "Correctness",
-            f"{rubric.correctness[0]}/{rubric.correctness[1]} behaviour tests pass",
-            "correctness",
-        ),
-        (
-            "Edge cases",
-            f"{rubric.edge_cases[0]}/{rubric.edge_cases[1]} edge-case tests pass",
-            "edge_cases",
-        ),
-        ("Code quality", quality, "code_quality"),
-        ("Hints", f"{rubric.hints[0]} of {rubric.hints[1]} used", "hints"),
-        (
-            "Time",
-            f"{format_duration(rubric.seconds)} of {format_duration(rubric.budget_seconds)}",
-            "time",
-        ),
-    ]
-    for label, detail, key in rows:
-        say(f"  {label:<13} {detail:<44} {points[key]:5.1f} / {WEIGHTS[key]}")
-    say(style(f"  {'Score':<13} {rubric.verdict():<44} {rubric.score():5d} / 100", "bold"))
+    if statement is not None:
+        said = (
+            statement.explanation or "(nothing: " + "; ".join(statement.notes or ["skipped"]) + ")"
+        )
+        say(style("\n  Your root cause", "bold") + f" [{statement.category or 'no class'}]")
+        say(indent(said, "    "))
+        say(style("  The kata's explanation", "bold") + f" [{variants.category(kata, variant)}]")
+        say(indent(variants.explanation(kata, variant).strip(), "    "))
     if reused:
         say(style(f"  Note: {reused}; this score says nothing about solving it.", "yellow"))
     scores = [entry["score"] for entry in history if isinstance(entry, dict) and "score" in entry]

@@ -16,6 +16,7 @@ from tools import (
     catalog,
     interview,
     listing,
+    rootcause,
     runner,
     state,
     variants,
@@ -155,7 +156,8 @@ def _stopped(kata: Kata) -> None:
     result = runner.run(kata.slug, kata.workspace)
     record = state.record(kata.slug)
     source = _source(kata, record)
-    state.update(kata.slug, lambda r: interview.finish(kata, r, result, source, stopped=True))
+    said = rootcause.gather(kata)
+    state.update(kata.slug, lambda r: interview.finish(kata, r, result, source, said, stopped=True))
 
 
 def _current_variant(kata: Kata, record: dict, announce: bool = False) -> str | None:
@@ -238,7 +240,8 @@ def _test(kata: Kata, traceback: bool) -> int:
         result.passed or (interview.remaining(record) or 0) <= 0
     )
     if due:
-        state.update(kata.slug, lambda r: interview.finish(kata, r, result, source))
+        said = rootcause.gather(kata)  # before the lock: it may prompt
+        state.update(kata.slug, lambda r: interview.finish(kata, r, result, source, said))
     hints = variants.hints(kata, variant)
     if not result.passed:
         if not result.outcomes:

@@ -633,9 +633,10 @@ def campaign(kata: Kata, args: argparse.Namespace, mutmut: str | None) -> dict:
     if args.compare_plain and mutmut:
         say(f"{kata.slug}: timing a plain mutmut run on the same sandbox")
         timing["plain_mutmut"] = plain_mutmut(kata, args.jobs, per_test, fixed)
-    records = []
+    records, handed = [], {m.id: opaque_id(kata, m) for m in chosen}
     for m in mutants:
         record = {key: getattr(m, key) for key in RECORD}
+        record["variant"] = handed.get(m.id, "")
         records.append(
             {**record, "description": describe(m, fixed[m.file]), "diff": unified(kata, fixed, m)}
         )

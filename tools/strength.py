@@ -78,7 +78,7 @@ def render_text(result: dict, *, diffs: bool = True) -> str:
         _row("mutation score", _percent(f["score"]),
              f"(mutmut {_percent(theirs['score'])}, ML operators {_percent(ours['score'])})"),
     ]  # fmt: skip
-    by_id = {m["id"]: m for m in result["mutants"]}
+    by_id = {m.get("variant") or m["id"]: m for m in result["mutants"]}
     if result.get("variants"):
         label = "(most subtle first)" if result.get("written") else "(checked, not written)"
         lines.append(_row("variants", len(result["variants"]), label))
@@ -149,8 +149,17 @@ def render_html(result: dict) -> str:
         parts.append(
             f"<p>Campaign: {timing['total']:.1f} s ({esc(phases)}); {timing['mutants_per_second']:.1f} mutants/s.</p>"
         )
-    by_id = {m["id"]: m for m in result["mutants"]}
+    by_id = {m.get("variant") or m["id"]: m for m in result["mutants"]}
     parts.append("<h2>Variants written</h2>")
+    parts.append(
+        "<p>How variants are chosen: only mutants caught by an assertion or a numerical error "
+        "in the kata's code, and only changes that model a real mistake (a bug class: the ML "
+        "operators' leakage, shape, stability, gradient, alignment, smoothing and averaging "
+        "bugs, and of mutmut's changes flipped comparisons and signs, off-by-ones and wrong "
+        "axes; never arbitrary constant edits, mutmut's <code>None</code> arguments or the "
+        "kata's own bug). They are ranked pipeline code before data-making code, ML classes "
+        "before generic slips, then fewest failing tests, then fewest tracebacks.</p>"
+    )
     for ident in result.get("variants", []):
         m = by_id[ident]
         tests = ", ".join(m["failing"])
@@ -166,7 +175,7 @@ def render_html(result: dict) -> str:
         parts.append(f"<h3><code>{esc(m['id'])}</code> {esc(m['function'])}:{m['line']}</h3>")
         parts.append(f"<p>{esc(m['description'])}</p>{_diff_html(m['diff'])}")
     parts.append(
-        "<h2>Every mutant</h2><table><tr><th>id</th><th>status</th><th>failing tests</th><th>what changed</th></tr>"
+        "<h2>Every mutant</h2><table><tr><th>id</th><th>status</th><th>bug class (handed out?)</th><th>failing tests</th><th>what changed</th></tr>"
     )
     for m in result["mutants"]:
         status = m["status"] + (f" (of {m['same_as']})" if m["same_as"] else "")
@@ -175,6 +184,8 @@ def render_html(result: dict) -> str:
         )
         parts.append(
             f"<tr><td><code>{esc(m['id'])}</code></td><td class='{m['status']}'>{esc(status)}</td>"
+            f"<td>{esc(m.get('bug_class') or '—')}"
+            f"{' → ' + esc(m['variant']) if m.get('variant') else ''}</td>"
             f"<td class=n>{len(m['failing']) or ''}</td><td>{detail}</td></tr>"
         )
     parts.append("</table>")

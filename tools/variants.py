@@ -102,3 +102,13 @@ def brief(kata: Kata, path: Path) -> str:
         f"one. These tests fail:\n\n{failing}\n\n## What to deliver\n\nMake every test in "
         f"`tests/{kata.slug}/` pass, keeping the functions' signatures.\n"
     )
+
+
+def category(kata: Kata, variant: str | None) -> str:
+    """The catalog category of the bug the learner is on (a variant's comes from its bug class)."""
+    return _manifest(kata, variant).get("category") or kata.category
+
+
+def concepts(kata: Kata, variant: str | None) -> tuple[str, ...]:
+    given = _manifest(kata, variant).get("concepts") if variant else None
+    return tuple(given) if isinstance(given, list) and given else kata.concepts

@@ -66,8 +66,15 @@ def test_ctrl_c_stops_watching_cleanly(repo):
     assert child.returncode == 1, "still unsolved: the status says the tests fail"
 
 
+ROOT_CAUSE = """category: leakage
+The scaler was fitted on every row before the split, so its standardisation statistics held
+information from the test set. Fitting it on the training rows only keeps held-out rows out.
+"""
+
+
 def test_interview_reports_a_rubric_when_solved_and_keeps_scores(repo, tool):
     tool("kata", "leakage")
+    (repo / "katas/leakage/root-cause.txt").write_text(ROOT_CAUSE)
     (repo / WORKSPACE).write_text((repo / WORKSPACE).read_text() + "# my earlier try\n")
     child = start(repo, "kata", "leakage", "--interview")
     wait_for(repo / "katas/.state.json", lambda text: '"deadline"' in text)
@@ -83,9 +90,12 @@ def test_interview_reports_a_rubric_when_solved_and_keeps_scores(repo, tool):
     report = out[out.index("Interview report") :]
     assert re.search(r"(\d+)/\1 behaviour tests pass", report), report
     assert re.search(r"(\d+)/\1 edge-case tests pass", report), report
-    assert "0 of 3 used" in report and "100 / 100" in report
+    for part in ("Correctness", "ML understanding", "Code quality", "Edge cases", "Communication"):
+        assert part in report, f"the report lacks the rubric part {part}"
+    assert "class right" in report and "clear and concise" in report
+    assert "0 of 3 hints used" in report and "The kata's explanation" in report
     stored = json.loads((repo / "katas/.state.json").read_text())["katas"]["leakage"]
-    assert [entry["score"] for entry in stored["interviews"]] == [100]
+    assert [entry["score"] for entry in stored["interviews"]] == [100], report
     assert stored.get("interview") is None, "the interview is still open after its report"
 
 
@@ -118,7 +128,7 @@ def test_hints_before_an_interview_do_not_count_in_it_and_both_reports_agree(rep
     shutil.copyfile(repo / "fixed/leakage/pipeline.py", repo / WORKSPACE)
     out, err = child.communicate(timeout=60)
     assert child.returncode == 0, out + err
-    assert "0 of 3 used" in out and "without hints" in out, out
+    assert "0 of 3 hints used" in out and "without hints" in out, out
 
 
 def test_ctrl_c_ends_an_interview_with_its_report(repo, tool):
@@ -146,14 +156,28 @@ def test_an_interview_solved_with_a_known_answer_says_so(repo, tool):
     assert "identical to the reference solution" in " ".join(out.split()), out
 
 
-def test_rubric_weighs_hints_time_and_lint_findings():
-    perfect = Rubric((8, 8), (2, 2), 0, (0, 3), 300, 900)
+def test_rubric_weighs_the_five_parts_of_the_round():
+    perfect = Rubric((8, 8), (2, 2), 0, (0, 3), 300, 900, understanding=1.0, communication=1.0)
     assert perfect.score() == 100 and perfect.verdict() == "strong"
-    helped = Rubric((8, 8), (1, 2), 2, (3, 3), 1800, 900)
-    assert helped.points() == pytest.approx(
-        {"correctness": 40, "edge_cases": 10, "code_quality": 9, "hints": 0, "time": 0}
-    )
-    assert helped.verdict() == "partial"
+    silent = Rubric((8, 8), (1, 2), 2, (3, 3), 1800, 900)
+    assert silent.points() == pytest.approx(
+        {"correctness": 30, "ml_understanding": 0, "code_quality": 12, "edge_cases": 7.5,
+         "communication": 0}
+    )  # fmt: skip
+    assert silent.verdict() == "partial"
+
+
+def test_root_cause_scores_the_class_and_the_kata_concepts():
+    from tools import catalog, rootcause
+
+    kata = catalog.load("leakage")
+    said = rootcause.Statement("leakage", "The scaler was fitted on all rows: information from "
+                               "the test set leaked into its standardisation statistics.")  # fmt: skip
+    score, basis = rootcause.understanding(said, kata.category, kata.concepts)
+    assert score >= 0.7 and "class right" in basis
+    wrong = rootcause.Statement("shape", "Something was off with the arrays.")
+    assert rootcause.understanding(wrong, kata.category, kata.concepts)[0] == 0
+    assert rootcause.communication(wrong)[0] < 1 and rootcause.communication(said)[0] == 1
 
 
 def test_progress_lists_best_time_and_hints_grouped_by_category(repo, tool):
