@@ -45,6 +45,7 @@ class Outcome:
     where: str = ""  # file:line of the innermost frame in the implementation under test
     edge: bool = False
     seconds: float = 0.0
+    output: str = ""  # what the test printed (stdout and stderr), at most 500 characters
 
 
 @dataclass
@@ -118,6 +119,11 @@ def _innermost(excinfo: pytest.ExceptionInfo[BaseException], impl: Path) -> str:
     return found
 
 
+def _printed(report: pytest.TestReport) -> str:
+    text = (report.capstdout or "") + (report.capstderr or "")
+    return text if len(text) <= 500 else text[:480] + "\n… (truncated)"
+
+
 def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
@@ -184,6 +190,7 @@ class Collector:
                     where=where,
                     edge=edge,
                     seconds=round(call.duration, 4),
+                    output=_printed(report),
                 )
             )
         elif report.skipped:
@@ -204,7 +211,13 @@ class Collector:
             )
         elif report.when == "call" and report.passed:
             self._record(
-                Outcome(test=test, passed=True, edge=edge, seconds=round(call.duration, 4))
+                Outcome(
+                    test=test,
+                    passed=True,
+                    edge=edge,
+                    seconds=round(call.duration, 4),
+                    output=_printed(report),
+                )
             )
         return report
 

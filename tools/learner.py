@@ -16,6 +16,7 @@ from tools import (
     catalog,
     interview,
     listing,
+    results,
     rootcause,
     runner,
     state,
@@ -77,6 +78,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--yes", action="store_true", help="confirm --diff before the kata is solved"
     )
     parser.add_argument("--traceback", action="store_true", help="also print pytest's full output")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print only one JSON document (exercism's results.json shape) for editors and CI",
+    )
 
 
 ACTIONS = ("hint", "reset", "diff", "brief", "variant", "random_variant", "watch", "interview")
@@ -95,6 +101,8 @@ def _check_usage(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check_usage(args)
+    if args.json:
+        return _json(args)
     if args.list or not args.slug:
         listing.print_listing(catalog.load_all(), state.load())
         return EXIT_OK
@@ -137,6 +145,32 @@ def run(args: argparse.Namespace) -> int:
             on_stop=lambda: _stopped(kata),
         )
     return once()
+
+
+def _json(args: argparse.Namespace) -> int:
+    """Check out if needed, run the tests, print one results.json document and nothing else."""
+    if not args.slug:
+        raise UserError("--json needs a kata: nox -s kata -- <slug> --json")
+    others = [name for name in (*ACTIONS, "traceback", "list") if getattr(args, name)]
+    if others:
+        raise UserError(f"--json runs the tests once; it does not go with --{others[0]}")
+    kata = catalog.load(args.slug)
+    record = state.record(kata.slug)
+    if workspace.checkout(kata, _source(kata, record)):
+        state.update(kata.slug, _started)
+    missing = workspace.missing(kata)
+    if missing:
+        raise UserError(
+            f"{workspace.display(missing[0])} is missing; restore it with nox -s kata -- {kata.slug} --reset"
+        )
+    result = runner.run(kata.slug, kata.workspace)
+    variant = _current_variant(kata, record)
+    say(results.dumps(results.kata_document(kata.slug, result, variant)))
+    if result.passed:
+        digest = workspace.digest(kata)
+        state.update(kata.slug, lambda r: _record_solve(r, digest))
+        return EXIT_OK
+    return EXIT_FAILED
 
 
 def _brief_text(kata: Kata) -> str:

@@ -9,7 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from tools import EXIT_FAILED, EXIT_OK, UserError, catalog, runner, variants
+from tools import EXIT_FAILED, EXIT_OK, UserError, catalog, results, runner, variants
 from tools.catalog import Kata
 from tools.collector import BEHAVIOURAL, Report
 from tools.term import say, style
@@ -248,6 +248,11 @@ def check(slug: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("slugs", nargs="*", help="katas to check (default: all)")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON document (exercism's results.json shape)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -257,6 +262,9 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(catalog.unknown_slug_message(slug))
     failed = 0
     found = check_many(chosen, give_aways=not args.slugs)
+    if args.json:
+        say(results.dumps(results.verify_document(found)))
+        return EXIT_FAILED if any(found.values()) else EXIT_OK
     for slug in chosen:
         problems = found[slug]
         mark = style("ok", "green") if not problems else style("FAIL", "red", "bold")
