@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tools import EXIT_OK, catalog, state, workspace
+from tools import EXIT_OK, catalog, progress_page, state, workspace
 from tools.catalog import Kata
 from tools.term import format_duration, say, style
 
@@ -52,6 +52,11 @@ def suggestion(katas: list[Kata], data: dict) -> Kata | None:
     return min(fresh, key=lambda k: k.difficulty, default=None)
 
 
+def progress_bar(done: int, total: int, width: int = 12) -> str:
+    filled = round(width * done / total) if total else 0
+    return style("█" * filled, "green") + style("░" * (width - filled), "dim")
+
+
 def print_listing(katas: list[Kata], data: dict) -> None:
     records = data.get("katas", {})
     colours = {"solved": "green", "in progress": "yellow", "not started": "dim"}
@@ -59,7 +64,12 @@ def print_listing(katas: list[Kata], data: dict) -> None:
     for kata in katas:
         if kata.category != current:
             current = kata.category
-            say(style(f"\n{CATEGORY_TITLES[current]}", "bold", "blue"))
+            group = [k for k in katas if k.category == current]
+            done = sum(status(k, records.get(k.slug, {})) == "solved" for k in group)
+            say(
+                style(f"\n{CATEGORY_TITLES[current]:<40}", "bold", "blue")
+                + f" {progress_bar(done, len(group))} {done}/{len(group)}"
+            )
         record = records.get(kata.slug, {})
         now = status(kata, record)
         seconds, hints = best(record)
@@ -80,9 +90,18 @@ def print_listing(katas: list[Kata], data: dict) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--category", choices=catalog.CATEGORIES, help="only this category")
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help="also write build/progress.html: progress by category and family, interview scores",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     katas = [k for k in catalog.load_all() if args.category in (None, k.category)]
-    print_listing(katas, state.load())
+    data = state.load()
+    print_listing(katas, data)
+    if args.html:
+        path = progress_page.write(katas, data, status)
+        say(f"\nProgress page: {workspace.display(path)} (open it in a browser)")
     return EXIT_OK

@@ -208,3 +208,27 @@ def test_new_scaffolds_a_kata_and_verify_names_what_is_missing(repo, tool):
     assert again.returncode == 2 and "already exists" in again.stderr
     bad = tool("new", "Bad Slug")
     assert bad.returncode == 2 and "is not a slug" in bad.stderr
+
+
+def test_progress_page_counts_solved_katas_and_charts_interviews(repo, tool):
+    from tools import catalog, listing, progress_page
+
+    tool("kata", "leakage")
+    shutil.copyfile(repo / "fixed/leakage/pipeline.py", repo / WORKSPACE)
+    tool("kata", "leakage")
+    state = json.loads((repo / "katas/.state.json").read_text())
+    state["katas"]["leakage"]["interviews"] = [
+        {"score": 55, "when": 1_700_000_000, "solved": False},
+        {"score": 90, "when": 1_700_100_000, "solved": True},
+    ]
+    katas = [catalog.parse("leakage", repo / "katas/leakage/kata.toml")]
+    data = progress_page.page_data(katas, state, lambda k, r: listing.status(k, {**r}))
+    assert data["solved"] == 1 and data["by_category"] == {"leakage": (1, 1)}
+    assert data["by_family"] == {"classification": (1, 1)}
+    assert [e["score"] for e in data["interviews"]] == [55, 90]
+    page = progress_page.render(data)
+    assert "<svg" in page and "<script" not in page  # self-contained: nothing to fetch or run
+    assert "src=" not in page and "<link" not in page
+    done = tool("list", "--html")
+    assert done.returncode == 0 and (repo / "build/progress.html").is_file()
+    assert "█" in done.stdout and "1/1" in done.stdout
