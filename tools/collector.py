@@ -88,7 +88,8 @@ class Report:
     @classmethod
     def from_json(cls, text: str) -> Report:
         data = json.loads(text)
-        outcomes = [Outcome(**o) for o in data["outcomes"]]
+        known = set(Outcome.__dataclass_fields__)
+        outcomes = [Outcome(**{k: v for k, v in o.items() if k in known}) for o in data["outcomes"]]
         return cls(outcomes, data["exit_code"], collected=data.get("collected", []))
 
 
