@@ -59,7 +59,7 @@ def _bars(title: str, counts: dict[str, tuple[int, int]]) -> str:
             f"<tr><th>{html.escape(name)}</th><td><div class='bar'><div style='width:{100 * share:.0f}%'>"
             f"</div></div></td><td>{done} / {total}</td></tr>"
         )
-    return f"<section><h2>{title}</h2><table>{''.join(rows)}</table></section>"
+    return f"<section><h2>{title}</h2><table class='bars'>{''.join(rows)}</table></section>"
 
 
 def _chart(interviews: list[dict]) -> str:
@@ -114,8 +114,8 @@ STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;max-width:860px;margin:2em auto;color:#222;padding:0 1em}
 h1{margin-bottom:0}.sub{color:#666;margin-top:.2em}
 section{margin:1.5em 0}table{border-collapse:collapse;width:100%}
-th{text-align:left;font-weight:600;padding:3px 10px 3px 0;white-space:nowrap;width:1%}
-td{padding:3px 6px}.bar{background:#eee;border-radius:4px;height:14px;width:100%}
+th{text-align:left;font-weight:600;padding:3px 10px 3px 0;white-space:nowrap;width:11em}
+td{padding:3px 6px}.bars td:nth-child(2){width:60%}.bar{background:#eee;border-radius:4px;height:14px;width:100%}
 .bar div{background:#2a7;height:14px;border-radius:4px}
 svg{width:100%;height:auto;background:#fafafa;border:1px solid #eee;border-radius:6px}
 svg text{font-size:11px;fill:#666}.grid{stroke:#e3e3e3}.line{fill:none;stroke:#37c;stroke-width:2}

@@ -208,13 +208,31 @@ def write_reports(result: dict, build: Path) -> list[Path]:
     return written
 
 
-def write_summary(build: Path) -> tuple[Path, Path]:
-    """``summary.json`` and ``summary.md`` over every kata report in ``build`` (from one run or many shards)."""
-    rows = []
+def operator_yield(reports: list[dict]) -> list[dict]:
+    """Per ML operator, across every kata report: mutants made, caught, and handed out as variants."""
+    table: dict[str, dict] = {}
+    for data in reports:
+        for m in data.get("mutants", []):
+            if m.get("source") != "ml":
+                continue
+            row = table.setdefault(
+                m["operator"], {"operator": m["operator"], "made": 0, "caught": 0, "handed_out": 0}
+            )
+            row["made"] += 1
+            row["caught"] += m.get("status") in ("killed", "crashed", "timeout")
+            row["handed_out"] += bool(m.get("variant"))
+    return sorted(table.values(), key=lambda r: (-r["handed_out"], -r["made"], r["operator"]))
+
+
+def write_summary(build: Path) -> tuple[Path, ...]:
+    """``summary.json``, ``summary.md`` and ``summary.html`` over every kata report in ``build``
+    (from one run or from many CI shards whose reports were collected there)."""
+    rows, reports = [], []
     for path in sorted(build.glob("*.json")):
-        if path.name == "summary.json":
+        if path.name.startswith("summary"):
             continue
         data = json.loads(path.read_text())
+        reports.append(data)
         f, t = data["figures"], data.get("timing", {})
         plain = t.get("plain_mutmut") or {}
         rows.append({
@@ -224,19 +242,48 @@ def write_summary(build: Path) -> tuple[Path, Path]:
             "mutants_per_second": t.get("mutants_per_second"), "plain_mutmut_seconds": plain.get("seconds"),
         })  # fmt: skip
     rows.sort(key=lambda r: r["slug"])
-    lines = [
-        "| kata | mutants | scored | caught | survived | timeouts | score | variants | time | mutants/s | plain mutmut |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
-    ]
+    header = ["kata", "mutants", "scored", "caught", "survived", "timeouts", "score", "variants"]
+    header += ["time", "mutants/s", "plain mutmut"]
+    cells = []
     for r in rows:
         plain = f"{r['plain_mutmut_seconds']:.1f} s" if r["plain_mutmut_seconds"] else ""
         seconds = f"{r['seconds']:.1f} s" if r["seconds"] else ""
         rate = f"{r['mutants_per_second']:.1f}" if r["mutants_per_second"] else ""
-        lines.append(
-            f"| {r['slug']} | {r['made']} | {r['tested']} | {r['caught']} | {r['survived']} | {r['timeout']} "
-            f"| {_percent(r['score'])} | {r['variants']} | {seconds} | {rate} | {plain} |"
-        )
-    targets = (build / "summary.json", build / "summary.md")
-    write_atomically(targets[0], json.dumps(rows, indent=1) + "\n")
+        cells.append([r["slug"], r["made"], r["tested"], r["caught"], r["survived"], r["timeout"],
+                      _percent(r["score"]), r["variants"], seconds, rate, plain])  # fmt: skip
+    yields = operator_yield(reports)
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "--:|" * (len(header) - 1)]
+    lines += ["| " + " | ".join(map(str, c)) + " |" for c in cells]
+    lines += ["", "| ML operator | made | caught | handed out |", "|---|--:|--:|--:|"]
+    lines += [
+        f"| {y['operator']} | {y['made']} | {y['caught']} | {y['handed_out']} |" for y in yields
+    ]
+    page = _summary_html(header, cells, yields)
+    targets = (build / "summary.json", build / "summary.md", build / "summary.html")
+    summary = {"katas": rows, "operators": yields}
+    write_atomically(targets[0], json.dumps(summary, indent=1) + "\n")
     write_atomically(targets[1], "\n".join(lines) + "\n")
+    write_atomically(targets[2], page)
     return targets
+
+
+def _summary_html(header: list[str], cells: list[list], yields: list[dict]) -> str:
+    esc = html.escape
+
+    def table(head: list[str], body: list[list]) -> str:
+        top = "".join(f"<th>{esc(h)}</th>" for h in head)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in row) + "</tr>" for row in body
+        )
+        return f"<table><tr>{top}</tr>{rows}</table>"
+
+    operator_rows = [[y["operator"], y["made"], y["caught"], y["handed_out"]] for y in yields]
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Mutation summary</title>"
+        "<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;"
+        "margin-bottom:2em}td,th{border-bottom:1px solid #ddd;padding:3px 10px;text-align:right}"
+        "td:first-child,th:first-child{text-align:left}</style></head><body>"
+        f"<h1>Test strength of every kata</h1>{table(header, cells)}"
+        "<h2>Yield of each ML-aware operator</h2>"
+        f"{table(['operator', 'made', 'caught', 'handed out'], operator_rows)}</body></html>"
+    )

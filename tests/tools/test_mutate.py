@@ -314,8 +314,11 @@ def test_figures_score_only_what_was_tested(tmp_path):
     assert page.startswith("<!doctype html>") and "<script" not in page and "m-8" in page
     assert strength.committed(result)["survivors"][0]["id"] == "m-8"
     strength.write_reports(result, tmp_path)
-    rows = json.loads(strength.write_summary(tmp_path)[0].read_text())
+    summary = json.loads(strength.write_summary(tmp_path)[0].read_text())
+    rows = summary["katas"]
     assert rows == [{**rows[0], "slug": "demo", "made": 12, "score": 0.8, "variants": 1}]
+    assert summary["operators"] == [{"operator": "o", "made": 6, "caught": 4, "handed_out": 0}]
+    assert (tmp_path / "summary.html").read_text().startswith("<!doctype html>")
 
 
 # -- the command line --------------------------------------------------------------------------------
@@ -439,7 +442,7 @@ def test_several_katas_in_one_run_each_get_their_own_report(repo):
     quick = ("--operators-only", "--operator", "drop-guard", "--operator", "drop-transpose")
     done = run_tool(repo, "mutate", "leakage", twin, *quick, "--no-write", timeout=120)
     assert done.returncode == 0, done.stderr
-    rows = json.loads((repo / "build" / "mutation" / "summary.json").read_text())
+    rows = json.loads((repo / "build" / "mutation" / "summary.json").read_text())["katas"]
     assert [(r["slug"], r["made"], r["caught"]) for r in rows] == [("leakage", 3, 3), (twin, 3, 3)]
 
 
