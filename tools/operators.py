@@ -419,7 +419,9 @@ def naive_logsumexp(node: cst.Call, scope: Scope) -> Iterator[cst.BaseExpression
         and _code(func.value) == f"{scope.np}.logaddexp"
     )
     if reduce and node.args and scope.np:
-        rest = "".join(f", {_code(a)}" for a in node.args[1:])
+        rest = "".join(
+            f", {_code(a.with_changes(comma=cst.MaybeSentinel.DEFAULT))}" for a in node.args[1:]
+        )
         yield _expr(
             f"{scope.np}.log({scope.np}.sum({scope.np}.exp({_code(node.args[0].value)}){rest}))"
         )
@@ -676,7 +678,7 @@ def mutations(source: str, operators: Iterable[str] | None = None) -> list[Mutat
             for name, category, kind, operator in OPERATORS:
                 if not isinstance(node, kind) or (wanted is not None and name not in wanted):
                     continue
-                for replacement in operator(node, scope):
+                for replacement in _safely(operator, node, scope):
                     fitted = _fit(node, parents.get(node), replacement)
                     changed = fitted if node is statement else statement.deep_replace(node, fitted)
                     body = [*module.body[:index], changed, *module.body[index + 1 :]]
@@ -687,6 +689,14 @@ def mutations(source: str, operators: Iterable[str] | None = None) -> list[Mutat
                     line = positions[node].start.line
                     found.append(Mutation(name, category, summary, scope.function, line, code))
     return found
+
+
+def _safely(operator, node: cst.CSTNode, scope: Scope) -> list[cst.CSTNode]:
+    """An operator's replacements; one that cannot build its replacement makes none here."""
+    try:
+        return list(operator(node, scope))
+    except (cst.ParserSyntaxError, ValueError, TypeError, AttributeError):
+        return []
 
 
 def _compiles(code: str) -> bool:
