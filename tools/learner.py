@@ -77,6 +77,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--yes", action="store_true", help="confirm --diff before the kata is solved"
     )
+    parser.add_argument(
+        "--difficulty",
+        type=int,
+        choices=range(1, 6),
+        metavar="N",
+        help="with --random-variant: a variant as close to difficulty N (1-5) as there is",
+    )
     parser.add_argument("--traceback", action="store_true", help="also print pytest's full output")
     parser.add_argument(
         "--json",
@@ -89,6 +96,10 @@ ACTIONS = ("hint", "reset", "diff", "brief", "variant", "random_variant", "watch
 
 
 def _check_usage(args: argparse.Namespace) -> None:
+    if args.difficulty is not None and not args.random_variant:
+        raise UserError(
+            "--difficulty goes with --random-variant: nox -s kata -- <slug> --random-variant --difficulty 4"
+        )
     if args.variant is not None and not args.variant.strip():
         raise UserError("--variant needs a variant id (nox -s kata -- <slug> --list shows them)")
     if not args.slug:
@@ -117,7 +128,9 @@ def run(args: argparse.Namespace) -> int:
 
     record = state.record(kata.slug)
     if args.variant or args.random_variant:
-        chosen = _pick_variant(kata, record) if args.random_variant else args.variant
+        chosen = (
+            _pick_variant(kata, record, args.difficulty) if args.random_variant else args.variant
+        )
         _switch(kata, variants.find(kata, chosen), variant=chosen)
     elif args.reset or (args.interview and interview.active(record) is None):
         variant = _current_variant(kata, record, announce=True)
@@ -238,14 +251,19 @@ def _switch(kata: Kata, source: Path, variant: str | None) -> None:
     )
 
 
-def _pick_variant(kata: Kata, record: dict) -> str:
+def _pick_variant(kata: Kata, record: dict, near: int | None = None) -> str:
+    """An unseen variant, at random; with ``near``, among those closest to that difficulty."""
     known = [p.name for p in variants.variant_dirs(kata)]
     if not known:
         raise UserError(
             f"kata '{kata.slug}' has no variants yet (an instructor makes them: nox -s mutate -- {kata.slug})"
         )
     fresh = [v for v in known if v not in record["done_variants"] and v != record.get("variant")]
-    return random.choice(fresh or known)
+    pool = fresh or known
+    if near is not None:
+        distance = {v: abs(variants.difficulty(kata, v) - near) for v in pool}
+        pool = [v for v in pool if distance[v] == min(distance.values())]
+    return random.choice(pool)
 
 
 def _test(kata: Kata, traceback: bool) -> int:

@@ -112,3 +112,8 @@ def category(kata: Kata, variant: str | None) -> str:
 def concepts(kata: Kata, variant: str | None) -> tuple[str, ...]:
     given = _manifest(kata, variant).get("concepts") if variant else None
     return tuple(given) if isinstance(given, list) and given else kata.concepts
+
+
+def difficulty(kata: Kata, variant: str | None) -> int:
+    given = _manifest(kata, variant).get("difficulty") if variant else None
+    return given if isinstance(given, int) and 1 <= given <= 5 else kata.difficulty

@@ -31,3 +31,17 @@ def test_no_kata_hands_out_another_katas_fix():
 def test_catalog_holds_the_four_flagships():
     missing = {"leakage", "shape", "gradient", "overflow"} - set(catalog.slugs())
     assert not missing, f"flagship katas missing from katas/: {sorted(missing)}"
+
+
+def test_readme_catalog_table_matches_the_catalog():
+    readme = (catalog.KATAS.parent / "README.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in readme.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 5 and cells[0].startswith("`") and cells[2].isdigit():
+            rows[cells[0].strip("`")] = (int(cells[2]), int(cells[3]))
+    expected = {k.slug: (k.difficulty, k.minutes) for k in catalog.load_all()}
+    assert rows == expected, (
+        "README's table of katas disagrees with the catalog (missing, extra, or another "
+        f"difficulty or budget): {sorted(set(rows.items()) ^ set(expected.items()))}"
+    )
