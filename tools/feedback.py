@@ -53,6 +53,8 @@ def print_failures(kata: Kata, report: Report, hints_shown: int, hints_total: in
     else:
         failed = report.failures
         say(style(f"✗ {len(failed)} of {total} tests fail.", "red", "bold"))
+        if kata.problems:
+            print_problems(kata, report)
         never = [o for o in failed if o.reason == "not-run"]
         failed = [o for o in failed if o.reason != "not-run"]
         for number, outcome in enumerate(failed, 1):
@@ -72,6 +74,21 @@ def print_failures(kata: Kata, report: Report, hints_shown: int, hints_total: in
         f"       nox -s kata -- {kata.slug} --hint         a hint ({hints_shown} of {hints_total} used)"
     )
     say(f"       nox -s kata -- {kata.slug} --traceback    pytest's full output")
+
+
+def problems_left(kata: Kata, report: Report) -> list:
+    """The boss kata's problems that still have a failing test."""
+    failing = set(report.failing_tests)
+    return [p for p in kata.problems if failing & set(p.tests)]
+
+
+def print_problems(kata: Kata, report: Report) -> None:
+    left = problems_left(kata, report)
+    done = len(kata.problems) - len(left)
+    say(style(f"  {done} of {len(kata.problems)} problems fixed.", "bold"))
+    for problem in kata.problems:
+        mark = style("✓", "green") if problem not in left else style("✗", "red")
+        say(f"  {mark} {problem.title}")
 
 
 def print_success(

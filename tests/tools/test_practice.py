@@ -232,3 +232,19 @@ def test_progress_page_counts_solved_katas_and_charts_interviews(repo, tool):
     done = tool("list", "--html")
     assert done.returncode == 0 and (repo / "build/progress.html").is_file()
     assert "█" in done.stdout and "1/1" in done.stdout
+
+
+def test_a_boss_kata_says_how_many_of_its_problems_remain(capsys):
+    from tools import catalog, feedback
+    from tools.collector import Outcome, Report
+
+    kata = catalog.load("boss-churn")
+    first, *others = kata.problems
+    failing = {t for p in others for t in p.tests}
+    everything = {t for p in kata.problems for t in p.tests}
+    report = Report([Outcome(t, t not in failing, "" if t not in failing else "assertion")
+                     for t in sorted(everything)], 1)  # fmt: skip
+    assert feedback.problems_left(kata, report) == others
+    feedback.print_problems(kata, report)
+    out = capsys.readouterr().out
+    assert f"1 of {len(kata.problems)} problems fixed" in out and first.title in out
