@@ -163,6 +163,14 @@ def toml_value(value: object) -> str:
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
+def cpu_seconds(box: Sandbox) -> float:
+    """The CPU-time limit per test in this sandbox (written by :func:`write_config`)."""
+    try:
+        return float((box.root / "cpu-seconds").read_text())
+    except (OSError, ValueError):
+        return 10.0
+
+
 def write_config(box: Sandbox, *, timeout: float, probe: bool = True) -> None:
     """The sandbox's pyproject.toml: the repository's pytest settings and a ``[tool.mutmut]`` table.
 
@@ -172,10 +180,13 @@ def write_config(box: Sandbox, *, timeout: float, probe: bool = True) -> None:
     With ``probe``, every test runs for every mutant (``--maxfail`` overrides mutmut's ``-x``)
     and the probe plugin records each test's outcome.
     """
+    (box.root / "cpu-seconds").write_text(str(timeout))
     repo = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     pytest_options = dict(repo.get("tool", {}).get("pytest", {}).get("ini_options", {}))
     pytest_options.pop("testpaths", None)
-    pytest_options["timeout"] = timeout
+    # Wall-clock time is only a backstop (a busy machine must not fail a mutant): a spinning
+    # mutant is stopped by the kata conftest's CPU-time limit, set from KATA_CPU_SECONDS.
+    pytest_options["timeout"] = max(120.0, 10 * timeout)
     cli = ["--impl", str(box.mutants), *WORKER_OPTIONS]
     cli += ["--maxfail=1000000", "--tb=no", "-p", "kata_probe"] if probe else []
     mutmut = {
@@ -183,8 +194,8 @@ def write_config(box: Sandbox, *, timeout: float, probe: bool = True) -> None:
         "pytest_add_cli_args": cli,
         "pytest_add_cli_args_test_selection": [f"tests/{box.kata.slug}"],
         "use_git_change_detection": False,
-        "timeout_multiplier": 4.0,  # mutmut stops a mutant after 4 x (its tests' time + 1 s)
-        "timeout_constant": 1.0,
+        "timeout_multiplier": 10.0,  # mutmut stops a mutant after 10 x (its tests' time + 5 s):
+        "timeout_constant": 5.0,  # generous, since the CPU-time limit stops spinning mutants
     }
     lines = ["[tool.mutmut]"]
     lines += [f"{key} = {toml_value(value)}" for key, value in mutmut.items()]
@@ -441,6 +452,7 @@ def require_mutmut() -> str:
 def run_mutmut(box: Sandbox, jobs: int, log: Path, *, probe: bool = True) -> float:
     """``mutmut run`` in the sandbox, output to ``log``; returns its wall time."""
     env = {**os.environ, **SINGLE_THREADED, "NO_COLOR": "1"}
+    env.setdefault("KATA_CPU_SECONDS", str(cpu_seconds(box)))
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # workers reuse the compiled mutants module
     if probe:
         env["PYTHONPATH"] = str(write_probe(box))

@@ -253,7 +253,9 @@ def test_sandbox_holds_copies_only_and_disappears(tmp_path):
         settings = tomllib.loads(config)["tool"]
         assert settings["mutmut"]["source_paths"] == ["pipeline.py"]
         assert settings["mutmut"]["pytest_add_cli_args"][:2] == ["--impl", str(box.mutants)]
-        assert settings["pytest"]["ini_options"]["timeout"] == 3.0
+        # a busy machine must not fail a mutant: wall time is a backstop, CPU time the limit
+        assert settings["pytest"]["ini_options"]["timeout"] >= 120
+        assert sandbox.cpu_seconds(box) == 3.0
         compile((sandbox.write_probe(box) / "kata_probe.py").read_text(), "kata_probe", "exec")
     assert not box.root.exists()
 
