@@ -39,10 +39,11 @@ def run_suite(tmp_path: Path, impl: str | None, seed: int | None) -> dict[str, s
     args += ["-q", "-p", "tools.shuffle", f"--junitxml={junit}"]
     args += [] if impl is None else ["--impl", impl]
     args += [] if seed is None else ["--shuffle", str(seed)]
-    subprocess.run(args, cwd=ROOT, capture_output=True, check=False, timeout=300)
+    subprocess.run(args, cwd=ROOT, capture_output=True, check=False, timeout=1200)
     return outcomes(junit)
 
 
+@pytest.mark.timeout(3600)  # three runs of the whole catalog's tests, on a possibly busy machine
 @pytest.mark.parametrize("impl", [None, "broken/{slug}"], ids=["fixed", "broken"])
 def test_kata_suite_gives_the_same_results_in_any_order(tmp_path, impl):
     baseline = run_suite(tmp_path, impl, seed=None)
