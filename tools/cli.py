@@ -30,7 +30,7 @@ COMMANDS = {
         "measure the learner loop, the self-check and mutation",
     ),
     "mutate": (
-        "tools.mutate",
+        "tools.mutation.cli",
         "nox -s mutate --",
         "generate bug variants with mutmut and ML-aware operators",
     ),
@@ -52,7 +52,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     module_name, prog, description = COMMANDS[argv[0]]
     try:
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as missing:
+            if missing.name and missing.name.split(".")[0] == "tools":
+                raise
+            raise UserError(
+                f"{missing.name} is not installed; run this through nox ({prog} ...), "
+                "which installs what each command needs"
+            ) from None
         parser = Parser(
             prog=prog,
             description=description,

@@ -14,7 +14,8 @@ import sys
 
 import pytest
 
-from tools import catalog, runner, sandbox, state
+from tools import catalog, runner, state
+from tools.mutation import sandbox
 
 from .conftest import ROOT
 

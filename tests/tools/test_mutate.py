@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tools import ROOT, UserError, catalog, mutate, sandbox, strength
+from tools import ROOT, UserError, catalog
 from tools.collector import Outcome, Report
+from tools.mutation import cli, install, model, mutmut_api, sandbox, selection, strength
 from tools.variants import read_variant
 
 from .conftest import run_tool
@@ -34,10 +35,10 @@ def report(*failures: tuple[str, str], passed: int = 2) -> Report:
 
 def mutant(
     ident: str, *failing: str, source: str = "mutmut", line: int = 1, **fields
-) -> mutate.Mutant:
+) -> model.Mutant:
     """A killed mutant that fails ``failing``; ``fields`` may set operator, function, code, reason."""
     operator, function = fields.get("operator", ident), fields.get("function", "f")
-    m = mutate.Mutant(ident, source, operator, "x", function, "pipeline.py", fields.get("code", ""))
+    m = model.Mutant(ident, source, operator, "x", function, "pipeline.py", fields.get("code", ""))
     m.status, m.line, m.failing = "killed", line, sorted(failing)
     m.reasons = dict.fromkeys(m.failing, fields.get("reason", "assertion"))
     m.bug_class = fields.get("bug_class", "comparison")
@@ -62,7 +63,7 @@ def mutant(
     ],
 )
 def test_verdict_keeps_only_behavioural_failures(result, expected):
-    assert mutate.verdict(result) == expected
+    assert model.verdict(result) == expected
 
 
 def test_ranking_puts_the_fewest_failing_tests_first_and_spreads_the_picks():
@@ -73,7 +74,7 @@ def test_ranking_puts_the_fewest_failing_tests_first_and_spreads_the_picks():
     data = mutant("m-make-data-1", "t3", line=4, function="make_data")
     crashed = mutant("m-f-2", "t1", line=5)
     crashed.status = "crashed"
-    order = mutate.ranked([many, one, same_site, ours, data, crashed], seed=0)
+    order = selection.ranked([many, one, same_site, ours, data, crashed], seed=0)
     assert crashed not in order
     assert order[0] is ours, "our operators and mutmut's alternate, ours first"
     first, second = sorted([one, same_site], key=order.index)
@@ -86,21 +87,23 @@ def test_ranking_puts_the_fewest_failing_tests_first_and_spreads_the_picks():
 
 def test_ranking_is_deterministic_for_a_seed_which_only_breaks_ties():
     tied = [mutant(f"m-f{i}-1", "t1", line=i, function=f"f{i}") for i in range(12)]
-    assert [m.id for m in mutate.ranked(tied, 7)] == [m.id for m in mutate.ranked(tied[::-1], 7)]
-    assert {tuple(m.id for m in mutate.ranked(tied, s)) for s in range(5)} != {
+    assert [m.id for m in selection.ranked(tied, 7)] == [
+        m.id for m in selection.ranked(tied[::-1], 7)
+    ]
+    assert {tuple(m.id for m in selection.ranked(tied, s)) for s in range(5)} != {
         tuple(m.id for m in tied)
     }
     subtle = mutant("m-z-1", "t1", line=99, function="z")
     louder = mutant("m-a-1", "t1", "t2", line=98, function="a")
     for seed in range(5):
-        assert mutate.ranked([louder, subtle], seed)[0] is subtle
+        assert selection.ranked([louder, subtle], seed)[0] is subtle
 
 
 def test_triage_sets_aside_docstring_and_message_mutants_and_duplicates():
     fixed = {
         "pipeline.py": 'def f(x):\n    """Doc."""\n    if x < 0:\n        raise ValueError("negative")\n    return x + 1\n'
     }
-    doc = mutate.Mutant(
+    doc = model.Mutant(
         "m-f-1",
         "mutmut",
         "k1",
@@ -109,7 +112,7 @@ def test_triage_sets_aside_docstring_and_message_mutants_and_duplicates():
         "pipeline.py",
         fixed["pipeline.py"].replace("Doc.", "XXDoc.XX"),
     )
-    message = mutate.Mutant(
+    message = model.Mutant(
         "m-f-2",
         "mutmut",
         "k2",
@@ -118,7 +121,7 @@ def test_triage_sets_aside_docstring_and_message_mutants_and_duplicates():
         "pipeline.py",
         fixed["pipeline.py"].replace('"negative"', '"NEGATIVE"'),
     )
-    real = mutate.Mutant(
+    real = model.Mutant(
         "m-f-3",
         "mutmut",
         "k3",
@@ -128,7 +131,7 @@ def test_triage_sets_aside_docstring_and_message_mutants_and_duplicates():
         fixed["pipeline.py"].replace("x + 1", "x - 1"),
     )
     real.status = "killed"
-    twin = mutate.Mutant(
+    twin = model.Mutant(
         "ml-sign-f",
         "ml",
         "sign",
@@ -137,7 +140,7 @@ def test_triage_sets_aside_docstring_and_message_mutants_and_duplicates():
         "pipeline.py",
         fixed["pipeline.py"].replace("x + 1", "x  -  1"),
     )
-    none = mutate.Mutant(
+    none = model.Mutant(
         "m-f-4",
         "mutmut",
         "k4",
@@ -146,7 +149,7 @@ def test_triage_sets_aside_docstring_and_message_mutants_and_duplicates():
         "pipeline.py",
         fixed["pipeline.py"].replace('"negative"', "None"),
     )
-    kind = mutate.Mutant(
+    kind = model.Mutant(
         "m-f-5",
         "mutmut",
         "k5",
@@ -156,7 +159,7 @@ def test_triage_sets_aside_docstring_and_message_mutants_and_duplicates():
         fixed["pipeline.py"].replace("ValueError", "TypeError"),
     )
     mutants = [doc, message, real, twin, none, kind]
-    mutate.triage(mutants, fixed)
+    model.triage(mutants, fixed)
     assert [m.status for m in mutants] == [
         "ignored",
         "ignored",
@@ -171,10 +174,10 @@ def test_triage_sets_aside_docstring_and_message_mutants_and_duplicates():
 
 
 def test_description_names_the_function_the_line_and_the_change():
-    m = mutate.Mutant("ml-x", "ml", "drop-guard", "numerics", "StandardScaler.fit", "pipeline.py",
+    m = model.Mutant("ml-x", "ml", "drop-guard", "numerics", "StandardScaler.fit", "pipeline.py",
                       LEAKAGE.replace("np.where(scale > 0, scale, 1.0)", "scale"),
                       "Numerics: a guarded value loses its guard (``np.where``).")  # fmt: skip
-    text = mutate.describe(m, LEAKAGE)
+    text = model.describe(m, LEAKAGE)
     assert text.startswith(
         "Numerics: a guarded value loses its guard; StandardScaler.fit, line 44:"
     )
@@ -193,7 +196,7 @@ def test_manifest_reads_back_exactly_through_the_learner_side_reader(tmp_path):
     ran = Report(
         [Outcome(t, False, "assertion", "AssertionError", "moved 1.5 -> 2") for t in m.failing]
     )
-    text = mutate.manifest(kata, m, "v123456", 'f: `a` -> `"b"`', diff, ran)
+    text = install.manifest(kata, m, "v123456", 'f: `a` -> `"b"`', diff, ran)
     (folder / "variant.toml").write_text(text)
     data = read_variant(folder)
     assert data["diff"] == diff and data["failing_tests"] == m.failing
@@ -215,7 +218,7 @@ def test_a_killed_install_is_rolled_back_and_stale_staging_is_swept(tmp_path):
     dead.wait()
     owner = {"pid": dead.pid, "started": time.time(), "variants": str(variants)}
     (area / sandbox.OWNER).write_text(json.dumps(owner))
-    restored = mutate.recover(build)
+    restored = install.recover(build)
     assert restored == [variants / "m-a-1"]
     assert (
         variants / "m-a-1" / "pipeline.py"
@@ -246,7 +249,7 @@ def test_sandbox_holds_copies_only_and_disappears(tmp_path):
         assert (box.root / "tests" / "conftest.py").is_file()
         assert (box.root / "tests" / "leakage" / "test_leakage.py").is_file()
         assert not any(p.is_symlink() for p in box.root.rglob("*"))
-        sandbox.write_config(box, timeout=3.0)
+        mutmut_api.write_config(box, timeout=3.0)
         config = (box.root / "pyproject.toml").read_text()
         import tomllib
 
@@ -255,8 +258,8 @@ def test_sandbox_holds_copies_only_and_disappears(tmp_path):
         assert settings["mutmut"]["pytest_add_cli_args"][:2] == ["--impl", str(box.mutants)]
         # a busy machine must not fail a mutant: wall time is a backstop, CPU time the limit
         assert settings["pytest"]["ini_options"]["timeout"] >= 120
-        assert sandbox.cpu_seconds(box) == 3.0
-        compile((sandbox.write_probe(box) / "kata_probe.py").read_text(), "kata_probe", "exec")
+        assert mutmut_api.cpu_seconds(box) == 3.0
+        compile((mutmut_api.write_probe(box) / "kata_probe.py").read_text(), "kata_probe", "exec")
     assert not box.root.exists()
 
 
@@ -269,7 +272,7 @@ def test_seeded_names_are_mutmuts_own_and_splicing_rebuilds_the_fixed_file(tmp_p
     qualnames = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
         qualnames += [f"{cls.name}.{n.name}" for n in cls.body if isinstance(n, ast.FunctionDef)]
-    assert {sandbox.mangled("pipeline.py", q) for q in qualnames} == {
+    assert {mutmut_api.mangled("pipeline.py", q) for q in qualnames} == {
         f"pipeline.{key}" for key in compute_function_hashes(LEAKAGE)
     }
     monkeypatch.chdir(tmp_path)
@@ -279,13 +282,13 @@ def test_seeded_names_are_mutmuts_own_and_splicing_rebuilds_the_fixed_file(tmp_p
         generated = mutate_file_contents("pipeline.py", LEAKAGE).code
     finally:
         reset_config()
-    spans, originals = sandbox._spans(generated), sandbox._spans(LEAKAGE)
+    spans, originals = mutmut_api._spans(generated), mutmut_api._spans(LEAKAGE)
     for (cls, name), where in originals.items():
         mangled = f"x\u01c1{cls}\u01c1{name}" if cls else f"x_{name}"
         untouched = spans[(cls, f"{mangled}__mutmut_orig")]
-        assert sandbox._splice(LEAKAGE, where, name, generated, untouched) == LEAKAGE
+        assert mutmut_api._splice(LEAKAGE, where, name, generated, untouched) == LEAKAGE
         first = spans[(cls, f"{mangled}__mutmut_1")]
-        assert sandbox._splice(LEAKAGE, where, name, generated, first) != LEAKAGE
+        assert mutmut_api._splice(LEAKAGE, where, name, generated, first) != LEAKAGE
 
 
 # -- reports ---------------------------------------------------------------------------------------
@@ -328,7 +331,7 @@ def test_figures_score_only_what_was_tested(tmp_path):
 
 def arguments(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    mutate.add_arguments(parser)
+    cli.add_arguments(parser)
     return parser.parse_args(list(argv))
 
 
@@ -344,28 +347,30 @@ def arguments(*argv: str) -> argparse.Namespace:
 )
 def test_usage_mistakes_are_one_line_errors(argv, message):
     with pytest.raises(UserError, match=message.replace("?", r"\?")):
-        mutate.run(arguments(*argv))
+        cli.run(arguments(*argv))
 
 
 def test_missing_mutmut_says_how_to_get_it(monkeypatch):
-    real = sandbox.importlib.util.find_spec
+    real = mutmut_api.importlib.util.find_spec
     monkeypatch.setattr(
-        sandbox.importlib.util, "find_spec", lambda name: None if name == "mutmut" else real(name)
+        mutmut_api.importlib.util,
+        "find_spec",
+        lambda name: None if name == "mutmut" else real(name),
     )
     with pytest.raises(
         UserError, match=r"mutmut is not installed.*nox -s mutate.*--operators-only"
     ):
-        mutate.run(arguments("leakage"))
+        cli.run(arguments("leakage"))
 
 
 def test_shards_split_the_catalog_between_ci_jobs():
     every = catalog.slugs()
-    shards = [mutate.chosen_slugs(arguments("--shard", f"{k}/3")) for k in (1, 2, 3)]
+    shards = [cli.chosen_slugs(arguments("--shard", f"{k}/3")) for k in (1, 2, 3)]
     assert sorted(s for shard in shards for s in shard) == sorted(every)
 
 
 def test_operators_are_listed(capsys):
-    assert mutate.run(arguments("--list-operators")) == 0
+    assert cli.run(arguments("--list-operators")) == 0
     assert "leak-fit-all-rows" in capsys.readouterr().out
 
 
@@ -454,6 +459,6 @@ def test_only_changes_that_model_a_real_mistake_are_offered_to_learners():
     constant = mutant("m-f-2", "t1", code=fixed.replace("0.5", "1.5"))
     flipped = mutant("m-f-3", "t1", "t2", "t3", code=fixed.replace("p < y", "p <= y"))
     for m in (glaring, constant, flipped):
-        mutate.describe(m, fixed)
+        model.describe(m, fixed)
     assert [m.bug_class for m in (glaring, constant, flipped)] == ["", "", "comparison"]
-    assert [m.id for m in mutate.ranked([glaring, constant, flipped], 0)] == ["m-f-3"]
+    assert [m.id for m in selection.ranked([glaring, constant, flipped], 0)] == ["m-f-3"]

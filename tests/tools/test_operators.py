@@ -11,8 +11,9 @@ import textwrap
 import libcst as cst
 import pytest
 
-from tools import ROOT, operators
+from tools import ROOT
 from tools.catalog import CATEGORIES
+from tools.mutation import operators
 
 # One module that gives every operator something to mutate, and some things none may touch.
 ZOO = '''
@@ -70,6 +71,13 @@ def pipeline(X, y, train_idx, test_idx, score):
     values = X.astype(np.float64).copy()
     typed = np.asarray(values, dtype=float)
     return score(X_test), column, flat, typed, np.logaddexp(0.0, centre)
+
+
+def extras(df, counts, alpha, z, threshold, f1):
+    kept = df[df["x"] <= threshold].reset_index(drop=True)
+    probs = (counts + alpha) / (counts + alpha).sum()
+    total = np.logaddexp.reduce(z, axis=1)
+    return kept["x"].to_numpy(), probs, total, f1(kept, average="macro")
 '''
 
 
@@ -202,3 +210,23 @@ def test_the_leakage_kata_gets_its_own_bug_back():
     source = (ROOT / "fixed" / "leakage" / "pipeline.py").read_text()
     made = operators.mutations(source, ["leak-fit-all-rows"])
     assert any("StandardScaler().fit(X)\n" in m.code and m.function == "run_pipeline" for m in made)
+
+
+@pytest.mark.parametrize(
+    ("operator", "before", "after"),
+    [
+        ("boundary", 'kept = df[df["x"] <= threshold].reset_index(drop=True)',
+         'kept = df[df["x"] < threshold].reset_index(drop=True)'),
+        ("drop-smoothing", "probs = (counts + alpha) / (counts + alpha).sum()",
+         "probs = counts / (counts + alpha).sum()"),
+        ("drop-reset-index", 'kept = df[df["x"] <= threshold].reset_index(drop=True)',
+         'kept = df[df["x"] <= threshold]'),
+        ("naive-logsumexp", "total = np.logaddexp.reduce(z, axis=1)",
+         "total = np.log(np.sum(np.exp(z), axis=1))"),
+        ("swap-average", 'return kept["x"].to_numpy(), probs, total, f1(kept, average="macro")',
+         'return kept["x"].to_numpy(), probs, total, f1(kept, average="micro")'),
+    ],
+)  # fmt: skip
+def test_catalog_wide_operators_plant_their_bug_class(operator, before, after):
+    changes = [mutated_lines(ZOO, m) for m in zoo(operator)]
+    assert ([before], [after]) in changes, changes

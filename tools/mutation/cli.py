@@ -1,0 +1,101 @@
+"""``nox -s mutate -- <slug>``: the instructor's command line for bug variants and test strength."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+
+from tools import EXIT_FAILED, EXIT_OK, UserError, catalog
+from tools.mutation import mutmut_api, operators, sandbox, strength
+from tools.mutation.campaign import campaign
+from tools.mutation.install import BUILD, recover
+from tools.mutation.model import Settings
+from tools.term import error, say
+from tools.workspace import display
+
+FLAG = {"action": "store_true"}
+
+OPTIONS = {
+    "--all": (FLAG, "every kata in the catalog"),
+    "--shard": ({"metavar": "K/N"}, "only the K-th of N shares of the katas (one CI matrix job)"),
+    "--count": ({"type": int, "default": 5, "metavar": "N"}, "variants per kata (default 5)"),
+    "--seed": ({"type": int, "default": 0}, "orders equally subtle mutants (default 0)"),
+    "--jobs": ({"type": int, "default": os.cpu_count() or 1}, "parallel workers (default: cores)"),
+    "--no-write": (FLAG, "report only: choose and check variants, write nothing to broken/"),
+    "--prune": (FLAG, "remove earlier generated variants this campaign did not choose"),
+    "--operator": ({"action": "append", "metavar": "NAME"}, "only this ML operator (repeatable)"),
+    "--list-operators": (FLAG, "list the ML-aware operators and exit"),
+    "--compare-plain": (FLAG, "also time a plain mutmut run on the same sandbox"),
+    "--keep-sandbox": (FLAG, "keep the sandbox for debugging and say where it is"),
+    "--summary": (FLAG, "only rebuild build/mutation/summary.{json,md} from the kata reports"),
+}
+
+EXAMPLES = """examples:
+  nox -s mutate -- leakage                 5 verified variants in broken/leakage/variants/, and a report
+  nox -s mutate -- --all --count 8         every kata; also build/mutation/summary.md
+  nox -s mutate -- leakage --no-write      the test-strength report only (build/mutation/leakage.html)
+  nox -s mutate -- --all --shard 2/4       the second of four CI jobs; then: nox -s mutate -- --summary
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog, parser.formatter_class = EXAMPLES, argparse.RawDescriptionHelpFormatter
+    parser.add_argument("slugs", nargs="*", metavar="slug", help="katas to generate variants for")
+    for name, (options, text) in OPTIONS.items():
+        parser.add_argument(name, help=text, **options)
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--operators-only", help="only our ML-aware operators (no mutmut)", **FLAG)
+    only.add_argument("--mutmut-only", help="only mutmut's mutants", **FLAG)
+
+
+def chosen_slugs(args: argparse.Namespace) -> list[str]:
+    known = catalog.slugs()
+    for slug in args.slugs:
+        if slug not in known:
+            raise UserError(catalog.unknown_slug_message(slug))
+    slugs = (
+        known if args.all or (args.shard and not args.slugs) else list(dict.fromkeys(args.slugs))
+    )
+    if not slugs:
+        raise UserError("name a kata (nox -s mutate -- leakage), several, or --all")
+    if args.shard:
+        match = re.fullmatch(r"(\d+)/(\d+)", args.shard)
+        if not match or not 1 <= int(match[1]) <= int(match[2]):
+            raise UserError(f"--shard should be K/N with 1 <= K <= N, like 1/4; got {args.shard!r}")
+        slugs = slugs[int(match[1]) - 1 :: int(match[2])]
+    return slugs
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list_operators:
+        for name, category, _, function in operators.OPERATORS:
+            say(f"{name:20} {category:10} {(function.__doc__ or '').strip().splitlines()[0]}")
+        return EXIT_OK
+    if args.summary:
+        say(f"wrote {', '.join(display(p) for p in strength.write_summary(BUILD))}")
+        return EXIT_OK
+    if args.count < 1 or args.jobs < 1:
+        raise UserError("--count and --jobs must be at least 1")
+    unknown = set(args.operator or []) - {name for name, *_ in operators.OPERATORS}
+    if unknown:
+        raise UserError(f"unknown operator {sorted(unknown)[0]!r}; --list-operators shows them all")
+    slugs = chosen_slugs(args)
+    mutmut = None if args.operators_only else mutmut_api.require_mutmut()
+    os.environ.update({k: os.environ.get(k, v) for k, v in sandbox.SINGLE_THREADED.items()})
+    for path in recover():
+        say(f"restored {display(path)}, left half-installed by a campaign that was killed")
+    failed = 0
+    for slug in slugs:
+        try:
+            result = campaign(catalog.load(slug), Settings.from_args(args), mutmut)
+        except UserError as problem:
+            if len(slugs) == 1:
+                raise
+            error(f"{slug}: {problem}")
+            failed += 1
+            continue
+        say(strength.render_text(result))
+        say(f"  report: {display(strength.write_reports(result, BUILD)[1])}\n")
+    strength.write_summary(BUILD)
+    return EXIT_FAILED if failed else EXIT_OK
