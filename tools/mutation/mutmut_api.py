@@ -75,7 +75,7 @@ def write_config(box: Sandbox, *, timeout: float, probe: bool = True) -> None:
     (box.root / "pyproject.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-PROBE = '''"""Written by tools.sandbox: records each test's outcome for the mutant mutmut is testing."""
+PROBE = '''"""Written by tools.mutation.mutmut_api: records each test's outcome for the mutant mutmut is testing."""
 
 import os
 import sys
