@@ -38,12 +38,14 @@ def log_softmax(logits):
 
 def softmax(logits):
     """Row-wise probabilities of logits (n, k): shape (n, k)."""
-    return np.exp(log_softmax(logits))
+    log_probs = log_softmax(logits)  # (n, k)
+    return np.exp(log_probs)
 
 
 def cross_entropy(logits, y):
     """Mean cross-entropy of the integer labels y (n,) under the softmax of logits (n, k)."""
-    return float(-np.mean(log_softmax(logits)[np.arange(len(y)), y]))
+    picked = log_softmax(logits)[np.arange(len(y)), y]  # (n,)
+    return float(-picked.mean())
 
 
 class TwoLayerNet:
