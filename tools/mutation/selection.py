@@ -12,17 +12,17 @@ from tools.mutation.model import SCENERY, Mutant
 def ranked(mutants: list[Mutant], seed: int) -> list[Mutant]:
     """Catchable mutants in the order to offer them as variants.
 
-    Only mutants with a bug class are offered (:mod:`tools.bugclasses`: the ML classes, and of
-    mutmut's changes only those that model a real mistake). Most plausible first: bugs in the
-    pipeline before bugs in the code that makes the kata's data, the ML classes before generic
-    slips, then fewest failing tests, then fewest exceptions (a traceback points at the line). Then spread out: first one
+    Only mutants with a bug class are offered (:mod:`tools.mutation.bugclasses`: the ML classes,
+    and of mutmut's changes only those that model a real mistake), and none in the code that makes
+    the kata's data. Most plausible first: the ML classes before generic slips, then fewest
+    failing tests, then fewest exceptions (a traceback points at the line). Then spread out: first one
     per code site, kind of change and set of failing tests, alternating our operators and
     mutmut's, outside the data-making code; then one per code site; then the rest. ``seed``
     only orders mutants that are equally subtle.
     """
-    candidates = sorted(
-        (m for m in mutants if m.status == "killed" and m.bug_class), key=lambda m: m.id
-    )
+    # The code that makes a kata's synthetic data is scenery: a bug there is no interview bug.
+    offered = (m for m in mutants if m.status == "killed" and m.bug_class)
+    candidates = sorted((m for m in offered if not SCENERY.search(m.function)), key=lambda m: m.id)
     rng = random.Random(seed)
     ties = {m.id: rng.random() for m in candidates}
 
