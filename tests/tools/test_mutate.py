@@ -460,3 +460,20 @@ def test_only_changes_that_model_a_real_mistake_are_offered_to_learners():
         model.describe(m, fixed)
     assert [m.bug_class for m in (glaring, constant, flipped)] == ["", "", "comparison"]
     assert [m.id for m in selection.ranked([glaring, constant, flipped], 0)] == ["m-f-3"]
+
+
+def test_relabel_rewrites_learner_texts_from_the_bug_class_table(tmp_path, monkeypatch):
+    kata = catalog.load("leakage")
+    folder = tmp_path / "variants" / "v000001"
+    folder.mkdir(parents=True)
+    m = mutant("m-f-1", "test_leakage.py::test_a", code="x")
+    diff = "--- a\n+++ b\n@@ -1 +1 @@\n-    out = f(x, index=False)\n+    out = f(x, index=True)\n"
+    text = install.manifest(kata, m, "v000001", "d", diff, None)
+    (folder / "variant.toml").write_text(
+        text.replace('bug_class = "comparison"', 'bug_class = "logic"')
+    )
+    monkeypatch.setattr(type(kata), "variants", property(lambda self: tmp_path / "variants"))
+    assert install.relabel(kata) == [folder / "variant.toml"]
+    data = read_variant(folder)
+    assert data["bug_class"] == "flag" and "option" in data["hints"][0]
+    assert install.relabel(kata) == [], "a second relabel changes nothing"

@@ -284,6 +284,20 @@ CLASSES = {
             ("off-by-one", "indexing", "edge case"),
         ),
         _c(
+            "flag",
+            "data",
+            3,
+            (
+                "A library call behaves differently depending on its options. Is each one set as this pipeline needs?",
+                "Look at every keyword argument set to True or False on the failing path, and ask what the other value would do.",
+                "Try the call on a tiny input with each value of the option and compare with what the next step expects.",
+            ),
+            """An option of a call was flipped (index, keepdims, replace, shuffle, ascending, drop …),
+    so the call silently does something else and the next step works on the wrong thing. Next
+    time: know what each option does, and check calls on tiny inputs.""",
+            ("keyword options", "library semantics", "silent behaviour change"),
+        ),
+        _c(
             "logic",
             "algorithm",
             4,
@@ -316,10 +330,19 @@ OPERATOR_CLASS = {
     "boundary": "comparison",
 }  # fmt: skip
 
+
+def in_context(key: str, function: str) -> str:
+    """The class as the learner should read it: a reversed difference outside any gradient
+    code is a plain sign error, not a gradient-sign bug."""
+    learning = re.search(r"grad|backward|step|update|fit|train", function.lower())
+    return "sign" if key == "gradient-sign" and not learning else key
+
+
 COMPARISONS = {"<", "<=", ">", ">=", "==", "!="}
 SIGNS = {"+", "-", "+=", "-="}
 PRODUCTS = {"*", "/", "*=", "/=", "//"}
-LOGIC = {"and", "or", "True", "False", "not", "is"}
+LOGIC = {"and", "or", "not", "is"}
+FLAGS = {"True", "False"}
 
 
 def _tokens(line: str) -> list[str]:
@@ -376,6 +399,8 @@ def mutmut_class(removed: str, added: str) -> str | None:
             return "sign"
         if a in PRODUCTS and b in PRODUCTS:
             return "operator"
+        if a in FLAGS and b in FLAGS:
+            return "flag"
         if a in LOGIC and b in LOGIC:
             return "logic"
         if {a, b} == {"break", "continue"}:

@@ -7,7 +7,7 @@ import os
 import re
 
 from tools import EXIT_FAILED, EXIT_OK, UserError, catalog
-from tools.mutation import mutmut_api, operators, sandbox, strength
+from tools.mutation import install, mutmut_api, operators, sandbox, strength
 from tools.mutation.campaign import campaign
 from tools.mutation.install import BUILD, recover
 from tools.mutation.model import Settings
@@ -28,7 +28,11 @@ OPTIONS = {
     "--list-operators": (FLAG, "list the ML-aware operators and exit"),
     "--compare-plain": (FLAG, "also time a plain mutmut run on the same sandbox"),
     "--keep-sandbox": (FLAG, "keep the sandbox for debugging and say where it is"),
-    "--summary": (FLAG, "only rebuild build/mutation/summary.{json,md} from the kata reports"),
+    "--summary": (FLAG, "only rebuild build/mutation/summary.{json,md,html} from the kata reports"),
+    "--relabel": (
+        FLAG,
+        "only rewrite the variants' hints, explanation and class from tools/mutation/bugclasses.py",
+    ),
 }
 
 EXAMPLES = """examples:
@@ -74,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.summary:
         say(f"wrote {', '.join(display(p) for p in strength.write_summary(BUILD))}")
+        return EXIT_OK
+    if args.relabel:
+        changed = [p for slug in chosen_slugs(args) for p in install.relabel(catalog.load(slug))]
+        say(f"relabelled {len(changed)} variant{'s' if len(changed) != 1 else ''}")
         return EXIT_OK
     if args.count < 1 or args.jobs < 1:
         raise UserError("--count and --jobs must be at least 1")

@@ -282,3 +282,40 @@ def unchanged(kata: Kata, guard: str) -> None:
             f"campaign ran (an editor? this tool never writes there): run it again",
             EXIT_FAILED,
         )
+
+
+def relabel(kata: Kata) -> list[Path]:
+    """Rewrite each generated variant's class, hints, explanation and concepts from the bug-class
+    table, keeping its code, its brief (computed from its run) and its failing tests. Returns the
+    variant.toml files that changed; a variant whose change has no class any more is left alone."""
+    changed = []
+    for path in variant_dirs(kata):
+        manifest_path = path / MANIFEST
+        data = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
+        if data.get("source") not in GENERATED or "diff" not in data:
+            continue
+        if data["source"] == "ml":
+            key = bugclasses.OPERATOR_CLASS.get(data.get("operator", ""), "")
+        else:
+            lines = data["diff"].splitlines()
+            removed = [
+                x[1:].strip() for x in lines if x.startswith("-") and not x.startswith("---")
+            ]
+            added = [x[1:].strip() for x in lines if x.startswith("+") and not x.startswith("+++")]
+            one = len(removed) == 1 and len(added) == 1
+            key = (bugclasses.mutmut_class(removed[0], added[0]) if one else None) or ""
+        bug = bugclasses.CLASSES.get(bugclasses.in_context(key, str(data.get("function", ""))))
+        if bug is None:
+            continue
+        fresh = {
+            **data,
+            "bug_class": bug.key,
+            "category": bug.category,
+            "concepts": list(bug.concepts),
+            "hints": list(bug.hints),
+            "explanation": bug.explanation,
+        }
+        if fresh != data:
+            manifest_path.write_text(tomli_w.dumps(fresh, multiline_strings=True), encoding="utf-8")
+            changed.append(manifest_path)
+    return changed

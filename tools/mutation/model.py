@@ -117,10 +117,8 @@ def describe(mutant: Mutant, before: str) -> str:
     old = next((line for line in removed if not line.startswith("#")), "")
     new = next((line for line in added if not line.startswith("#")), "")
     if mutant.source == "ml":
-        mutant.bug_class = bugclasses.OPERATOR_CLASS.get(mutant.operator, "")
-        learning = re.search(r"grad|backward|step|update|fit|train", mutant.function.lower())
-        if mutant.bug_class == "gradient-sign" and not learning:
-            mutant.bug_class = "sign"  # a difference reversed outside any gradient
+        given = bugclasses.OPERATOR_CLASS.get(mutant.operator, "")
+        mutant.bug_class = bugclasses.in_context(given, mutant.function)
     else:
         one_line = len(removed) == 1 and len(added) == 1 and mutant.natural
         mutant.bug_class = (bugclasses.mutmut_class(old, new) if one_line else None) or ""
