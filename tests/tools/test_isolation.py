@@ -244,3 +244,17 @@ def test_sandboxes_live_in_a_private_folder(tmp_path):
     parent.symlink_to(tmp_path / "elsewhere")
     with pytest.raises(Exception, match="not a private folder"):
         sandbox.private_parent(tmp_path)
+
+
+def test_a_loop_that_never_ends_is_stopped_and_named(repo, tool):
+    tool("kata", "leakage")
+    text = (repo / "broken/leakage/pipeline.py").read_text()
+    marker = "    for _ in range(epochs):\n"
+    assert marker in text
+    (repo / WORKSPACE).write_text(text.replace(marker, "    while True:\n", 1))
+    done = tool("kata", "leakage", env={"KATA_CPU_SECONDS": "1"}, timeout=600)
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "did not finish within the time limit" in said, said
+    assert "in fit_logistic_regression" in said, "the message names the function that loops"
+    assert "Traceback" not in done.stdout + done.stderr
