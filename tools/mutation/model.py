@@ -16,6 +16,7 @@ from tools.mutation import bugclasses, operators
 GENERATED = ("mutmut", "ml")
 
 RECORD = ("id", "source", "operator", "category", "function", "file", "line", "status")
+RECORD += ("mutmut_status", "same_as", "failing", "reasons", "bug_class")
 
 SCENERY = re.compile(r"(^|\.)(make|generate|simulate|synthetic|load)_?")  # builds the kata's data
 
