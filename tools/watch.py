@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from tools import EXIT_OK
+from tools import EXIT_FAILED, EXIT_OK
 from tools.catalog import Kata
 from tools.term import say, style
 from tools.workspace import display, files
@@ -33,9 +33,10 @@ def loop(
 ) -> int:
     """Run, then wait for a save and run again, until solved, out of time, or Ctrl-C."""
     stamps = _stamps(kata)  # taken before the run: a save during the run triggers the next one
-    status = run_once()
     watched = ", ".join(display(p) for p in files(kata))
+    status = EXIT_FAILED
     try:
+        status = run_once()
         while status != EXIT_OK:
             say(style(f"\nWatching {watched}: save to re-run, Ctrl-C to stop.", "dim"))
             while _stamps(kata) == stamps:
