@@ -77,7 +77,9 @@ def extras(df, counts, alpha, z, threshold, f1):
     kept = df[df["x"] <= threshold].reset_index(drop=True)
     probs = (counts + alpha) / (counts + alpha).sum()
     total = np.logaddexp.reduce(z, axis=1)
-    return kept["x"].to_numpy(), probs, total, f1(kept, average="macro")
+    latest = df.sort_values("t").drop_duplicates("k", keep="last")
+    merged = df.merge(latest, on="k", how="left")
+    return kept["x"].to_numpy(), probs, total, f1(kept, average="macro"), merged
 '''
 
 
@@ -223,8 +225,15 @@ def test_the_leakage_kata_gets_its_own_bug_back():
          'kept = df[df["x"] <= threshold]'),
         ("naive-logsumexp", "total = np.logaddexp.reduce(z, axis=1)",
          "total = np.log(np.sum(np.exp(z), axis=1))"),
-        ("swap-average", 'return kept["x"].to_numpy(), probs, total, f1(kept, average="macro")',
-         'return kept["x"].to_numpy(), probs, total, f1(kept, average="micro")'),
+        ("swap-average",
+         'return kept["x"].to_numpy(), probs, total, f1(kept, average="macro"), merged',
+         'return kept["x"].to_numpy(), probs, total, f1(kept, average="micro"), merged'),
+        ("drop-dedupe", 'latest = df.sort_values("t").drop_duplicates("k", keep="last")',
+         'latest = df.sort_values("t")'),
+        ("merge-how", 'merged = df.merge(latest, on="k", how="left")',
+         'merged = df.merge(latest, on="k", how="inner")'),
+        ("keep-other-end", 'latest = df.sort_values("t").drop_duplicates("k", keep="last")',
+         'latest = df.sort_values("t").drop_duplicates("k", keep="first")'),
     ],
 )  # fmt: skip
 def test_catalog_wide_operators_plant_their_bug_class(operator, before, after):

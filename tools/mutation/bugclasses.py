@@ -284,6 +284,20 @@ CLASSES = {
             ("off-by-one", "indexing", "edge case"),
         ),
         _c(
+            "merge",
+            "data",
+            1,
+            (
+                "Count the rows before and after each join: should the number change?",
+                "Look at the key a merge joins on: is it unique on the side that should have one row per key?",
+                "Decide which record per key the pipeline means, keep exactly that one before joining, and say how unmatched rows are treated.",
+            ),
+            """A join no longer matches one row per key: a non-unique key multiplies rows (and totals),
+    or the join type drops or keeps the wrong rows. Next time: check row counts and totals around
+    every merge, and pass validate="many_to_one" so pandas refuses a non-unique key.""",
+            ("non-unique key", "row multiplication", "join type"),
+        ),
+        _c(
             "flag",
             "data",
             3,
@@ -328,6 +342,9 @@ OPERATOR_CLASS = {
     "drop-penalty": "penalty", "drop-copy": "copy", "drop-reset-index": "alignment",
     "drop-to-numpy": "alignment", "drop-smoothing": "smoothing", "swap-average": "averaging",
     "boundary": "comparison",
+    "drop-dedupe": "merge",
+    "merge-how": "merge",
+    "keep-other-end": "flag",
 }  # fmt: skip
 
 

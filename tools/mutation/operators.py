@@ -435,6 +435,32 @@ def swap_average(node: cst.SimpleString, scope: Scope) -> Iterator[cst.SimpleStr
         yield node.with_changes(value=f"{quote}{swapped}{quote}")
 
 
+def drop_dedupe(node: cst.Call, scope: Scope) -> Iterator[cst.BaseExpression]:
+    """Merges: a de-duplication goes missing, so a non-unique key multiplies rows (``.drop_duplicates(k)`` -> nothing)."""
+    if _method_call(node, "drop_duplicates") and isinstance(node.func, cst.Attribute):
+        yield node.func.value
+
+
+def merge_how(node: cst.Arg, scope: Scope) -> Iterator[cst.Arg]:
+    """Merges: the join keeps the wrong rows (``how="left"`` <-> ``how="inner"``)."""
+    if _keyword(node) == "how" and isinstance(node.value, cst.SimpleString):
+        quote = node.value.value[0]
+        other = {"left": "inner", "inner": "left", "outer": "inner", "right": "inner"}.get(
+            node.value.value.strip("\"'")
+        )
+        if other:
+            yield node.with_changes(value=cst.SimpleString(f"{quote}{other}{quote}"))
+
+
+def keep_other_end(node: cst.Arg, scope: Scope) -> Iterator[cst.Arg]:
+    """Order: the wrong end of a sorted group is kept (``keep="last"`` <-> ``keep="first"``)."""
+    if _keyword(node) == "keep" and isinstance(node.value, cst.SimpleString):
+        quote = node.value.value[0]
+        other = {"last": "first", "first": "last"}.get(node.value.value.strip("\"'"))
+        if other:
+            yield node.with_changes(value=cst.SimpleString(f"{quote}{other}{quote}"))
+
+
 ADDITIVE = (cst.Add, cst.Subtract)
 BITWISE = (cst.BitOr, cst.BitAnd, cst.BitXor, cst.LeftShift, cst.RightShift)
 LOOSER = (
@@ -498,6 +524,9 @@ OPERATORS: list[tuple[str, str, type, Callable[..., Iterable[cst.CSTNode]]]] = [
     ("drop-to-numpy", "data", cst.Call, drop_to_numpy),
     ("naive-logsumexp", "numerics", cst.Call, naive_logsumexp),
     ("swap-average", "metrics", cst.SimpleString, swap_average),
+    ("drop-dedupe", "data", cst.Call, drop_dedupe),
+    ("merge-how", "data", cst.Arg, merge_how),
+    ("keep-other-end", "data", cst.Arg, keep_other_end),
 ]
 
 

@@ -1,0 +1,73 @@
+"""Store demand: lagged-sales features, a linear forecaster, scored on the most recent days."""
+
+import numpy as np
+import pandas as pd
+
+FEATURES = ["lag_1", "lag_7", "mean_7", "weekend"]
+TARGET = "units"
+
+
+def make_demand(n_days=200, seed=0):
+    """Daily unit sales of one store, one row per day in date order, with a weekly rhythm."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-01-01", periods=n_days, freq="D")
+    weekend = (dates.day_of_week >= 5).astype(float)
+    level = np.empty(n_days)
+    level[0] = 0.0
+    for t in range(1, n_days):  # slowly wandering demand level
+        level[t] = 0.9 * level[t - 1] + rng.normal(0.0, 6.0)
+    units = 120.0 + 0.1 * np.arange(n_days) + 35.0 * weekend + level + rng.normal(0.0, 4.0, n_days)
+    return pd.DataFrame({"date": dates, TARGET: units})
+
+
+def add_features(df):
+    """Features known at the start of each day, from earlier days only.
+
+    Returns the rows sorted by date with the columns of ``df`` plus FEATURES; the first 7 days,
+    which lack a full week of history, are dropped.
+    """
+    out = df.sort_values("date").copy()
+    past = out[TARGET].shift(1)  # yesterday's sales, aligned to today
+    out["lag_1"] = past
+    out["lag_7"] = out[TARGET].shift(7)
+    out["mean_7"] = past.rolling(7).mean()
+    out["weekend"] = (out["date"].dt.day_of_week >= 5).astype(float)
+    return out.dropna(subset=FEATURES)
+
+
+def time_split(frame, n_test_days=28):
+    """The last ``n_test_days`` dates are held out: (train, test), each sorted by date."""
+    frame = frame.sort_values("date")
+    cutoff = frame["date"].iloc[-n_test_days]
+    return frame[frame["date"] < cutoff], frame[frame["date"] >= cutoff]
+
+
+def fit_linear_regression(X, y):
+    """Least squares with an intercept. X: (n, d), y: (n,). Returns (weights (d,), bias)."""
+    A = np.column_stack([np.ones(len(X)), X])  # (n, d + 1)
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    return coef[1:], float(coef[1])
+
+
+def mean_absolute_error(y_true, y_pred):
+    return float(np.mean(np.abs(np.asarray(y_true) - np.asarray(y_pred))))
+
+
+def run_pipeline(df, n_test_days=28):
+    """Build features, hold out the most recent days, fit and forecast them one day ahead."""
+    train, test = time_split(add_features(df), n_test_days)
+    X_train = train[FEATURES].to_numpy(dtype=float)
+    X_test = test[FEATURES].to_numpy(dtype=float)
+    y_train = train[TARGET].to_numpy(dtype=float)
+    y_test = test[TARGET].to_numpy(dtype=float)
+
+    w, b = fit_linear_regression(X_train, y_train)
+    test_forecasts = X_test @ w + b
+    return {
+        "weights": w,
+        "bias": b,
+        "train_mae": mean_absolute_error(y_train, X_train @ w + b),
+        "test_dates": test["date"].to_numpy(),
+        "test_forecasts": test_forecasts,
+        "test_mae": mean_absolute_error(y_test, test_forecasts),
+    }
