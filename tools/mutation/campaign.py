@@ -12,10 +12,19 @@ from tools import catalog
 from tools.catalog import Kata
 from tools.mutation import mutmut_api, operators, sandbox, strength, workers
 from tools.mutation.install import BUILD, fingerprint, opaque_id, unchanged, write_variants
-from tools.mutation.model import RECORD, Settings, _shape, describe, from_operators, triage, unified
+from tools.mutation.model import (
+    RECORD,
+    SCENERY,
+    Settings,
+    _shape,
+    describe,
+    from_operators,
+    triage,
+    unified,
+)
 from tools.mutation.mutmut_api import from_mutmut, plain_mutmut
 from tools.mutation.selection import ranked
-from tools.mutation.workers import activation, classify
+from tools.mutation.workers import activation, classify, settle_exactly
 from tools.term import say
 
 
@@ -53,11 +62,22 @@ def campaign(kata: Kata, settings: Settings, mutmut: str | None) -> dict:
         if mutmut:
             checked = activation(box, mutants, deadline, settings.jobs)
             lap("activation")
-    handed_out = {n: _shape((kata.broken / n).read_text(encoding="utf-8")) for n in kata.files}
-    for m in mutants:
-        describe(m, fixed[m.file])  # sets m.line and m.bug_class, which ranking uses
-        if m.bug_class and _shape(m.code) == handed_out[m.file]:
-            m.bug_class = ""  # the kata's own bug: not a new variant
+        handed_out = {n: _shape((kata.broken / n).read_text(encoding="utf-8")) for n in kata.files}
+        for m in mutants:
+            describe(m, fixed[m.file])  # sets m.line and m.bug_class, which ranking uses
+            if m.bug_class and _shape(m.code) == handed_out[m.file]:
+                m.bug_class = ""  # the kata's own bug: not a new variant
+        if mutmut:  # mutmut stopped each mutant at its first failure: finish the candidates
+            candidates = [
+                m
+                for m in mutants
+                if m.source == "mutmut"
+                and m.status == "killed"
+                and m.bug_class
+                and not SCENERY.search(m.function)
+            ]
+            again = settle_exactly(box, candidates, deadline, settings.jobs)
+            say(f"{kata.slug}: {again} candidates run again with every test ({lap('exact')} s)")
     order = ranked(mutants, settings.seed)
     chosen, rejected = [], []
     if order:

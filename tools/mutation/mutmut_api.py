@@ -48,8 +48,10 @@ def write_config(box: Sandbox, *, timeout: float, probe: bool = True) -> None:
     mutmut copies the sources to ``mutants/`` and runs pytest with ``mutants/`` as its working
     directory; ``--impl`` points the kata's loader there with an absolute path, so the tests
     import ``mutants/<module>.py`` under its plain name, the name mutmut's trampolines expect.
-    With ``probe``, every test runs for every mutant (``--maxfail`` overrides mutmut's ``-x``)
-    and the probe plugin records each test's outcome.
+    With ``probe``, every test may run for every mutant (:func:`seed_stats`) and the probe plugin
+    records each outcome; mutmut's ``-x`` still stops a mutant at its first failure, as a plain
+    ``mutmut run`` does, and only the mutants that may become variants are run again to the end
+    (:func:`tools.mutation.workers.settle_exactly`).
     """
     (box.root / "cpu-seconds").write_text(str(timeout))
     repo = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -59,7 +61,7 @@ def write_config(box: Sandbox, *, timeout: float, probe: bool = True) -> None:
     # mutant is stopped by the kata conftest's CPU-time limit, set from KATA_CPU_SECONDS.
     pytest_options["timeout"] = max(120.0, 10 * timeout)
     cli = ["--impl", str(box.mutants), *WORKER_OPTIONS]
-    cli += ["--maxfail=1000000", "--tb=no", "-p", "kata_probe"] if probe else []
+    cli += ["--tb=no", "-p", "kata_probe"] if probe else []
     mutmut = {
         "source_paths": list(box.kata.files),
         "pytest_add_cli_args": cli,

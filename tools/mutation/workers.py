@@ -168,6 +168,15 @@ def classify(
     return len(todo)
 
 
+def settle_exactly(box: Sandbox, mutants: list[Mutant], deadline: float, jobs: int) -> int:
+    """Run mutants again with every test, where mutmut stopped at the first failure: the exact
+    failing tests rank the candidates and are what a variant lists. Returns how many ran."""
+    impls = [box.impl(f"exact-{i:04d}", {m.file: m.code}) for i, m in enumerate(mutants)]
+    for m, report in zip(mutants, run_many(box, impls, jobs=jobs, deadline=deadline), strict=True):
+        m.settle(report if report is not None else timed_out())
+    return len(mutants)
+
+
 def activation(box: sandbox.Sandbox, mutants: list[Mutant], deadline: float, jobs: int) -> dict:
     """Prove that mutmut's mutants ran under the kata loader: a killed mutant proves its function's
     trampoline works; every other function's survivors are rebuilt and run again outside mutmut."""
