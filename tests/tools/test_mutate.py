@@ -478,3 +478,14 @@ def test_relabel_rewrites_learner_texts_from_the_bug_class_table(tmp_path, monke
     data = read_variant(folder)
     assert data["bug_class"] == "flag" and "option" in data["hints"][0]
     assert install.relabel(kata) == [], "a second relabel changes nothing"
+
+
+def test_gradient_classes_outside_gradient_code_read_as_plain_slips():
+    from tools.mutation import bugclasses
+
+    assert bugclasses.in_context("gradient-scale", "accuracy") == "scale"
+    assert bugclasses.in_context("gradient-sign", "summarise") == "sign"
+    assert (
+        bugclasses.in_context("gradient-scale", "LogisticRegression.gradients") == "gradient-scale"
+    )
+    assert bugclasses.in_context("leakage", "run_pipeline") == "leakage"

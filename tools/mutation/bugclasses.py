@@ -298,6 +298,20 @@ CLASSES = {
             ("non-unique key", "row multiplication", "join type"),
         ),
         _c(
+            "scale",
+            "metrics",
+            2,
+            (
+                "A number is off by a constant factor, or grows with the number of rows. Which quantity should be an average?",
+                "Compute the failing quantity by hand for two, then four, identical rows: should it change?",
+                "Check every sum, mean and division by a count on the failing path.",
+            ),
+            """A statistic lost (or gained) its normalisation: a mean became a sum, or a division by the
+    count or a constant factor went missing, so the value scales with the data size. Next time:
+    check that averages do not change when every row is duplicated.""",
+            ("normalisation", "mean versus sum", "scale with n"),
+        ),
+        _c(
             "flag",
             "data",
             3,
@@ -349,10 +363,12 @@ OPERATOR_CLASS = {
 
 
 def in_context(key: str, function: str) -> str:
-    """The class as the learner should read it: a reversed difference outside any gradient
-    code is a plain sign error, not a gradient-sign bug."""
-    learning = re.search(r"grad|backward|step|update|fit|train", function.lower())
-    return "sign" if key == "gradient-sign" and not learning else key
+    """The class as the learner should read it: outside any gradient code a reversed difference
+    is a plain sign error and a mean turned into a sum a plain scale error, not gradient bugs."""
+    learning = re.search(r"grad|backward|step|update|fit|train|loss", function.lower())
+    if learning:
+        return key
+    return {"gradient-sign": "sign", "gradient-scale": "scale"}.get(key, key)
 
 
 COMPARISONS = {"<", "<=", ">", ">=", "==", "!="}

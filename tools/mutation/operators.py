@@ -394,7 +394,8 @@ def boundary(node: cst.Comparison, scope: Scope) -> Iterator[cst.Comparison]:
 def drop_smoothing(node: cst.BinaryOperation, scope: Scope) -> Iterator[cst.BaseExpression]:
     """Smoothing: an additive prior on counts goes missing (``counts + alpha`` -> ``counts``)."""
     prior = re.compile(r"^(self\.)?(alpha|smoothing|pseudo\w*|laplace|prior\w*)(\s*\*.*)?$")
-    if isinstance(node.operator, cst.Add) and prior.match(_code(node.right)):
+    counts = "count" in _code(node.left).lower()  # a ridge's + alpha * I is a penalty, not a prior
+    if isinstance(node.operator, cst.Add) and counts and prior.match(_code(node.right)):
         yield node.left
 
 
