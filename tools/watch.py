@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 
@@ -32,6 +33,9 @@ def loop(
     on_stop: Callable[[], None],
 ) -> int:
     """Run, then wait for a save and run again, until solved, out of time, or Ctrl-C."""
+    # Ctrl-C must stop watch mode even when this process was started with SIGINT ignored
+    # (a background job of a script inherits that).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     stamps = _stamps(kata)  # taken before the run: a save during the run triggers the next one
     watched = ", ".join(display(p) for p in files(kata))
     status = EXIT_FAILED

@@ -30,6 +30,8 @@ def start(repo, *args):
         stderr=subprocess.PIPE,
         text=True,
         stdin=subprocess.DEVNULL,
+        # as a terminal starts it: SIGINT not ignored, even if this test run inherited that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

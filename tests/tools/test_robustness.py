@@ -43,12 +43,12 @@ def run_suite(tmp_path: Path, impl: str | None, seed: int | None) -> dict[str, s
     return outcomes(junit)
 
 
-@pytest.mark.timeout(3600)  # three runs of the whole catalog's tests, on a possibly busy machine
+@pytest.mark.timeout(3600)  # two runs of the whole catalog's tests, on a possibly busy machine
 @pytest.mark.parametrize("impl", [None, "broken/{slug}"], ids=["fixed", "broken"])
 def test_kata_suite_gives_the_same_results_in_any_order(tmp_path, impl):
     baseline = run_suite(tmp_path, impl, seed=None)
     assert baseline, "no kata tests ran"
-    for seed in (1, 2):
+    for seed in (1,):
         shuffled = run_suite(tmp_path, impl, seed)
         changed = {name for name in baseline if shuffled.get(name) != baseline[name]}
         assert not changed, f"results depend on test order (seed {seed}): {sorted(changed)}"

@@ -63,7 +63,7 @@ def run_pipeline(orders, customers):
         "enriched": enriched,
         "revenue_by_region": revenue_by_region(enriched),
         "revenue_total": float(enriched["amount"].sum()),
-        "n_orders": int(len(enriched)),
+        "n_orders": len(enriched),
         "mean_order_value": float(enriched["amount"].mean()),
         "customers_by_region": current_addresses(customers)["region"].value_counts(),
     }
