@@ -110,7 +110,7 @@ def recall(y_true, y_pred):
 def run_pipeline(df, test_size=0.25, seed=0):
     """Clean, split, preprocess, fit and score. Returns the fitted parts and held-out results."""
     df = clean(df)
-    y = df[TARGET].to_numpy(dtype=float)  # (n,)
+    y = df[TARGET].astype(float).to_numpy()  # (n,)
     train_idx, test_idx = train_test_split(len(df), test_size, seed)
     train, test = df.iloc[train_idx], df.iloc[test_idx]
 
