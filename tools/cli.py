@@ -8,24 +8,32 @@ import os
 import sys
 
 from tools import EXIT_USAGE, UserError
-from tools.term import error
+from tools.core.term import error
 
 # command -> (module, how nox runs it, one-line help); each module has add_arguments() and run().
 COMMANDS = {
     "kata": (
-        "tools.learner",
+        "tools.practice.learner",
         "nox -s kata --",
         "work on a kata: check out, test, hint, reset, compare",
     ),
-    "list": ("tools.listing", "nox -s list --", "list every kata with its status and best result"),
+    "list": (
+        "tools.practice.listing",
+        "nox -s list --",
+        "list every kata with its status and best result",
+    ),
     "verify": (
-        "tools.verify",
+        "tools.authoring.verify",
         "nox -s verify --",
         "check that katas keep the contract (the self-check)",
     ),
-    "new": ("tools.scaffold", "nox -s new --", "scaffold a new kata for an author to fill in"),
+    "new": (
+        "tools.authoring.scaffold",
+        "nox -s new --",
+        "scaffold a new kata for an author to fill in",
+    ),
     "bench": (
-        "tools.bench",
+        "tools.authoring.bench",
         "nox -s bench --",
         "measure the learner loop, the self-check and mutation",
     ),

@@ -6,7 +6,8 @@ for the whole catalog; each kata then gets a test of its own so that a failure n
 
 import pytest
 
-from tools import catalog, verify
+from tools.authoring import verify
+from tools.core import catalog
 
 
 @pytest.fixture(scope="module")

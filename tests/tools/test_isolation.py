@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tools import catalog, runner, state
+from tools.core import catalog, runner, state
 from tools.mutation import sandbox
 
 from .conftest import ROOT
@@ -104,7 +104,7 @@ def test_scratch_files_named_like_standard_modules_shadow_nothing(repo, tool):
 
 
 def test_every_collected_test_must_report_a_pass(tmp_path):
-    from tools.collector import Outcome, Report
+    from tools.core.collector import Outcome, Report
 
     report = Report([Outcome("t.py::a", True)], 0, collected=["t.py::a", "t.py::b"])
     assert not report.passed, "a collected test without an outcome counts as not passed"
@@ -146,7 +146,8 @@ def test_a_field_of_the_wrong_type_is_reset_not_fatal(repo, tool):
 
 
 def test_an_unwritable_folder_is_a_one_line_error(monkeypatch, capsys):
-    from tools import cli, workspace
+    from tools import cli
+    from tools.core import workspace
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(ROOT / "katas/leakage/pipeline.py"))
@@ -159,7 +160,8 @@ def test_an_unwritable_folder_is_a_one_line_error(monkeypatch, capsys):
 
 
 def test_end_of_input_at_the_diff_prompt_is_a_no(monkeypatch, capsys):
-    from tools import cli, learner
+    from tools import cli
+    from tools.practice import learner
 
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
 

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tools import ROOT, UserError, catalog
-from tools.collector import Outcome, Report
+from tools import ROOT, UserError
+from tools.core import catalog
+from tools.core.collector import Outcome, Report
+from tools.core.variants import read_variant
 from tools.mutation import cli, install, model, mutmut_api, sandbox, selection, strength
-from tools.variants import read_variant
 
 from .conftest import run_tool
 

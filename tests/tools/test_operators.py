@@ -12,7 +12,7 @@ import libcst as cst
 import pytest
 
 from tools import ROOT
-from tools.catalog import CATEGORIES
+from tools.core.catalog import CATEGORIES
 from tools.mutation import operators
 
 # One module that gives every operator something to mutate, and some things none may touch.

@@ -12,7 +12,7 @@ import tomllib
 
 import pytest
 
-from tools.interview import Rubric
+from tools.practice.interview import Rubric
 
 from .conftest import ROOT
 
@@ -170,7 +170,8 @@ def test_rubric_weighs_the_five_parts_of_the_round():
 
 
 def test_root_cause_scores_the_class_and_the_kata_concepts():
-    from tools import catalog, rootcause
+    from tools.core import catalog
+    from tools.practice import rootcause
 
     kata = catalog.load("leakage")
     said = rootcause.Statement("leakage", "The scaler was fitted on all rows: information from "
@@ -213,7 +214,8 @@ def test_new_scaffolds_a_kata_and_verify_names_what_is_missing(repo, tool):
 
 
 def test_progress_page_counts_solved_katas_and_charts_interviews(repo, tool):
-    from tools import catalog, listing, progress_page
+    from tools.core import catalog
+    from tools.practice import listing, progress_page
 
     tool("kata", "leakage")
     shutil.copyfile(repo / "fixed/leakage/pipeline.py", repo / WORKSPACE)
@@ -237,8 +239,9 @@ def test_progress_page_counts_solved_katas_and_charts_interviews(repo, tool):
 
 
 def test_a_boss_kata_says_how_many_of_its_problems_remain(capsys):
-    from tools import catalog, feedback
-    from tools.collector import Outcome, Report
+    from tools.core import catalog
+    from tools.core.collector import Outcome, Report
+    from tools.practice import feedback
 
     kata = catalog.load("boss-churn")
     first, *others = kata.problems

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import catalog, workspace
-from tools.catalog import Kata
+from tools.core import catalog, workspace
+from tools.core.catalog import Kata
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKSPACE = "katas/leakage/pipeline.py"

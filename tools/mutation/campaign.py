@@ -8,8 +8,9 @@ import json
 import os
 import time
 
-from tools import catalog
-from tools.catalog import Kata
+from tools.core import catalog
+from tools.core.catalog import Kata
+from tools.core.term import say
 from tools.mutation import mutmut_api, operators, sandbox, strength, workers
 from tools.mutation.install import BUILD, fingerprint, opaque_id, unchanged, write_variants
 from tools.mutation.model import (
@@ -25,7 +26,6 @@ from tools.mutation.model import (
 from tools.mutation.mutmut_api import from_mutmut, plain_mutmut
 from tools.mutation.selection import ranked
 from tools.mutation.workers import activation, classify, settle_exactly
-from tools.term import say
 
 
 def campaign(kata: Kata, settings: Settings, mutmut: str | None) -> dict:

@@ -6,13 +6,14 @@ import argparse
 import os
 import re
 
-from tools import EXIT_FAILED, EXIT_OK, UserError, catalog
+from tools import EXIT_FAILED, EXIT_OK, UserError
+from tools.core import catalog
+from tools.core.term import error, say
+from tools.core.workspace import display
 from tools.mutation import install, mutmut_api, operators, sandbox, strength
 from tools.mutation.campaign import campaign
 from tools.mutation.install import BUILD, recover
 from tools.mutation.model import Settings
-from tools.term import error, say
-from tools.workspace import display
 
 FLAG = {"action": "store_true"}
 

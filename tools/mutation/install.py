@@ -18,12 +18,13 @@ from pathlib import Path
 
 import tomli_w
 
-from tools import EXIT_FAILED, ROOT, UserError, runner
-from tools.catalog import Kata
-from tools.collector import Report
+from tools import EXIT_FAILED, ROOT, UserError
+from tools.core import runner
+from tools.core.catalog import Kata
+from tools.core.collector import Report
+from tools.core.variants import MANIFEST, read_variant, variant_dirs
 from tools.mutation import bugclasses, sandbox
 from tools.mutation.model import GENERATED, Mutant, Settings, describe, unified, verdict
-from tools.variants import MANIFEST, read_variant, variant_dirs
 
 BUILD = ROOT / "build" / "mutation"
 

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.catalog import Kata
-from tools.collector import BEHAVIOURAL, Report
+from tools.core.catalog import Kata
+from tools.core.collector import BEHAVIOURAL, Report
 from tools.mutation import bugclasses, operators
 
 GENERATED = ("mutmut", "ml")

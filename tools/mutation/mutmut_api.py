@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools import ROOT, UserError
-from tools.catalog import Kata
-from tools.collector import Report
+from tools.core.catalog import Kata
+from tools.core.collector import Report
 from tools.mutation import sandbox
 from tools.mutation.install import BUILD
 from tools.mutation.model import Mutant, _name
@@ -85,7 +85,7 @@ from pathlib import Path
 
 sys.path.insert(0, {root!r})
 try:
-    from tools.collector import Collector
+    from tools.core.collector import Collector
 finally:
     sys.path.remove({root!r})
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools import TESTS, UserError
-from tools.catalog import Kata
+from tools.core.catalog import Kata
 
 OWNER = "owner.json"
 

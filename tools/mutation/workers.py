@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tools import UserError
-from tools.collector import Collector, Outcome, Report
+from tools.core.collector import Collector, Outcome, Report
 from tools.mutation import sandbox
 from tools.mutation.model import Mutant, verdict
 from tools.mutation.mutmut_api import RUN

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from tools import ROOT, UserError
-from tools.catalog import Kata
+from tools.core.catalog import Kata
 
 BACKUPS = ".backups"
 

@@ -16,12 +16,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools import ROOT, rootcause, variants
-from tools.catalog import Kata
-from tools.term import format_duration, indent, say, style
+from tools import ROOT
+from tools.core import variants
+from tools.core.catalog import Kata
+from tools.core.term import format_duration, indent, say, style
+from tools.practice import rootcause
 
 if TYPE_CHECKING:
-    from tools.collector import Report
+    from tools.core.collector import Report
 
 WEIGHTS = {
     "correctness": 30,
@@ -177,7 +179,7 @@ def finish(
 
 def _reused(kata: Kata, current: dict) -> str:
     """Why the submitted code is not the learner's own work of this interview, if it is not."""
-    from tools import workspace
+    from tools.core import workspace
 
     mine = workspace.digest(kata)
     if mine == workspace.digest(kata, kata.fixed):

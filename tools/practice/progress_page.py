@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from tools import ROOT
-from tools.catalog import Kata
+from tools.core.catalog import Kata
 
 OUTPUT = ROOT / "build" / "progress.html"
 

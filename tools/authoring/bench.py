@@ -21,8 +21,10 @@ import tomllib
 from pathlib import Path
 from queue import Queue
 
-from tools import EXIT_OK, ROOT, UserError, catalog, variants, verify
-from tools.term import say, style
+from tools import EXIT_OK, ROOT, UserError
+from tools.authoring import verify
+from tools.core import catalog, variants
+from tools.core.term import say, style
 
 OUTPUT = ROOT / "build" / "bench.json"
 

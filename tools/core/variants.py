@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 from tools import UserError
-from tools.catalog import Kata
+from tools.core.catalog import Kata
 
 MANIFEST = "variant.toml"
 REQUIRED = ("id", "source", "operator", "description", "failing_tests", "diff")

@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable
 
 from tools import EXIT_FAILED, EXIT_OK
-from tools.catalog import Kata
-from tools.term import say, style
-from tools.workspace import display, files
+from tools.core.catalog import Kata
+from tools.core.term import say, style
+from tools.core.workspace import display, files
 
 POLL_SECONDS = 0.1
 SETTLE_SECONDS = 0.05

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 
-from tools.collector import Outcome, Report
+from tools.core.collector import Outcome, Report
 
 VERSION = 2
 BLOCKING = {"syntax", "missing", "collection"}

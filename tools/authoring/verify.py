@@ -9,11 +9,12 @@ import re
 import sys
 from pathlib import Path
 
-from tools import EXIT_FAILED, EXIT_OK, UserError, catalog, results, runner, variants
-from tools.catalog import Kata
-from tools.collector import BEHAVIOURAL, Report
-from tools.term import say, style
-from tools.workspace import display
+from tools import EXIT_FAILED, EXIT_OK, UserError
+from tools.core import catalog, results, runner, variants
+from tools.core.catalog import Kata
+from tools.core.collector import BEHAVIOURAL, Report
+from tools.core.term import say, style
+from tools.core.workspace import display
 
 ALLOWED_IMPORTS = {"numpy", "pandas", *sys.stdlib_module_names}
 SAFE_MODULE_STATEMENTS = (

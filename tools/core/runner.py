@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools import ROOT
-from tools.collector import Collector, Outcome, Report, kata_pytest_args
+from tools.core.collector import Collector, Outcome, Report, kata_pytest_args
 
 WALL_SECONDS = 600.0  # a run that sleeps or blocks for longer than this is stopped
 
@@ -102,7 +102,7 @@ def _forget_test_modules() -> None:
     """Drop test modules the parent imported (a conftest of another tree, the kit): this run
     imports its own, from its own tests/ folder."""
     keep = [Path(p).resolve() for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
-    keep.append(Path(__file__).resolve().parent)
+    keep.append(Path(__file__).resolve().parent.parent)
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
         if not file:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tools.catalog import Kata
-from tools.term import format_duration, indent, say, style
-from tools.workspace import display, files
+from tools.core.catalog import Kata
+from tools.core.term import format_duration, indent, say, style
+from tools.core.workspace import display, files
 
 if TYPE_CHECKING:
-    from tools.collector import Outcome, Report
+    from tools.core.collector import Outcome, Report
 
 _NOISE = ("Not equal to tolerance", "Arrays are not equal", "Arrays are not almost equal")
 

@@ -1,7 +1,7 @@
 """A pytest plugin that records every test's outcome of one kata in the learner's terms.
 
-It runs inside the child process that :mod:`tools.runner` forks for each run (and inside
-mutmut's runs, as ``-p tools.collector --report-json FILE``), so every tool classifies failures
+It runs inside the child process that :mod:`tools.core.runner` forks for each run (and inside
+mutmut's runs, as ``-p tools.core.collector --report-json FILE``), so every tool classifies failures
 the same way. A test counts as passed only when its call phase passed: a skip, an xfail or a
 test that never ran is a failure.
 """
@@ -263,7 +263,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     target = config.getoption("--report-json", default=None)
     impl = config.getoption("--impl", default=None)
-    # ``-p tools.collector --report-json FILE``: the mutation sandbox's runs.
+    # ``-p tools.core.collector --report-json FILE``: the mutation sandbox's runs.
     if target and impl:
         args = [a for a in config.args if a.startswith("tests/")]
         slug = Path(args[0]).parts[1] if args else ""

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from tools import EXIT_OK, KATAS, ROOT, UserError, catalog
-from tools.term import say, style
+from tools import EXIT_OK, KATAS, ROOT, UserError
+from tools.core import catalog
+from tools.core.term import say, style
 
 KATA_TOML = '''title = "TODO: a short, vivid title"
 category = "{category}"

@@ -12,9 +12,9 @@ import re
 import sys
 from dataclasses import asdict, dataclass, field
 
-from tools import catalog
-from tools.catalog import Kata
-from tools.term import say, style
+from tools.core import catalog
+from tools.core.catalog import Kata
+from tools.core.term import say, style
 
 FILE = "root-cause.txt"
 CAUSES = {

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from tools import EXIT_OK, catalog, progress_page, state, workspace
-from tools.catalog import Kata
-from tools.term import format_duration, say, style
+from tools import EXIT_OK
+from tools.core import catalog, state, workspace
+from tools.core.catalog import Kata
+from tools.core.term import format_duration, say, style
+from tools.practice import progress_page
 
 CATEGORY_TITLES = {
     "leakage": "Data leakage",

@@ -9,24 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-from tools import (
-    EXIT_FAILED,
-    EXIT_OK,
-    UserError,
-    catalog,
-    interview,
-    listing,
-    results,
-    rootcause,
-    runner,
-    state,
-    variants,
-    watch,
-    workspace,
-)
-from tools.catalog import Kata
-from tools.feedback import print_failures, print_success
-from tools.term import render_markdown, say, style
+from tools import EXIT_FAILED, EXIT_OK, UserError
+from tools.core import catalog, results, runner, state, variants, workspace
+from tools.core.catalog import Kata
+from tools.core.term import render_markdown, say, style
+from tools.practice import interview, listing, rootcause, watch
+from tools.practice.feedback import print_failures, print_success
 
 EXAMPLES = """examples:
   nox -s kata -- leakage               check out (first time) and run the tests

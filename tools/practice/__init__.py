@@ -1,0 +1,1 @@
+"""The learner's side: a kata run, watch mode, hints and feedback, interviews, progress listings."""
