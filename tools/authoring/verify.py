@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from tools import EXIT_FAILED, EXIT_OK, UserError
+from tools.authoring import observed
 from tools.core import catalog, results, runner, variants
 from tools.core.catalog import Kata
 from tools.core.collector import BEHAVIOURAL, Report
@@ -236,6 +237,8 @@ def check_many(slugs: list[str], give_aways: bool = False) -> dict[str, list[str
     results = runner.run_many([runner.Job(kata.slug, path) for kata, _, path, _ in plan])
     for (kata, label, _, expected), result in zip(plan, results, strict=True):
         problems[kata.slug].extend(_judge(kata, label, expected, result))
+    for kata in runnable:
+        problems[kata.slug].extend(observed.problems(kata))
     if give_aways:
         for slug, found in give_away_problems(katas).items():
             problems[slug].extend(found)

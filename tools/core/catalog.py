@@ -33,6 +33,14 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Observation:
+    """A number the brief quotes, and the Python expression that recomputes it from the code."""
+
+    quote: str
+    python: str
+
+
+@dataclass(frozen=True)
 class Kata:
     """One kata: its metadata and where its parts live."""
 
@@ -49,6 +57,7 @@ class Kata:
     failing_tests: tuple[str, ...]
     concepts: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
+    observed: tuple[Observation, ...] = ()
 
     @property
     def workspace(self) -> Path:
@@ -124,6 +133,7 @@ def parse(slug: str, path: Path) -> Kata:
     known = {
         "title", "category", "family", "difficulty", "minutes", "files",
         "symptom", "hints", "explanation", "failing_tests", "concepts", "problems",
+        "observed",
     }  # fmt: skip
     unknown = sorted(set(meta) - known)
     if unknown:
@@ -144,7 +154,26 @@ def parse(slug: str, path: Path) -> Kata:
         failing_tests=_strings(meta, path, "failing_tests", 1),
         concepts=_strings(meta, path, "concepts", 1) if "concepts" in meta else (),
         problems=_problems(meta, path),
+        observed=_observed(meta, path),
     )
+
+
+def _observed(meta: dict, path: Path) -> tuple[Observation, ...]:
+    """``[[observed]]`` tables: each ``quote`` must be a string in the brief, ``python`` the
+    expression (over the kata's modules) whose ``str()`` is that string."""
+    entries = meta.get("observed", [])
+    if not isinstance(entries, list):
+        raise UserError(f"{path}: field 'observed' should be a list of tables ([[observed]])")
+    found = []
+    for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or set(entry) != {"quote", "python"}:
+            raise UserError(
+                f"{path}: observed entry {number} should have exactly 'quote' and 'python'"
+            )
+        if not all(isinstance(entry[k], str) and entry[k].strip() for k in ("quote", "python")):
+            raise UserError(f"{path}: observed entry {number}: 'quote' and 'python' are strings")
+        found.append(Observation(entry["quote"], entry["python"]))
+    return tuple(found)
 
 
 def _problems(meta: dict, path: Path) -> tuple[Problem, ...]:

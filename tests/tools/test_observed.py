@@ -1,0 +1,38 @@
+"""A number the brief quotes is recomputed from the code: a changed number fails verify."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tools.authoring import observed
+from tools.core import catalog
+from tools.core.catalog import Observation
+
+EXPRESSION = "f\"{run_pipeline(make_customers(n_rows=400, seed=0), 0.25, 0)['test_accuracy']:.2f}\""
+
+
+def _kata(quote: str):
+    kata = catalog.load("leakage")
+    return dataclasses.replace(kata, observed=(Observation(quote, EXPRESSION),))
+
+
+def test_a_quoted_number_the_code_reproduces_passes():
+    assert observed.problems(_kata("0.77"), brief="held-out accuracy 0.77") == []
+
+
+def test_a_changed_number_in_the_brief_is_named():
+    found = observed.problems(_kata("0.79"), brief="held-out accuracy 0.79")
+    assert len(found) == 1 and "'0.79'" in found[0] and "'0.77'" in found[0], found
+
+
+def test_a_number_the_brief_dropped_is_named():
+    found = observed.problems(_kata("0.77"), brief="held-out accuracy 0.78")
+    assert found == ["the brief no longer quotes '0.77' (kata.toml observed)"]
+
+
+def test_an_expression_that_fails_is_reported_not_raised():
+    kata = dataclasses.replace(
+        catalog.load("leakage"), observed=(Observation("1", "no_such_function()"),)
+    )
+    [problem] = observed.problems(kata, brief="1")
+    assert "NameError" in problem
