@@ -1,0 +1,91 @@
+"""Leakage and evaluation: fits that see held-out rows, scores on the wrong rows, splits that stop separating."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from tools.mutation.operators._base import (
+    STATISTICS,
+    Scope,
+    _called,
+    _code,
+    _counterpart,
+    _expr,
+    _method_call,
+    _numpy_call,
+    _replace_arg,
+)
+
+
+def leak_fit_all_rows(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
+    """Leakage: a fit sees every row (``fit(X[train_idx])`` -> ``fit(X)``, ``fit(X_train)`` -> ``fit(X)``)."""
+    if "fit" not in _called(node).lower():
+        return
+    for i, arg in enumerate(node.args):
+        value = arg.value
+        if isinstance(value, cst.Subscript) and "train" in _code(value.slice[0]).lower():
+            yield node.with_changes(args=_replace_arg(node, i, value.value))
+        elif isinstance(value, cst.Name) and (
+            whole := _counterpart(value.value, "train", "", scope)
+        ):
+            yield node.with_changes(args=_replace_arg(node, i, cst.Name(whole)))
+
+
+def leak_statistic(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
+    """Leakage: a statistic of the training rows is taken over all rows (``X_train.mean()`` -> ``X.mean()``)."""
+    if _called(node) not in STATISTICS or not isinstance(node.func, cst.Attribute):
+        return
+    target = node.args[0].value if _numpy_call(node, scope, *STATISTICS) and node.args else None
+    target = target if target is not None else node.func.value
+    whole: cst.BaseExpression | None = None
+    if isinstance(target, cst.Subscript) and "train" in _code(target.slice[0]).lower():
+        whole = target.value
+    elif isinstance(target, cst.Name) and (name := _counterpart(target.value, "train", "", scope)):
+        whole = cst.Name(name)
+    if whole is not None:
+        yield node.deep_replace(target, whole)
+
+
+def refit_on_test(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
+    """Leakage: the preprocessor is refitted on the rows it should only transform."""
+    if _method_call(node, "transform") and len(node.args) == 1:
+        rows = _code(node.args[0].value)
+        if "test" in rows.lower():
+            owner = _code(node.func.value)
+            yield _expr(f"{owner}.fit({rows}).transform({rows})")
+
+
+def score_on_train(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
+    """Evaluation: held-out figures are computed on training rows (``X_test`` -> ``X_train``)."""
+    for i, arg in enumerate(node.args):
+        value = arg.value
+        if isinstance(value, cst.Name) and (
+            other := _counterpart(value.value, "test", "train", scope)
+        ):
+            yield node.with_changes(args=_replace_arg(node, i, cst.Name(other)))
+        elif isinstance(value, cst.Subscript):
+            index = value.slice[0].slice
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.Name):
+                other = _counterpart(index.value.value, "test", "train", scope)
+                if other:
+                    moved = value.deep_replace(index.value, cst.Name(other))
+                    yield node.with_changes(args=_replace_arg(node, i, moved))
+
+
+def split_overlap(node: cst.Subscript, scope: Scope) -> Iterator[cst.Subscript]:
+    """Leakage: a boundary row lands on both sides of a split (``order[n_test:]`` -> ``order[n_test - 1:]``)."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Slice):
+        return
+    cut = node.slice[0].slice
+    if cut.step is None and isinstance(cut.lower, cst.Name) and cut.upper is None:
+        yield node.deep_replace(cut, cut.with_changes(lower=_expr(f"{cut.lower.value} - 1")))
+    if cut.step is None and isinstance(cut.upper, cst.Name) and cut.lower is None:
+        yield node.deep_replace(cut, cut.with_changes(upper=_expr(f"{cut.upper.value} + 1")))
+
+
+def no_shuffle(node: cst.Call, scope: Scope) -> Iterator[cst.BaseExpression]:
+    """Evaluation: the split takes rows in file order (``rng.permutation(n)`` -> ``np.arange(n)``)."""
+    if _method_call(node, "permutation") and scope.np and len(node.args) == 1:
+        yield _expr(f"{scope.np}.arange({_code(node.args[0].value)})")
