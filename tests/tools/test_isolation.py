@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tools.core import catalog, runner, state
+from tools.core import catalog, patch, runner, state
 from tools.mutation import sandbox
 
 from .conftest import ROOT
@@ -191,12 +191,16 @@ def test_an_empty_variant_id_is_a_usage_error(repo, tool):
     assert done.returncode == 2 and "needs a variant id" in done.stderr
 
 
+LEAKAGE = ("fixed/leakage", "broken/leakage")
+
+
 def test_a_vanished_variant_leaves_the_learner_able_to_test_reset_and_compare(repo, tool):
     variant = repo / "broken/leakage/variants/v1"
     variant.mkdir(parents=True)
-    (variant / "pipeline.py").write_text((repo / "broken/leakage/pipeline.py").read_text())
+    files = [{"pipeline.py": (repo / part / "pipeline.py").read_text()} for part in LEAKAGE]
+    (variant / "change.patch").write_text(patch.make(*files))
     (variant / "variant.toml").write_text(
-        'id = "v1"\nsource = "ml"\noperator = "x"\ndescription = "x"\ndiff = ""\n'
+        'id = "v1"\nsource = "ml"\noperator = "x"\ndescription = "x"\n'
         'failing_tests = ["test_leakage.py::test_model_ignores_test_rows"]\n'
     )
     assert tool("kata", "leakage", "--variant", "v1").returncode == 1

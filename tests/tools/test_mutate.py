@@ -189,16 +189,17 @@ def test_description_names_the_function_the_line_and_the_change():
 def test_manifest_reads_back_exactly_through_the_learner_side_reader(tmp_path):
     kata = catalog.load("leakage")
     m = mutant("m-fit-3", "test_leakage.py::test_a", "test_leakage.py::test_b[x-1]")
-    diff = "--- a\n+++ b\n@@ -1 +1 @@\n-\"\"\"doc\"\"\"\n+'''doc''' \\ back\\slash\n"
+    description = 'f: `a` -> `"b"` and """doc""" \\ back\\slash'
     folder = tmp_path / "v123456"
     folder.mkdir()
     ran = Report(
         [Outcome(t, False, "assertion", "AssertionError", "moved 1.5 -> 2") for t in m.failing]
     )
-    text = install.manifest(kata, m, "v123456", 'f: `a` -> `"b"`', diff, ran)
+    text = install.manifest(kata, m, "v123456", description, ran)
     (folder / "variant.toml").write_text(text)
     data = read_variant(folder)
-    assert data["diff"] == diff and data["failing_tests"] == m.failing
+    assert data["description"] == description and data["failing_tests"] == m.failing
+    assert "diff" not in data, "the change is change.patch, beside variant.toml"
     assert (
         data["id"] == "v123456" and data["operator"] == m.id and data["bug_class"] == "comparison"
     )
@@ -469,8 +470,9 @@ def test_relabel_rewrites_learner_texts_from_the_bug_class_table(tmp_path, monke
     folder = tmp_path / "variants" / "v000001"
     folder.mkdir(parents=True)
     m = mutant("m-f-1", "test_leakage.py::test_a", code="x")
-    diff = "--- a\n+++ b\n@@ -1 +1 @@\n-    out = f(x, index=False)\n+    out = f(x, index=True)\n"
-    text = install.manifest(kata, m, "v000001", "d", diff, None)
+    diff = "--- a/p.py\n+++ b/p.py\n@@ -1 +1 @@\n-    out = f(x, index=False)\n+    out = f(x, index=True)\n"
+    (folder / "change.patch").write_text(diff)
+    text = install.manifest(kata, m, "v000001", "d", None)
     (folder / "variant.toml").write_text(
         text.replace('bug_class = "comparison"', 'bug_class = "logic"')
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.core import catalog, workspace
+from tools.core import catalog, patch, workspace
 from tools.core.catalog import Kata
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,12 +121,14 @@ def with_variant(repo):
     source = (repo / "fixed/leakage/pipeline.py").read_text()
     buggy = source.replace("X[train_idx])\n    X_train", "X)\n    X_train", 1)
     assert buggy != source
-    (variant / "pipeline.py").write_text(buggy)
+    (variant / "change.patch").write_text(
+        patch.make({"pipeline.py": source}, {"pipeline.py": buggy})
+    )
     (variant / "variant.toml").write_text(
         'id = "v-demo"\nsource = "ml"\noperator = "fit-on-all-rows"\n'
-        'description = "the scaler sees every row"\nfailing_tests = []\ndiff = ""\n'
+        'description = "the scaler sees every row"\nfailing_tests = []\n'
     )
-    return variant
+    return buggy.encode()
 
 
 def test_variant_switch_and_reset_keep_the_learners_work(repo, tool, with_variant):
@@ -134,10 +136,10 @@ def test_variant_switch_and_reset_keep_the_learners_work(repo, tool, with_varian
     (repo / WORKSPACE).write_text("# my attempt at the original\n")
     switched = tool("kata", "leakage", "--variant", "v-demo")
     assert switched.returncode == 1 and "variant v-demo" in switched.stdout
-    assert (repo / WORKSPACE).read_bytes() == (with_variant / "pipeline.py").read_bytes()
+    assert (repo / WORKSPACE).read_bytes() == with_variant
     (repo / WORKSPACE).write_text("# my attempt at the variant\n")
     tool("kata", "leakage", "--reset")
-    assert (repo / WORKSPACE).read_bytes() == (with_variant / "pipeline.py").read_bytes(), (
+    assert (repo / WORKSPACE).read_bytes() == with_variant, (
         "--reset should restore the variant being worked on"
     )
     saved = sorted(p.read_text() for p in (repo / "katas/leakage/.backups").glob("*/pipeline.py"))

@@ -23,7 +23,7 @@ from queue import Queue
 
 from tools import EXIT_OK, ROOT, UserError
 from tools.authoring import verify
-from tools.core import catalog, variants
+from tools.core import catalog, patch, variants
 from tools.core.term import say, style
 
 OUTPUT = ROOT / "build" / "bench.json"
@@ -157,7 +157,7 @@ def measure_selfcheck() -> dict[str, float | str]:
 
 def _grow_catalog(target: Path, size: int, variants_each: int) -> int:
     """Add synthetic copies of the real katas to a tracked copy until it holds ``size`` katas,
-    each with ``variants_each`` variants (copies of the broken code under new ids)."""
+    each with ``variants_each`` variants (the broken code's change under new ids)."""
     real = sorted(p.parent.name for p in (target / "katas").glob("*/kata.toml"))
     number = 0
     while len(list((target / "katas").glob("*/kata.toml"))) < size:
@@ -170,16 +170,17 @@ def _grow_catalog(target: Path, size: int, variants_each: int) -> int:
         meta = tomllib.loads((target / "katas" / kata_dir.name / "kata.toml").read_text())
         have = [p for p in (kata_dir / "variants").glob("*") if (p / "variant.toml").is_file()]
         for extra in range(len(have), variants_each):
-            # A copy of the broken code stands in for a variant: the check runs it all the same.
+            # The broken code's change stands in for a variant: the check runs it all the same.
             ident = f"synthetic-{extra}"
             copy = kata_dir / "variants" / ident
             copy.mkdir(parents=True)
-            for name in meta["files"]:
-                shutil.copyfile(kata_dir / name, copy / name)
+            fixed = target / "fixed" / kata_dir.name
+            texts = [{n: (d / n).read_text() for n in meta["files"]} for d in (fixed, kata_dir)]
+            (copy / variants.PATCH).write_text(patch.make(*texts))
             failing = ", ".join(json.dumps(t) for t in meta["failing_tests"])
             (copy / "variant.toml").write_text(
                 f'id = "{ident}"\nsource = "ml"\noperator = "copy"\ndescription = "copy"\n'
-                f'diff = ""\nfailing_tests = [{failing}]\n'
+                f"failing_tests = [{failing}]\n"
             )
     return len(list((target / "katas").glob("*/kata.toml")))
 

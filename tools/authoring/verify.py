@@ -7,6 +7,7 @@ import ast
 import difflib
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 from tools import EXIT_FAILED, EXIT_OK, UserError
@@ -119,15 +120,23 @@ def _expect_caught(label: str, result: Report, expected: tuple[str, ...] | list[
     return problems
 
 
-def _jobs(kata: Kata) -> list[tuple[str, Path, tuple[str, ...] | None]]:
-    """(label, directory, the tests it must fail or None for "must pass") for every run."""
+def _jobs(
+    kata: Kata, scratch: Path, problems: list[str]
+) -> list[tuple[str, Path, tuple[str, ...] | None]]:
+    """(label, directory, the tests it must fail or None for "must pass") for every run; each
+    variant's change is applied to fixed/ in ``scratch`` (one that does not apply is a problem)."""
     jobs: list[tuple[str, Path, tuple[str, ...] | None]] = [
         ("fixed", kata.fixed, None),
         ("broken", kata.broken, kata.failing_tests),
     ]
     for path in variants.variant_dirs(kata):
-        manifest = variants.read_variant(path)
-        jobs.append((f"variant {path.name}", path, tuple(manifest["failing_tests"])))
+        try:
+            manifest = variants.read_variant(path)
+            directory = variants.materialise_into(kata, path, scratch / kata.slug / path.name)
+        except UserError as problem:
+            problems.append(f"variant {path.name}: {problem}")
+            continue
+        jobs.append((f"variant {path.name}", directory, tuple(manifest["failing_tests"])))
     return jobs
 
 
@@ -178,13 +187,18 @@ def fix_lines(kata: Kata) -> set[str]:
 
 def handed_out(kata: Kata) -> dict[Path, set[str]]:
     """Every file a learner can be handed for this kata (broken and variants), normalised."""
-    directories = [kata.broken, *variants.variant_dirs(kata)]
     out = {}
-    for directory in directories:
-        for name in kata.files:
-            path = directory / name
-            if path.is_file():
-                out[path] = {_normalise(x) for x in path.read_text(encoding="utf-8").splitlines()}
+    for name in kata.files:
+        path = kata.broken / name
+        if path.is_file():
+            out[path] = {_normalise(x) for x in path.read_text(encoding="utf-8").splitlines()}
+    for folder in variants.variant_dirs(kata):
+        try:
+            handed = variants.materialise(kata, folder)
+        except UserError:
+            continue  # the behaviour check names a variant whose change does not apply
+        for name, text in handed.items():
+            out[folder / name] = {_normalise(x) for x in text.splitlines()}
     return out
 
 
@@ -233,8 +247,13 @@ def check_many(slugs: list[str], give_aways: bool = False) -> dict[str, list[str
         problems[slug] = static_problems(kata)
         katas.append(kata)
     runnable = [k for k in katas if not problems[k.slug]]
-    plan = [(kata, *job) for kata in runnable for job in _jobs(kata)]
-    results = runner.run_many([runner.Job(kata.slug, path) for kata, _, path, _ in plan])
+    with tempfile.TemporaryDirectory(prefix="kata-verify-") as scratch:
+        plan = [
+            (kata, *job)
+            for kata in runnable
+            for job in _jobs(kata, Path(scratch), problems[kata.slug])
+        ]
+        results = runner.run_many([runner.Job(kata.slug, path) for kata, _, path, _ in plan])
     for (kata, label, _, expected), result in zip(plan, results, strict=True):
         problems[kata.slug].extend(_judge(kata, label, expected, result))
     for kata in runnable:

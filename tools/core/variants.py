@@ -1,15 +1,22 @@
-"""Bug variants of a kata: ``broken/<slug>/variants/<id>/`` holds the kata's files and a variant.toml."""
+"""Bug variants of a kata: ``broken/<slug>/variants/<id>/`` holds variant.toml and change.patch.
+
+A variant is its change: ``change.patch`` is a unified diff against ``fixed/<slug>/`` (paths
+``a/<file>`` and ``b/<file>``), and :func:`materialise` is the one way to get a variant's files.
+"""
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
-from tools import UserError
+from tools import ROOT, UserError
+from tools.core import patch
 from tools.core.catalog import Kata
 
 MANIFEST = "variant.toml"
-REQUIRED = ("id", "source", "operator", "description", "failing_tests", "diff")
+PATCH = "change.patch"
+REQUIRED = ("id", "source", "operator", "description", "failing_tests")
 
 
 def variant_dirs(kata: Kata) -> list[Path]:
@@ -44,6 +51,65 @@ def find(kata: Kata, variant_id: str) -> Path:
         f"; known variants: {', '.join(known)}" if known else "; this kata has no variants yet"
     )
     raise UserError(f"kata '{kata.slug}' has no variant '{variant_id}'{listing}")
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def fixed_files(kata: Kata) -> dict[str, str]:
+    """The reference solution's files, name -> text: what every variant's patch applies to."""
+    try:
+        return {name: (kata.fixed / name).read_text(encoding="utf-8") for name in kata.files}
+    except OSError as error:
+        raise UserError(f"{_shown(kata.fixed)}: unreadable ({error})") from None
+
+
+def change(path: Path) -> str:
+    """The text of a variant's ``change.patch`` (``path`` is the variant's folder)."""
+    try:
+        return (path / PATCH).read_text(encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"{_shown(path / PATCH)}: unreadable ({error.strerror})") from None
+
+
+def apply_change(kata: Kata, path: Path, text: str, relocate: bool = False) -> dict[str, str]:
+    """``fixed/``'s files with the patch ``text`` of the variant in ``path`` applied."""
+    try:
+        files = patch.apply(fixed_files(kata), text, relocate=relocate)
+    except patch.PatchError as problem:
+        raise UserError(
+            f"{_shown(path / PATCH)} does not apply to {_shown(kata.fixed)}/: {problem} "
+            f"(nox -s mutate -- {kata.slug} --refresh re-applies the kata's variants)"
+        ) from None
+    extra, gone = sorted(set(files) - set(kata.files)), sorted(set(kata.files) - set(files))
+    if extra or gone:
+        what = f"creates {extra[0]}" if extra else f"deletes {gone[0]}"
+        raise UserError(f"{_shown(path / PATCH)} {what}; a variant changes only the kata's files")
+    return files
+
+
+def materialise(kata: Kata, variant: str | Path) -> dict[str, str]:
+    """A variant's files (name -> text): ``fixed/`` with its change.patch applied. A patch that
+    does not apply is a one-line :class:`UserError` naming the variant and the hunk."""
+    path = variant if isinstance(variant, Path) else find(kata, variant)
+    return apply_change(kata, path, change(path))
+
+
+def write_files(files: dict[str, str], directory: Path) -> Path:
+    """Write ``files`` (name -> text) into ``directory``, byte for byte; returns ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        target = directory / name
+        scratch = target.with_name(f".{name}.{os.getpid()}.tmp")
+        scratch.write_bytes(text.encode("utf-8"))
+        os.replace(scratch, target)
+    return directory
+
+
+def materialise_into(kata: Kata, variant: str | Path, directory: Path) -> Path:
+    """Write a variant's files into ``directory`` (to run its tests on); returns ``directory``."""
+    return write_files(materialise(kata, variant), directory)
 
 
 # -- a variant as a kata of its own: title, brief, hints and explanation ----------------------

@@ -1,7 +1,9 @@
 """The learner's workspace ``katas/<slug>/``: checkout, backups, reset, and diffs against the reference.
 
 Every write is atomic (copy to a temporary file, then rename), and every overwrite of a learner's
-file is preceded by a timestamped backup, so no edit is ever lost.
+file is preceded by a timestamped backup, so no edit is ever lost. A *source* of the kata's files
+is a folder holding them (``broken/<slug>``, ``fixed/<slug>``, the workspace), a variant's folder
+(its change applied to ``fixed/``) or a mapping of file name to text.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from tools import ROOT, UserError
+from tools.core import variants
 from tools.core.catalog import Kata
+
+Source = Path | Mapping[str, str]
 
 BACKUPS = ".backups"
 
@@ -34,12 +40,16 @@ def missing(kata: Kata) -> list[Path]:
     return [path for path in files(kata) if not path.is_file()]
 
 
-def _atomic_copy(source: Path, target: Path) -> None:
+def _atomic_copy(source: Path | bytes, target: Path) -> None:
+    """Copy the file ``source`` (or write the bytes ``source``) to ``target`` atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
-        shutil.copyfile(source, temporary)
+        if isinstance(source, bytes):
+            Path(temporary).write_bytes(source)
+        else:
+            shutil.copyfile(source, temporary)
         os.chmod(temporary, 0o666 & ~_umask())  # as if the learner had created it
         os.replace(temporary, target)
     except BaseException:
@@ -53,16 +63,38 @@ def _umask() -> int:
     return mask
 
 
-def copy_in(kata: Kata, source: Path) -> None:
+def contents(kata: Kata, source: Source) -> dict[str, bytes | None]:
+    """The kata's files in ``source``, name -> bytes (None for a file that is not there)."""
+    if isinstance(source, Mapping):
+        return {name: _encoded(source.get(name)) for name in kata.files}
+    if (source / variants.MANIFEST).is_file():
+        files = variants.materialise(kata, source)
+        return {name: _encoded(files.get(name)) for name in kata.files}
+    return {
+        name: (source / name).read_bytes() if (source / name).is_file() else None
+        for name in kata.files
+    }
+
+
+def _encoded(text: str | None) -> bytes | None:
+    return None if text is None else text.encode("utf-8")
+
+
+def _label(source: Source) -> str:
+    return "the variant" if isinstance(source, Mapping) else display(source)
+
+
+def copy_in(kata: Kata, source: Source) -> None:
     """Copy the kata's files from ``source`` into the workspace, each one atomically."""
-    for name in kata.files:
-        if not (source / name).is_file():
-            raise UserError(f"{display(source / name)} is missing: the kata's source is incomplete")
-    for name in kata.files:
-        _atomic_copy(source / name, kata.workspace / name)
+    files = contents(kata, source)
+    for name, data in files.items():
+        if data is None:
+            raise UserError(f"{_label(source)}/{name} is missing: the kata's source is incomplete")
+    for name, data in files.items():
+        _atomic_copy(data or b"", kata.workspace / name)
 
 
-def checkout(kata: Kata, source: Path) -> bool:
+def checkout(kata: Kata, source: Source) -> bool:
     """Create the workspace from ``source`` unless it exists; True if files were copied."""
     if exists(kata):
         return False
@@ -92,36 +124,34 @@ def backup(kata: Kata) -> Path | None:
     return target
 
 
-def replace(kata: Kata, source: Path) -> Path | None:
+def replace(kata: Kata, source: Source) -> Path | None:
     """Back up the learner's files, then put ``source``'s files in their place."""
     saved = backup(kata)
     copy_in(kata, source)
     return saved
 
 
-def same_as(kata: Kata, directory: Path) -> bool:
-    """Whether the workspace holds exactly the files of ``directory``."""
-    return all(
-        path.is_file() and path.read_bytes() == (directory / path.name).read_bytes()
-        for path in files(kata)
-    )
+def same_as(kata: Kata, source: Source) -> bool:
+    """Whether the workspace holds exactly the files of ``source``."""
+    mine = contents(kata, kata.workspace)
+    return all(data is not None for data in mine.values()) and mine == contents(kata, source)
 
 
-def digest(kata: Kata, directory: Path | None = None) -> str:
-    """A fingerprint of the kata's files in the workspace (or ``directory``)."""
+def digest(kata: Kata, source: Source | None = None) -> str:
+    """A fingerprint of the kata's files in the workspace (or ``source``)."""
     h = hashlib.sha256()
-    for path in files(kata, directory):
-        h.update(path.name.encode() + b"\0")
-        h.update(path.read_bytes() if path.is_file() else b"(missing)")
+    for name, data in contents(kata, kata.workspace if source is None else source).items():
+        h.update(name.encode() + b"\0")
+        h.update(b"(missing)" if data is None else data)
     return h.hexdigest()
 
 
-def diff(kata: Kata, old: Path, new: Path, old_label: str, new_label: str) -> str:
-    """A unified diff of the kata's files between two directories."""
-    chunks = []
+def diff(kata: Kata, old: Source, new: Source, old_label: str, new_label: str) -> str:
+    """A unified diff of the kata's files between two sources."""
+    chunks, olds, news = [], contents(kata, old), contents(kata, new)
     for name in kata.files:
-        before = (old / name).read_text(encoding="utf-8").splitlines(keepends=True)
-        after = (new / name).read_text(encoding="utf-8").splitlines(keepends=True)
+        before = (olds[name] or b"").decode("utf-8").splitlines(keepends=True)
+        after = (news[name] or b"").decode("utf-8").splitlines(keepends=True)
         chunks.extend(
             difflib.unified_diff(before, after, f"{old_label}/{name}", f"{new_label}/{name}", n=2)
         )

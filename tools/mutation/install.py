@@ -19,12 +19,12 @@ from pathlib import Path
 import tomli_w
 
 from tools import EXIT_FAILED, ROOT, UserError
-from tools.core import runner
+from tools.core import patch, runner, variants
 from tools.core.catalog import Kata
 from tools.core.collector import Report
-from tools.core.variants import MANIFEST, read_variant, variant_dirs
+from tools.core.variants import MANIFEST, PATCH, read_variant, variant_dirs
 from tools.mutation import bugclasses, sandbox
-from tools.mutation.model import GENERATED, Mutant, Settings, describe, unified, verdict
+from tools.mutation.model import GENERATED, Mutant, Settings, describe, verdict
 
 BUILD = ROOT / "build" / "mutation"
 
@@ -122,10 +122,10 @@ def brief(kata: Kata, ident: str, level: int, report: Report | None) -> str:
 
 
 def manifest(
-    kata: Kata, mutant: Mutant, ident: str, description: str, diff: str, report: Report | None
+    kata: Kata, mutant: Mutant, ident: str, description: str, report: Report | None
 ) -> str:
-    """variant.toml: what instructors need (operator, diff, failing tests) and what the learner
-    reads (a brief computed from running the variant, hints and explanation of its bug class)."""
+    """variant.toml: what instructors need (operator, failing tests; the change is change.patch)
+    and what the learner reads (a brief computed from running the variant, hints, explanation)."""
     bug = bugclasses.CLASSES[mutant.bug_class]
     level = difficulty(kata, mutant)
     fields = {
@@ -144,7 +144,6 @@ def manifest(
         "hints": list(bug.hints),
         "explanation": bug.explanation,
         "brief": brief(kata, ident, level, report),
-        "diff": diff,
     }
     text = tomli_w.dumps(fields, multiline_strings=True)
     if tomllib.loads(text) != fields:
@@ -171,28 +170,35 @@ def recover(build: Path = BUILD) -> list[Path]:
     return restored
 
 
+def running(area: Path, ident: str) -> Path:
+    """Where a staged variant's files are materialised to run its tests (never installed)."""
+    return area / "run" / ident
+
+
 def stage(kata: Kata, fixed: dict[str, str], m: Mutant, area: Path, reformat: bool) -> str:
-    """Write the variant's code in the staging area; returns why it cannot be one ("" if it can).
-    Its variant.toml is written once the self-check's run has shown what it does (:func:`label`)."""
+    """Write the variant's change.patch in the staging area, and its files where they run;
+    returns why it cannot be a variant ("" if it can). Its variant.toml is written once the
+    self-check's run has shown what it does (:func:`label`)."""
     ident = opaque_id(kata, m)
-    path = f"broken/{kata.slug}/variants/{ident}/{m.file}"
+    path = f"broken/{kata.slug}/variants/{ident}/{m.file}"  # handed-out code's lint settings
     m.code = formatted(m.code, path) if reformat else m.code
     new = complaints(m.code, path) - complaints(fixed[m.file], path)
     if new:
         return f"the variant would fail the repository's lint: {sorted(new)[0]}"
+    files = {**fixed, m.file: m.code}
+    text = patch.make(fixed, files)
+    if patch.apply(fixed, text) != files:
+        raise AssertionError(f"the change of {m.id} does not reproduce its code")  # a patch.py bug
     (area / ident).mkdir()
-    for name in kata.files:
-        (area / ident / name).write_text(
-            m.code if name == m.file else fixed[name], encoding="utf-8"
-        )
+    (area / ident / PATCH).write_text(text, encoding="utf-8")
+    variants.write_files(files, running(area, ident))
     return ""
 
 
 def label(kata: Kata, fixed: dict[str, str], m: Mutant, area: Path, report: Report) -> None:
     """Write the staged variant's variant.toml, its brief computed from ``report``."""
     ident = opaque_id(kata, m)
-    diff = unified(kata, fixed, m).replace(f"/variants/{m.id}/", f"/variants/{ident}/")
-    text = manifest(kata, m, ident, describe(m, fixed[m.file]), diff, report)
+    text = manifest(kata, m, ident, describe(m, fixed[m.file]), report)
     (area / ident / MANIFEST).write_text(text, encoding="utf-8")
 
 
@@ -231,7 +237,7 @@ def write_variants(
                 problem = stage(kata, fixed, m, area, reformat)
                 staged += [] if problem else [m]
                 rejected += [{"id": m.id, "why": problem}] if problem else []
-            jobs = [runner.Job(kata.slug, area / opaque_id(kata, m)) for m in staged]
+            jobs = [runner.Job(kata.slug, running(area, opaque_id(kata, m))) for m in staged]
             reports = runner.run_many(jobs, workers=settings.jobs)
             for m, report in zip(staged, reports, strict=True):
                 if verdict(report) == "killed" and report.failing_tests == m.failing:
@@ -293,16 +299,13 @@ def relabel(kata: Kata) -> list[Path]:
     for path in variant_dirs(kata):
         manifest_path = path / MANIFEST
         data = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
-        if data.get("source") not in GENERATED or "diff" not in data:
+        if data.get("source") not in GENERATED or not (path / PATCH).is_file():
             continue
         if data["source"] == "ml":
             key = bugclasses.OPERATOR_CLASS.get(data.get("operator", ""), "")
         else:
-            lines = data["diff"].splitlines()
-            removed = [
-                x[1:].strip() for x in lines if x.startswith("-") and not x.startswith("---")
-            ]
-            added = [x[1:].strip() for x in lines if x.startswith("+") and not x.startswith("+++")]
+            removed, added = patch.changed_lines(variants.change(path))
+            removed, added = [x.strip() for x in removed], [x.strip() for x in added]
             one = len(removed) == 1 and len(added) == 1
             key = (bugclasses.mutmut_class(removed[0], added[0]) if one else None) or ""
         bug = bugclasses.CLASSES.get(bugclasses.in_context(key, str(data.get("function", ""))))
