@@ -157,7 +157,11 @@ def assert_unchanged(before: Any, after: Any, what: str, meaning: str, rtol=1e-9
             )
         if not np.allclose(new_array, old_array, rtol=rtol, atol=atol, equal_nan=True):
             diff = np.abs(new_array - old_array)
-            worst = np.unravel_index(np.nanargmax(diff), diff.shape) if diff.ndim else ()
+            worst = (
+                tuple(int(i) for i in np.unravel_index(np.nanargmax(diff), diff.shape))
+                if diff.ndim
+                else ()
+            )
             raise AssertionError(
                 f"{name} changed from {_fmt(old_array[worst])} to {_fmt(new_array[worst])}"
                 f"{f' (at {worst})' if worst else ''}: {meaning}"
