@@ -10,7 +10,7 @@ from tools import EXIT_FAILED, EXIT_OK, UserError
 from tools.core import catalog
 from tools.core.term import error, say
 from tools.core.workspace import display
-from tools.mutation import install, mutmut_api, operators, sandbox, strength
+from tools.mutation import install, mutmut_api, operators, refresh, sandbox, strength
 from tools.mutation.campaign import campaign
 from tools.mutation.install import BUILD, recover
 from tools.mutation.model import Settings
@@ -34,6 +34,13 @@ OPTIONS = {
         FLAG,
         "only rewrite the variants' hints, explanation and class from tools/mutation/bugclasses.py",
     ),
+    "--refresh": (
+        FLAG,
+        "after editing a kata's fixed/ or tests: only re-apply its variants (a hunk whose context "
+        "moved is found by its changed lines), re-run the tests on each, re-record failing_tests, "
+        "difficulty and brief, drop those that no longer apply or that no test catches, and print "
+        "what changed (with --no-write: only print it); never writes fixed/ or tests/",
+    ),
 }
 
 EXAMPLES = """examples:
@@ -41,6 +48,7 @@ EXAMPLES = """examples:
   nox -s mutate -- --all --count 8         every kata; also build/mutation/summary.md
   nox -s mutate -- leakage --no-write      the test-strength report only (build/mutation/leakage.html)
   nox -s mutate -- --all --shard 2/4       the second of four CI jobs; then: nox -s mutate -- --summary
+  nox -s mutate -- leakage --refresh       after editing fixed/leakage or tests/leakage: variants re-checked
 """
 
 
@@ -86,6 +94,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.count < 1 or args.jobs < 1:
         raise UserError("--count and --jobs must be at least 1")
+    if args.refresh:
+        for slug in chosen_slugs(args):
+            kata = catalog.load(slug)
+            outcomes = refresh.refresh(kata, jobs=args.jobs, write=not args.no_write)
+            say(refresh.render(kata, outcomes, written=not args.no_write))
+        return EXIT_OK
     unknown = set(args.operator or []) - {name for name, *_ in operators.OPERATORS}
     if unknown:
         raise UserError(f"unknown operator {sorted(unknown)[0]!r}; --list-operators shows them all")
