@@ -6,9 +6,20 @@ constant targets stated in the brief (1.0 for exact predictions, 0.0 otherwise).
 
 import numpy as np
 import pytest
-from katakit import assert_close, call_strict
+from katakit import (
+    assert_close,
+    assert_figures,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    call_strict,
+    design,
+    perturb_rows,
+    r2,
+)
 
-BASELINE = "the score flatters predictions that are off on average (R^2 is the share of the spread of y_true around its average that the predictions explain)"
+BASELINE = "the score flatters predictions that are off on average"
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +111,7 @@ def test_constant_targets_follow_the_stated_convention(pipeline):
     y = np.array([250.0, 250.0, 250.0])
     exact = call_strict(pipeline.r2_score, y, y.copy(), what="r2_score(3 x 250, 3 x 250)")
     assert exact == 1.0, (
-        f"r2_score of exact predictions of constant prices is {exact}; expected 1.0"
+        f"r2_score of exact predictions of constant prices is {exact}; the brief's rule says 1.0"
     )
     off = call_strict(
         pipeline.r2_score,
@@ -108,32 +119,65 @@ def test_constant_targets_follow_the_stated_convention(pipeline):
         np.array([240.0, 250.0, 260.0]),
         what="r2_score(3 x 250, [240, 250, 260])",
     )
-    assert off == 0.0, f"r2_score of inexact predictions of constant prices is {off}; expected 0.0"
+    assert off == 0.0, (
+        f"r2_score of inexact predictions of constant prices is {off}; the brief's rule says 0.0"
+    )
+
+
+def test_split_is_seeded_shuffled_and_reproducible(pipeline):
+    assert_seeded_split(lambda seed: pipeline.train_test_split(300, 0.25, seed), 300, 75)
+
+
+def test_least_squares_recovers_weights_and_an_offset_intercept(pipeline):
+    X, y, w, b = design(60, 4, seed=2)
+    weights, bias = pipeline.fit_linear_regression(X, y + 300.0)
+    assert_close(weights, w, "fit_linear_regression weights on exact linear prices", rtol=1e-8)
+    assert_close(
+        bias, b + 300.0, "fit_linear_regression bias on prices around 300k",
+        "the fitted line does not pass through the average house", rtol=1e-8,
+    )  # fmt: skip
 
 
 def test_reported_scores_match_the_definition(pipeline):
     df = pipeline.make_houses(n_rows=300, seed=0)
-    result = pipeline.run_pipeline(df)
+    result = assert_inputs_untouched(pipeline.run_pipeline, df, what="run_pipeline(houses)")
     train_idx, test_idx = pipeline.train_test_split(len(df))
+    X = df[pipeline.FEATURES].to_numpy()
     y = df[pipeline.TARGET].to_numpy()
+    w, b = result["weights"], result["bias"]
     assert_close(
-        result["baseline_test_r2"],
-        by_definition(y[test_idx], np.full(len(test_idx), y[train_idx].mean())),
-        what="run_pipeline(...)['baseline_test_r2'] (always guess the training mean price)",
-        meaning="the naive baseline is credited with an R^2 it did not earn; " + BASELINE,
-        atol=1e-12,
+        result["test_predictions"], X[test_idx] @ w + b,
+        "run_pipeline(...)['test_predictions']",
+        "the predictions are not the returned model's on the held-out sales", rtol=1e-9,
+    )  # fmt: skip
+    assert_figures(
+        result,
+        {
+            "train_r2": r2(y[train_idx], X[train_idx] @ w + b),
+            "test_r2": r2(y[test_idx], X[test_idx] @ w + b),
+            "baseline_test_r2": r2(y[test_idx], np.full(len(test_idx), y[train_idx].mean())),
+        },
+        "run_pipeline(houses)",
+        rtol=1e-9,
+    )
+    assert result["test_r2"] > 0.8, (
+        f"held-out R^2 is {result['test_r2']:.3f} on prices a linear model explains well"
     )
 
 
-def test_training_r2_matches_the_definition(pipeline):
+def test_model_ignores_the_held_out_sales(pipeline):
     df = pipeline.make_houses(n_rows=300, seed=0)
-    result = pipeline.run_pipeline(df)
-    train_idx, _ = pipeline.train_test_split(len(df))
-    X = df[pipeline.FEATURES].to_numpy()[train_idx]
-    fitted = X @ result["weights"] + result["bias"]
-    assert_close(
-        result["train_r2"],
-        by_definition(df[pipeline.TARGET].to_numpy()[train_idx], fitted),
-        what="run_pipeline(...)['train_r2']",
+    _, test_idx = pipeline.train_test_split(len(df))
+    before = pipeline.run_pipeline(df)
+    after = pipeline.run_pipeline(perturb_rows(df, df.index[test_idx]))
+    assert_unchanged(
+        {"weights": before["weights"], "bias": before["bias"], "train_r2": before["train_r2"]},
+        {"weights": after["weights"], "bias": after["bias"], "train_r2": after["train_r2"]},
+        "run_pipeline(houses)",
+        "the fitted model changed when only the held-out sales changed",
     )
-    assert result["test_r2"] > 0.8, f"held-out R^2 is {result['test_r2']:.3f}; expected > 0.8"
+
+
+def test_seed_chooses_the_held_out_sales(pipeline):
+    df = pipeline.make_houses(n_rows=300, seed=0)
+    assert_reproducible(lambda seed: pipeline.run_pipeline(df, seed=seed)["test_r2"], "test_r2")

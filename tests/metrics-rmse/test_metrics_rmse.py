@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-from katakit import assert_close
+from katakit import assert_close, assert_figures, assert_inputs_untouched, mae, rmse
 
 METRICS = ["mean_absolute_error", "root_mean_squared_error"]
 
@@ -38,11 +38,11 @@ def value_error_from(call, what, meaning):
 
 def test_rmse_of_a_hand_worked_case(metrics):
     # Errors of 1, 1, 1 and 5 minutes: squared 1, 1, 1, 25; mean 7; root sqrt(7) = 2.6458.
-    rmse = metrics.root_mean_squared_error([20.0, 30.0, 40.0, 50.0], [21.0, 29.0, 41.0, 45.0])
+    got = metrics.root_mean_squared_error([20.0, 30.0, 40.0, 50.0], [21.0, 29.0, 41.0, 45.0])
     assert_close(
-        rmse, math.sqrt(7.0), "root_mean_squared_error for errors of 1, 1, 1 and 5 minutes",
-        "the root of the mean squared error is sqrt((1 + 1 + 1 + 25) / 4) = 2.6458, while "
-        "the average size of the errors (the MAE) is 2.0: RMSE must weigh the 5-minute miss more",
+        got, math.sqrt(7.0), "root_mean_squared_error for errors of 1, 1, 1 and 5 minutes",
+        "worked by hand from its definition the RMSE is 2.6458, and the mean absolute error of "
+        "the same four deliveries is 2.0",
     )  # fmt: skip
 
 
@@ -57,16 +57,15 @@ def test_rmse_of_one_delivery_is_its_absolute_error(metrics):
 
 def test_rmse_is_above_mae_when_errors_differ_in_size(metrics, deliveries):
     y_true = deliveries[metrics.TARGET].to_numpy(dtype=float)
-    y_pred = metrics.predict_minutes(deliveries)
-    rmse = metrics.root_mean_squared_error(y_true, y_pred)
-    mae = metrics.mean_absolute_error(y_true, y_pred)
-    expected = float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
-    assert rmse > mae + 1e-9, (
-        f"on 200 deliveries the RMSE is {rmse:.4f} and the MAE {mae:.4f}; the RMSE of errors of "
-        f"different sizes is strictly larger than their MAE (here it should be {expected:.4f}): "
-        "the reported RMSE does not penalise the large misses"
+    y_pred = 10.0 + 3.0 * deliveries["distance_km"].to_numpy(dtype=float)
+    got_rmse = metrics.root_mean_squared_error(y_true, y_pred)
+    got_mae = metrics.mean_absolute_error(y_true, y_pred)
+    assert got_rmse > got_mae + 1e-9, (
+        f"on 200 deliveries the RMSE is {got_rmse:.4f} and the MAE {got_mae:.4f}; errors of "
+        f"different sizes give an RMSE strictly above their MAE (computed independently: "
+        f"{rmse(y_true, y_pred):.4f}): the reported RMSE does not weigh the late deliveries more"
     )
-    assert_close(rmse, expected, "root_mean_squared_error on the 200 deliveries")
+    assert_close(got_rmse, rmse(y_true, y_pred), "root_mean_squared_error on the 200 deliveries")
 
 
 def test_rmse_equals_mae_when_every_error_has_the_same_size(metrics):
@@ -88,11 +87,43 @@ def test_metrics_do_not_depend_on_row_order(metrics, deliveries, name):
     )  # fmt: skip
 
 
+def test_rule_of_thumb_is_ten_minutes_plus_three_per_km(metrics):
+    trips = metrics.make_deliveries(n_rows=6, seed=3)
+    trips["distance_km"] = [0.0, 1.0 / 3.0, 2.5, 7.0, 12.1, 30.0]
+    assert_close(
+        metrics.predict_minutes(trips), 10.0 + 3.0 * trips["distance_km"].to_numpy(),
+        "predict_minutes for 0, 1/3, 2.5, 7, 12.1 and 30 km",
+        "the dispatchers' rule is ten minutes to leave and three per kilometre", rtol=1e-12,
+    )  # fmt: skip
+
+
 def test_pipeline_reports_both_errors_in_minutes(metrics, deliveries):
-    report = metrics.run_pipeline(deliveries)
-    err = deliveries[metrics.TARGET].to_numpy(dtype=float) - metrics.predict_minutes(deliveries)
-    assert report["n_deliveries"] == 200
-    assert_close(report["mae"], np.mean(np.abs(err)), "run_pipeline(...)['mae']")
+    report = assert_inputs_untouched(metrics.run_pipeline, deliveries, what="run_pipeline")
+    y_true = deliveries[metrics.TARGET].to_numpy(dtype=float)
+    y_pred = 10.0 + 3.0 * deliveries["distance_km"].to_numpy(dtype=float)
+    assert report["n_deliveries"] == 200, (
+        f"run_pipeline counted {report['n_deliveries']} deliveries"
+    )
+    assert_figures(
+        report, {"mae": mae(y_true, y_pred), "rmse": rmse(y_true, y_pred)}, "run_pipeline(...)",
+        rtol=1e-12,
+    )  # fmt: skip
+
+
+def test_errors_of_seconds_on_epoch_timestamps_keep_their_size(metrics):
+    # Arrival times in seconds since 1970: a float32 step there is 128 s.
+    y_true = 1.7e9 + np.array([0.0, 600.0, 1200.0, 1800.0])
+    y_pred = y_true + np.array([1.0, -1.0, 1.0, -5.0])
+    assert_close(
+        metrics.root_mean_squared_error(y_true, y_pred), math.sqrt(7.0),
+        "root_mean_squared_error of arrival times (seconds since 1970) missed by 1, 1, 1 and 5 s",
+        "the error of a few seconds is lost on values of 1.7e9", rtol=1e-9,
+    )  # fmt: skip
+    assert_close(
+        metrics.mean_absolute_error(y_true, y_pred), 2.0,
+        "mean_absolute_error of arrival times (seconds since 1970) missed by 1, 1, 1 and 5 s",
+        "the error of a few seconds is lost on values of 1.7e9", rtol=1e-9,
+    )  # fmt: skip
 
 
 @pytest.mark.edge
@@ -121,17 +152,23 @@ def test_unequal_lengths_are_refused(metrics, name, n_true, n_pred):
 
 
 @pytest.mark.edge
-def test_column_vector_predictions_are_paired_row_by_row(metrics):
+@pytest.mark.parametrize("column", ["y_pred", "y_true"])
+def test_column_vectors_are_paired_row_by_row(metrics, column):
     y_true = np.array([20.0, 30.0, 40.0, 50.0])
-    y_pred = np.array([[21.0], [29.0], [41.0], [45.0]])  # (4, 1), as a model's predict may return
+    y_pred = np.array([21.0, 29.0, 41.0, 45.0])
+    if column == "y_pred":
+        y_pred = y_pred[:, None]  # (4, 1), as a model's predict may return
+    else:
+        y_true = y_true[:, None]  # (4, 1), as df[["minutes"]].to_numpy() returns
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            rmse = metrics.root_mean_squared_error(y_true, y_pred)
+            got = metrics.root_mean_squared_error(y_true, y_pred)
         except ValueError:
             return  # refusing a (4,) against (4, 1) pair is fine too
     assert_close(
-        rmse, math.sqrt(7.0), "root_mean_squared_error(y_true of shape (4,), y_pred of shape (4, 1))",
-        "the four predictions were not compared with their own four targets (a (4, 4) grid of "
-        "every prediction against every target was averaged instead)",
+        got, math.sqrt(7.0),
+        f"root_mean_squared_error(y_true of shape {y_true.shape}, y_pred of shape {y_pred.shape})",
+        "errors of 1, 1, 1 and 5 minutes give 2.6458; the four predictions were not compared with "
+        "their own four targets only",
     )  # fmt: skip
