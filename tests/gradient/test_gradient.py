@@ -9,6 +9,14 @@ import math
 
 import numpy as np
 import pytest
+from katakit import (
+    accuracy,
+    assert_figures,
+    assert_gradient_matches,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+)
 
 SEED = 0
 TEST_SIZE = 0.25
@@ -74,17 +82,10 @@ SHAPES = pytest.mark.parametrize(
 def test_weight_gradient_matches_finite_differences(pipeline, n, d):
     X, y, w, b = random_point(n, d, seed=n + d)
     grad_w, _ = pipeline.gradients(X, y, w, b)
-    assert np.shape(grad_w) == (d,), (
-        f"gradients(X of shape {X.shape}, ...) returned grad_w of shape {np.shape(grad_w)}; "
-        f"the weights have shape ({d},)"
-    )
-    expected, _ = numerical_gradient(pipeline, X, y, w, b)
-    np.testing.assert_allclose(
-        grad_w, expected, rtol=1e-5, atol=1e-7,
-        err_msg=f"gradients(X of shape {X.shape}, y, w, b) is documented as the gradient of "
-        "log_loss, but at a random point its grad_w disagrees with central finite differences "
-        "of log_loss there: anything that follows it (fit, a line search, another optimiser) "
-        "is not being guided by the loss",
+    assert_gradient_matches(
+        lambda v: pipeline.log_loss(X, y, v, b), grad_w, w,
+        f"grad_w of gradients(X of shape {X.shape}, y, w, b) at a random point",
+        rtol=1e-5, atol=1e-7,
     )  # fmt: skip
 
 
@@ -95,22 +96,21 @@ def test_bias_gradient_matches_finite_differences(pipeline, n, d):
     assert np.ndim(grad_b) == 0, (
         f"gradients returned grad_b of shape {np.shape(grad_b)}; the bias is a single number"
     )
-    _, expected = numerical_gradient(pipeline, X, y, w, b)
-    assert float(grad_b) == pytest.approx(expected, rel=1e-5, abs=1e-7), (
-        f"gradients(X of shape {X.shape}, y, w, b) returned grad_b = {float(grad_b):.6f}, but "
-        f"central finite differences of log_loss in b give {expected:.6f}: the bias gradient "
-        "is not the gradient of the loss"
-    )
+    assert_gradient_matches(
+        lambda v: pipeline.log_loss(X, y, w, float(v)), float(grad_b), np.array(b),
+        f"grad_b of gradients(X of shape {X.shape}, y, w, b) at a random point",
+        rtol=1e-5, atol=1e-7,
+    )  # fmt: skip
 
 
 def test_loss_history_decreases_monotonically(pipeline):
     X, y = overlapping_classes()
     _, _, history = pipeline.fit(X, y, lr=0.5, epochs=100)
     history = np.asarray(history)
-    rises = np.flatnonzero(np.diff(history) > 1e-12)
-    assert rises.size == 0, (
+    rises = int(np.sum(np.diff(history) > 1e-12))
+    assert rises == 0, (
         f"fit(X, y, lr=0.5, epochs=100) on a small convex problem: the loss went UP at "
-        f"{rises.size} of 99 steps, from {history[0]:.4f} after step 1 to {history[-1]:.4f} "
+        f"{rises} of 99 steps, from {history[0]:.4f} after step 1 to {history[-1]:.4f} "
         "after step 100; gradient descent on the log-loss with this step size can only go down"
     )
     assert history[0] < math.log(2), (
@@ -124,7 +124,7 @@ def test_fit_converges_to_the_minimum_of_log_loss(pipeline):
     X, y = overlapping_classes()
     w, b, _ = pipeline.fit(X, y, lr=0.5, epochs=1000)
     slope_w, slope_b = numerical_gradient(pipeline, X, y, np.asarray(w, dtype=float), float(b))
-    slope = np.linalg.norm(np.append(slope_w, slope_b))
+    slope = float(np.linalg.norm(np.append(slope_w, slope_b)))
     assert slope < 1e-5, (
         f"after fit(X, y, lr=0.5, epochs=1000) on a small convex problem, log_loss still has "
         f"slope {slope:.3g} at the returned (w, b) (measured by finite differences): training "
@@ -260,32 +260,22 @@ def test_weights_recover_the_direction_of_each_effect(pipeline):
     )
 
 
-def test_reported_accuracy_agrees_with_reported_probabilities(pipeline, loans, result):
+def test_reported_figures_are_those_of_the_returned_model(pipeline, loans, result):
     y = loans[pipeline.TARGET].to_numpy()
+    X = loans[pipeline.FEATURES].to_numpy(dtype=float)
     train_idx, test_idx = pipeline.train_test_split(len(loans), TEST_SIZE, SEED)
-    probs = result["test_probabilities"]
-    assert np.shape(probs) == (len(test_idx),), (
-        f"test_probabilities has shape {np.shape(probs)}; there are {len(test_idx)} test rows"
-    )
-    X_test = loans.iloc[test_idx][pipeline.FEATURES].to_numpy(dtype=float)
-    X_test = pipeline.standardise(X_test, result["mean"], result["scale"])
-    np.testing.assert_allclose(
-        probs, pipeline.predict_proba(X_test, result["weights"], result["bias"]), rtol=1e-9,
-        err_msg="test_probabilities are not the returned model's probabilities for the held-out "
-        "rows, standardised with the returned mean and scale",
-    )  # fmt: skip
-    recomputed = float(np.mean((probs >= 0.5) == y[test_idx]))
-    assert result["test_accuracy"] == pytest.approx(recomputed), (
-        f"test_accuracy is {result['test_accuracy']:.3f} but thresholding test_probabilities "
-        f"at 0.5 gives {recomputed:.3f}"
-    )
-    X_train = loans.iloc[train_idx][pipeline.FEATURES].to_numpy(dtype=float)
-    X_train = pipeline.standardise(X_train, result["mean"], result["scale"])
-    labels = pipeline.predict(X_train, result["weights"], result["bias"])
-    recomputed = float(np.mean(labels == y[train_idx]))
-    assert result["train_accuracy"] == pytest.approx(recomputed), (
-        f"train_accuracy is {result['train_accuracy']:.3f} but the returned model labels "
-        f"{recomputed:.3f} of the training rows correctly"
+    X_train = pipeline.standardise(X[train_idx], result["mean"], result["scale"])
+    X_test = pipeline.standardise(X[test_idx], result["mean"], result["scale"])
+    w, b = result["weights"], result["bias"]
+    probs = 1.0 / (1.0 + np.exp(-(X_test @ w + b)))
+    assert_figures(
+        result,
+        {
+            "test_probabilities": probs,
+            "test_accuracy": accuracy(y[test_idx], (probs >= 0.5).astype(int)),
+            "train_accuracy": accuracy(y[train_idx], (X_train @ w + b >= 0).astype(int)),
+        },
+        "run_pipeline(600 loans)",
     )
 
 
@@ -321,30 +311,59 @@ def test_model_ignores_test_rows(pipeline, loans, result):
         )  # fmt: skip
 
 
-def test_split_partitions_rows_in_the_requested_proportion(pipeline):
-    train_idx, test_idx = pipeline.train_test_split(200, 0.25, seed=3)
-    assert len(test_idx) == 50 and len(train_idx) == 150, (
-        f"train_test_split(200, 0.25) gave {len(train_idx)} training and {len(test_idx)} test "
-        "rows; expected 150 and 50"
-    )
-    together = np.sort(np.concatenate([train_idx, test_idx]))
-    assert np.array_equal(together, np.arange(200)), (
-        "train and test indices together are not each row exactly once: rows are lost or shared"
+def test_split_is_a_seeded_shuffled_partition(pipeline):
+    assert_seeded_split(lambda seed: pipeline.train_test_split(200, 0.25, seed), 200, 50)
+
+
+def test_run_pipeline_is_reproducible_and_follows_its_seed(pipeline, loans):
+    assert_reproducible(
+        lambda seed: pipeline.run_pipeline(loans, TEST_SIZE, seed, epochs=50)["weights"],
+        "the weights run_pipeline(600 loans, epochs=50) learns",
     )
 
 
-def test_split_is_shuffled_and_reproducible(pipeline):
-    _, test_idx = pipeline.train_test_split(200, 0.25, seed=3)
-    _, again = pipeline.train_test_split(200, 0.25, seed=3)
-    _, other = pipeline.train_test_split(200, 0.25, seed=4)
-    assert np.array_equal(test_idx, again), "train_test_split with the same seed gave another split"
-    assert not np.array_equal(np.sort(test_idx), np.sort(other)), (
-        "train_test_split with seeds 3 and 4 picked the same test rows: the seed is ignored"
+def test_run_pipeline_leaves_the_callers_table_untouched(pipeline, loans):
+    assert_inputs_untouched(
+        lambda df: pipeline.run_pipeline(df, TEST_SIZE, SEED, epochs=20), loans.copy(),
+        what="run_pipeline(loans)",
+    )  # fmt: skip
+
+
+def test_fit_leaves_the_callers_arrays_untouched(pipeline):
+    X, y = overlapping_classes()
+    assert_inputs_untouched(
+        lambda X, y: pipeline.fit(X, y, lr=0.5, epochs=20), X, y, what="fit(X, y)"
     )
-    spread = np.ptp(np.sort(test_idx))
-    assert spread > 150, (
-        f"the 50 test rows of 200 span only {spread + 1} consecutive positions: the split takes "
-        "a block of rows instead of a random sample, so any ordering in the table biases it"
+
+
+def test_run_pipeline_defaults_hold_out_a_quarter_and_train_300_steps(pipeline, loans, result):
+    default = pipeline.run_pipeline(loans)
+    assert np.shape(default["test_probabilities"]) == (150,), (
+        f"run_pipeline(600 loans) with its defaults scored {np.shape(default['test_probabilities'])} "
+        "held-out loans; the brief promises 150"
+    )
+    assert np.shape(default["loss_history"]) == (300,), (
+        f"run_pipeline with its defaults recorded {np.shape(default['loss_history'])} losses; "
+        "the brief promises 300 steps"
+    )
+    assert np.array_equal(default["test_probabilities"], result["test_probabilities"]), (
+        "run_pipeline(loans) with its defaults does not give the same model as "
+        "run_pipeline(loans, 0.25, 0): a default seed or split size changed"
+    )
+
+
+@pytest.mark.edge
+def test_fit_finds_the_intercept_of_imbalanced_classes(pipeline):
+    # Features that carry no information and 85 % positives: the best model is w = 0 and
+    # the bias whose sigmoid is the positive rate, log(0.85 / 0.15).
+    X = np.array([[1.0], [-1.0]] * 20)
+    y = np.repeat(np.where(np.arange(20) < 17, 1.0, 0.0), 2)  # each pair (1, -1) shares a label
+    _, b, _ = pipeline.fit(X, y, lr=0.5, epochs=2000)
+    rate = float(y.mean())
+    assert float(b) == pytest.approx(math.log(rate / (1 - rate)), abs=1e-3), (
+        f"fit on 40 loans of which {rate:.0%} default, with a feature that says nothing, "
+        f"returns bias {float(b):.4f} and predicts a default rate of "
+        f"{0.5 * (1 + math.tanh(float(b) / 2)):.3f} for every loan; the data say {rate:.3f}"
     )
 
 
