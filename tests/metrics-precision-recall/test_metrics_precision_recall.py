@@ -7,7 +7,14 @@ nothing, an inbox without spam) is 0.0, returned without any division by zero.
 
 import numpy as np
 import pytest
-from katakit import assert_close, call_strict, with_shuffled_index
+from katakit import (
+    assert_close,
+    assert_figures,
+    assert_inputs_untouched,
+    call_strict,
+    precision_recall_f1,
+    with_shuffled_index,
+)
 
 # Ten emails: 3 spam caught, 2 spam missed, 1 ham flagged, 4 ham passed.
 Y_TRUE = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 0])
@@ -51,8 +58,7 @@ def test_precision_is_the_share_of_flagged_emails_that_are_spam(metrics):
     expected = y_true[y_pred == 1].mean()
     assert_close(
         precision, expected, f"precision on 200 random emails (seed {seed})",
-        "precision must count how many of the flagged emails are spam; the value returned "
-        "counts something else",
+        f"of the {int(y_pred.sum())} flagged emails {int(y_true[y_pred == 1].sum())} are spam",
     )  # fmt: skip
 
 
@@ -63,8 +69,7 @@ def test_recall_is_the_share_of_spam_that_was_flagged(metrics):
     expected = y_pred[y_true == 1].mean()
     assert_close(
         recall, expected, f"recall on 200 random emails (seed {seed})",
-        "recall must count how many of the spam emails were flagged; the value returned counts "
-        "something else",
+        f"of the {int(y_true.sum())} spam emails {int(y_pred[y_true == 1].sum())} were flagged",
     )  # fmt: skip
 
 
@@ -111,7 +116,7 @@ def test_filter_that_flags_nothing_has_precision_and_recall_zero(metrics, emails
     assert_close(
         [report["precision"], report["recall"]], [0.0, 0.0],
         "(precision, recall) of a filter that flags no email",
-        "by the brief's rule a ratio with nothing to count is 0.0; no spam was caught",
+        "the brief's rule for a ratio with nothing to count is 0.0; no spam was caught",
     )  # fmt: skip
 
 
@@ -121,5 +126,48 @@ def test_inbox_without_spam_and_filter_without_flags(metrics):
     result = call_strict(metrics.precision_recall, y, y, what="precision_recall(20 ham, 0 flags)")
     assert_close(
         result, (0.0, 0.0), "(precision, recall) with no spam and no flags",
-        "by the brief's rule a ratio with nothing to count is 0.0",
+        "the brief's rule for a ratio with nothing to count is 0.0",
     )  # fmt: skip
+
+
+def test_spam_score_is_the_hand_tuned_rule(metrics, emails):
+    by_hand = emails[metrics.FEATURES].to_numpy(dtype=float) @ np.array([0.6, 0.8, 1.0, -2.0])
+    assert_close(
+        metrics.spam_score(emails), by_hand, "spam_score of the 300 emails",
+        "0.6 per link, 0.8 per shouting word, 1.0 for an unsubscribe link, -2.0 for a known "
+        "sender",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("threshold", [0.5, 2.0, 3.4])
+def test_report_matches_the_flags_it_describes(metrics, emails, threshold):
+    report = assert_inputs_untouched(
+        metrics.run_pipeline, emails, threshold, what=f"run_pipeline(emails, {threshold})"
+    )
+    y_true = emails[metrics.TARGET].to_numpy()
+    flags = (metrics.spam_score(emails) >= threshold).astype(int)
+    precision, recall, _ = precision_recall_f1(y_true, flags)
+    tn, fp = int(np.sum((y_true == 0) & (flags == 0))), int(np.sum((y_true == 0) & (flags == 1)))
+    fn, tp = int(np.sum((y_true == 1) & (flags == 0))), int(np.sum((y_true == 1) & (flags == 1)))
+    assert_figures(
+        report,
+        {
+            "confusion_matrix": [[tn, fp], [fn, tp]],
+            "n_flagged": int(flags.sum()),
+            "precision": precision,
+            "recall": recall,
+        },
+        f"run_pipeline(emails, threshold={threshold})",
+        rtol=1e-12,
+    )
+
+
+def test_an_email_scoring_exactly_the_threshold_is_flagged(metrics, emails):
+    scores = metrics.spam_score(emails)
+    threshold = float(np.sort(scores)[-40])
+    report = metrics.run_pipeline(emails, threshold)
+    at_least = int(np.sum(scores >= threshold))
+    assert report["n_flagged"] == at_least, (
+        f"with threshold {threshold:g}, {at_least} emails score at least the threshold but "
+        f"{report['n_flagged']} were flagged"
+    )
