@@ -7,7 +7,16 @@ the loss, the scaling and the held-out scores.
 
 import numpy as np
 import pytest
-from katakit import assert_close, assert_decreasing, assert_gradient_matches
+from katakit import (
+    assert_close,
+    assert_decreasing,
+    assert_figures,
+    assert_gradient_matches,
+    assert_inputs_untouched,
+    assert_unchanged,
+    perturb_rows,
+    rmse,
+)
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +136,51 @@ def test_run_pipeline_reports_the_loss_of_its_model(pipeline):
         f"weights {np.shape(result['weights'])} and bias {np.shape(result['bias'])}: expected "
         "(4, 3) and (3,) for four drivers and three zones"
     )
+
+
+@pytest.fixture(scope="module")
+def building(pipeline):
+    return pipeline.make_building(240, seed=0)
+
+
+def test_fitted_model_ignores_the_held_out_hours(pipeline, building):
+    before = pipeline.run_pipeline(building, n_test=60, epochs=50)
+    # A logger fault in the last 60 hours only: readings in other units, shifted.
+    after = pipeline.run_pipeline(
+        perturb_rows(building, building.index[-60:]), n_test=60, epochs=50
+    )
+    fitted = {key: before[key] for key in ("weights", "bias", "loss_history")}
+    assert_unchanged(
+        fitted, {key: after[key] for key in fitted}, "run_pipeline",
+        "the model changed although only the held-out hours changed: the held-out hours "
+        "reach training",
+    )  # fmt: skip
+
+
+def test_reported_held_out_error_is_that_of_the_returned_model(pipeline, building):
+    result = pipeline.run_pipeline(building)  # the defaults: the last 60 hours held out
+    X = building[pipeline.FEATURES].to_numpy(dtype=float)
+    Y = building[pipeline.ZONES].to_numpy(dtype=float)
+    mean, scale = X[:-60].mean(axis=0), X[:-60].std(axis=0)
+    predicted = (X[-60:] - mean) / scale @ result["weights"] + result["bias"]
+    assert_figures(
+        result,
+        {"test_rmse": [rmse(Y[-60:, j], predicted[:, j]) for j in range(3)]},
+        "run_pipeline(240 hours)",
+    )
+    assert np.shape(result["loss_history"]) == (200,), (
+        f"run_pipeline with its defaults recorded {np.shape(result['loss_history'])} losses; "
+        "the brief promises 200 steps"
+    )
+
+
+def test_run_pipeline_leaves_the_callers_table_untouched(pipeline, building):
+    assert_inputs_untouched(
+        lambda df: pipeline.run_pipeline(df, n_test=60, epochs=10), building.copy(),
+        what="run_pipeline(building)",
+    )  # fmt: skip
+
+
+def test_fit_leaves_the_callers_arrays_untouched(pipeline):
+    X, Y, _, _ = zones_problem()
+    assert_inputs_untouched(lambda X, Y: pipeline.fit(X, Y, epochs=10), X, Y, what="fit(X, Y)")
