@@ -69,7 +69,10 @@ def assert_finite(value: Any, what: str, meaning: str = "") -> None:
     if bad.any():
         flat = array.ravel()
         first = np.flatnonzero(~np.isfinite(flat))[:4]
-        shown = ", ".join(f"{float(flat[i])} at {np.unravel_index(i, array.shape)}" for i in first)
+        shown = ", ".join(
+            f"{float(flat[i])} at {tuple(int(j) for j in np.unravel_index(i, array.shape))}"
+            for i in first
+        )
         raise AssertionError(
             f"{what} holds {int(bad.sum())} of {array.size} non-finite value(s): {shown}"
             + (f": {meaning}" if meaning else "")
