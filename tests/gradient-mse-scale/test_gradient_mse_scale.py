@@ -7,7 +7,18 @@ squared error, or half of it) passes, as long as the gradient is the gradient of
 
 import numpy as np
 import pytest
-from katakit import assert_decreasing, assert_finite, assert_gradient_matches, assert_partition
+from katakit import (
+    assert_decreasing,
+    assert_figures,
+    assert_finite,
+    assert_gradient_matches,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    perturb_rows,
+    r2,
+)
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +129,46 @@ def test_r2_score_of_hand_worked_cases(pipeline):
     assert pipeline.r2_score(y, y[::-1]) == pytest.approx(-3.0), "[4, 3, 2, 1] should give -3"
 
 
-def test_split_partitions_the_rows(pipeline):
-    train_idx, test_idx = pipeline.train_test_split(200, 0.25, seed=3)
-    assert_partition(train_idx, test_idx, 200, n_test=50)
+def test_split_is_a_seeded_shuffled_partition(pipeline):
+    assert_seeded_split(lambda seed: pipeline.train_test_split(200, 0.25, seed), 200, 50)
+
+
+@pytest.fixture(scope="module")
+def stock(pipeline):
+    return pipeline.make_buildings(400, seed=0)
+
+
+def test_reported_r2_is_that_of_the_returned_model_on_the_held_out_buildings(pipeline, stock):
+    result = pipeline.run_pipeline(stock, 0.25, seed=2)
+    X = stock[pipeline.FEATURES].to_numpy(dtype=float)
+    y = stock[pipeline.TARGET].to_numpy(dtype=float)
+    train_idx, test_idx = pipeline.train_test_split(len(stock), 0.25, 2)
+    mean, scale = X[train_idx].mean(axis=0), X[train_idx].std(axis=0)
+    predicted = (X[test_idx] - mean) / scale @ result["weights"] + result["bias"]
+    assert_figures(result, {"test_r2": r2(y[test_idx], predicted)}, "run_pipeline(seed=2)")
+
+
+def test_fitted_model_ignores_the_held_out_buildings(pipeline, stock):
+    _, test_idx = pipeline.train_test_split(len(stock), 0.25, 0)
+    before = pipeline.run_pipeline(stock, 0.25, 0, epochs=40)
+    after = pipeline.run_pipeline(perturb_rows(stock, stock.index[test_idx]), 0.25, 0, epochs=40)
+    fitted = ("weights", "bias", "loss_history")
+    assert_unchanged(
+        {k: before[k] for k in fitted}, {k: after[k] for k in fitted}, "run_pipeline",
+        "the model changed although only the held-out buildings changed: they reach training",
+    )  # fmt: skip
+
+
+def test_run_pipeline_is_reproducible_and_follows_its_seed(pipeline, stock):
+    assert_reproducible(
+        lambda seed: pipeline.run_pipeline(stock, 0.25, seed, epochs=40)["weights"],
+        "the weights run_pipeline(400 buildings, epochs=40) learns",
+    )
+
+
+def test_run_pipeline_and_fit_leave_the_callers_data_untouched(pipeline, stock):
+    assert_inputs_untouched(
+        lambda df: pipeline.run_pipeline(df, epochs=10), stock.copy(), what="run_pipeline(df)"
+    )
+    X, y = problem(30, seed=5)
+    assert_inputs_untouched(lambda X, y: pipeline.fit(X, y, epochs=10), X, y, what="fit(X, y)")
