@@ -78,8 +78,9 @@ def new(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The self-check: tool tests, every kata's contract (fixed passes, broken fails as listed), lint."""
-    _install(session, "mutate", "lint")  # mutmut and libcst: the generator is tested too
-    session.run("python", "-m", "pytest", "tests", *session.posargs)
+    _install(session, "test")  # mutmut and libcst too: the generator is tested as well
+    # Most tool tests wait on subprocesses: four workers keep two cores busy.
+    session.run("python", "-m", "pytest", "tests", "--numprocesses=4", *session.posargs)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -88,6 +89,34 @@ def tests(session: nox.Session) -> None:
 def verify(session: nox.Session) -> None:
     """Check katas against the contract and say exactly what is missing: nox -s verify -- [slug ...]."""
     _install(session, "kata")
+    _tool(session, "verify", *session.posargs)
+
+
+def _oldest(requirements: list[str]) -> list[str]:
+    """Each ``name>=low,<high`` pinned to ``name==low``: the oldest versions pyproject allows."""
+    pinned = []
+    for requirement in requirements:
+        name, _, rest = requirement.partition(">=")
+        if not rest:
+            raise ValueError(f"pyproject.toml: {requirement!r} has no lower bound to test")
+        pinned.append(f"{name.strip()}=={rest.split(',')[0].strip()}")
+    return pinned
+
+
+@nox.session(default=False)
+def oldest(session: nox.Session) -> None:
+    """Every kata's contract on the oldest NumPy, pandas and pytest that pyproject.toml allows."""
+    pins = _oldest(PYPROJECT["project"]["dependencies"])
+    fingerprint = "\n".join(pins)
+    marker = Path(session.virtualenv.location) / ".kata-requirements"
+    if not (marker.is_file() and marker.read_text() == fingerprint):
+        session.install(*pins)
+        marker.write_text(fingerprint)
+    session.run(
+        "python",
+        "-c",
+        "import numpy, pandas; print('numpy', numpy.__version__, 'pandas', pandas.__version__)",
+    )
     _tool(session, "verify", *session.posargs)
 
 

@@ -36,9 +36,9 @@ def outcomes(junit: Path) -> dict[str, str]:
 def run_suite(tmp_path: Path, impl: str | None, seed: int | None) -> dict[str, str]:
     junit = tmp_path / f"junit-{impl is None}-{seed}.xml"
     args = [sys.executable, "-m", "pytest", *[f"tests/{slug}" for slug in catalog.slugs()]]
-    args += ["-q", "-p", "tools.shuffle", f"--junitxml={junit}"]
+    args += ["-q", f"--junitxml={junit}"]
     args += [] if impl is None else ["--impl", impl]
-    args += [] if seed is None else ["--shuffle", str(seed)]
+    args += [] if seed is None else ["-p", "randomly", f"--randomly-seed={seed}"]
     subprocess.run(args, cwd=ROOT, capture_output=True, check=False, timeout=1200)
     return outcomes(junit)
 
