@@ -67,7 +67,8 @@ def campaign(kata: Kata, settings: Settings, mutmut: str | None) -> dict:
             describe(m, fixed[m.file])  # sets m.line and m.bug_class, which ranking uses
             if m.bug_class and _shape(m.code) == handed_out[m.file]:
                 m.bug_class = ""  # the kata's own bug: not a new variant
-        if mutmut:  # mutmut stopped each mutant at its first failure: finish the candidates
+        if mutmut and settings.count:  # mutmut stopped each mutant at its first failure: finish
+            # the candidates (a strength report alone, --count 0, needs no more than that)
             candidates = [
                 m
                 for m in mutants
@@ -80,7 +81,7 @@ def campaign(kata: Kata, settings: Settings, mutmut: str | None) -> dict:
             say(f"{kata.slug}: {again} candidates run again with every test ({lap('exact')} s)")
     order = ranked(mutants, settings.seed)
     chosen, rejected = [], []
-    if order:
+    if order and settings.count:
         say(f"{kata.slug}: running the best of {len(order)} candidates as the self-check will")
         chosen, rejected = write_variants(kata, fixed, order, settings, guard)
     lap("variants")

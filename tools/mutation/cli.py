@@ -10,7 +10,7 @@ from tools import EXIT_FAILED, EXIT_OK, UserError
 from tools.core import catalog
 from tools.core.term import error, say
 from tools.core.workspace import display
-from tools.mutation import install, mutmut_api, operators, refresh, sandbox, strength
+from tools.mutation import equivalents, install, mutmut_api, operators, refresh, sandbox, strength
 from tools.mutation.campaign import campaign
 from tools.mutation.install import BUILD, recover
 from tools.mutation.model import Settings
@@ -20,7 +20,10 @@ FLAG = {"action": "store_true"}
 OPTIONS = {
     "--all": (FLAG, "every kata in the catalog"),
     "--shard": ({"metavar": "K/N"}, "only the K-th of N shares of the katas (one CI matrix job)"),
-    "--count": ({"type": int, "default": 5, "metavar": "N"}, "variants per kata (default 5)"),
+    "--count": (
+        {"type": int, "default": 5, "metavar": "N"},
+        "variants per kata (default 5; 0: none, only the test-strength report, faster)",
+    ),
     "--seed": ({"type": int, "default": 0}, "orders equally subtle mutants (default 0)"),
     "--jobs": ({"type": int, "default": os.cpu_count() or 1}, "parallel workers (default: cores)"),
     "--no-write": (FLAG, "report only: choose and check variants, write nothing to broken/"),
@@ -47,6 +50,8 @@ EXAMPLES = """examples:
   nox -s mutate -- leakage                 5 verified variants in broken/leakage/variants/, and a report
   nox -s mutate -- --all --count 8         every kata; also build/mutation/summary.md
   nox -s mutate -- leakage --no-write      the test-strength report only (build/mutation/leakage.html)
+  nox -s mutate -- leakage --no-write --count 0 --jobs 1
+                                           the strength gate and the mutants the tests miss, quickest
   nox -s mutate -- --all --shard 2/4       the second of four CI jobs; then: nox -s mutate -- --summary
   nox -s mutate -- leakage --refresh       after editing fixed/leakage or tests/leakage: variants re-checked
 """
@@ -92,8 +97,10 @@ def run(args: argparse.Namespace) -> int:
         changed = [p for slug in chosen_slugs(args) for p in install.relabel(catalog.load(slug))]
         say(f"relabelled {len(changed)} variant{'s' if len(changed) != 1 else ''}")
         return EXIT_OK
-    if args.count < 1 or args.jobs < 1:
-        raise UserError("--count and --jobs must be at least 1")
+    if args.count < 0 or args.jobs < 1:
+        raise UserError("--count must be at least 0 and --jobs at least 1")
+    if args.count == 0 and not args.no_write:
+        raise UserError("--count 0 writes no variants: add --no-write (a test-strength report)")
     if args.refresh:
         for slug in chosen_slugs(args):
             kata = catalog.load(slug)
@@ -104,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise UserError(f"unknown operator {sorted(unknown)[0]!r}; --list-operators shows them all")
     slugs = chosen_slugs(args)
+    for slug in slugs:  # a mistake in an equivalents file stops us now, not after the campaign
+        equivalents.load(equivalents.path_for(slug))
     mutmut = None if args.operators_only else mutmut_api.require_mutmut()
     os.environ.update({k: os.environ.get(k, v) for k, v in sandbox.SINGLE_THREADED.items()})
     for path in recover():

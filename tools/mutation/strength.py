@@ -8,6 +8,8 @@ import os
 from collections import Counter
 from pathlib import Path
 
+from tools.mutation import equivalents
+
 STATUSES = ("killed", "crashed", "timeout", "survived", "ignored", "duplicate", "no-tests")
 
 
@@ -25,12 +27,14 @@ def summarise(slug: str, mutants: list[dict], **extra: object) -> dict:
     """The whole campaign result for one kata, as written to ``build/mutation/<slug>.json``."""
     by_source = {s: figures([m for m in mutants if m["source"] == s]) for s in ("mutmut", "ml")}
     mutmut = Counter(m["mutmut_status"] for m in mutants if m["source"] == "mutmut")
+    listed = equivalents.load(equivalents.path_for(slug))
     return {
         "slug": slug,
         "figures": {
             **figures(mutants),
             "by_source": by_source,
             "mutmut_verdicts": dict(sorted(mutmut.items())),
+            "gate": equivalents.gate(mutants, listed),
         },
         **extra,
         "mutants": mutants,
@@ -62,8 +66,38 @@ def _row(label: str, value: object, note: str = "") -> str:
     return f"  {label:15} {value!s:>7}" + (f"   {note}" if note else "")
 
 
-def render_text(result: dict, *, diffs: bool = True) -> str:
-    """The report printed after a campaign: figures, variants, timing, and every survivor's change."""
+def gate_lines(result: dict) -> list[str]:
+    """The strength gate: learner-worthy mutants caught of made, the equivalents, what is missed."""
+    g = result["figures"].get("gate")
+    if not g:
+        return []
+    where = f"tests/{result['slug']}/{equivalents.FILE}"
+    lines = [
+        _row("learner-worthy", f"{g['caught']}/{g['made']}",
+             "caught of made (a bug class, outside the code that makes the data)"),
+        _row("strength gate", _percent(g["score"]),
+             f"(learner-worthy, {g['equivalent']} equivalent left out; every other mutant, "
+             f"constant edits among them: {g['other_caught']}/{g['other_made']} caught)"),
+        _row("equivalents", len(g["equivalents"]), f"(listed in {where})"),
+    ]  # fmt: skip
+    for e in g["equivalents"]:
+        found = ", ".join(e["mutants"]) or "matches no survivor: remove it?"
+        lines.append(f"    {e['function']}: {e['change']}  ({found})\n        {e['reason']}")
+    lines.append(
+        _row("missed", len(g["missed"]), "learner-worthy survivors: write a test for the "
+             f"property each breaks, or list it in {where} with its reason")
+    )  # fmt: skip
+    by_id = {m["id"]: m for m in result["mutants"]}
+    for m in g["missed"]:
+        lines.append(f"    {m['id']}  {m['function']}, line {m['line']}: {m['change']}")
+        if "more line" in m["change"]:  # a change of several lines: show them
+            lines += [f"        {x}" for x in _changed(by_id.get(m["id"], {}).get("diff", ""))[:8]]
+    return lines
+
+
+def render_text(result: dict) -> str:
+    """The report printed after a campaign: figures, the strength gate, variants, timing, and
+    the survivors (the learner-worthy ones with their change)."""
     f = result["figures"]
     ours, theirs = f["by_source"]["ml"], f["by_source"]["mutmut"]
     lines = [
@@ -101,12 +135,13 @@ def render_text(result: dict, *, diffs: bool = True) -> str:
                               f"on the same sandbox ({plain['mutants']} mutants, {plain['per_second']:.1f}/s, "
                               f"{plain['survived']} survived); this campaign: {extra}"))  # fmt: skip
     survivors = [m for m in result["mutants"] if m["status"] == "survived"]
-    lines.append(_row("survivors", len(survivors), "(a gap in the tests, or an equivalent mutant)"))
-    for m in survivors:
-        lines.append(f"    {m['id']}  {m['function']}, line {m['line']}")
-        if diffs:
-            lines += [f"        {line}" for line in _changed(m["diff"])[:6]]
-    return "\n".join(lines)
+    worthy = sum(equivalents.learner_worthy(m) for m in survivors)
+    lines.append(
+        _row("survivors", len(survivors), f"(a gap in the tests, or an equivalent mutant): "
+             f"{worthy} learner-worthy, below; {len(survivors) - worthy} others (constant edits, "
+             "data-making code, mutmut's None arguments), each in the HTML report")
+    )  # fmt: skip
+    return "\n".join(lines + gate_lines(result))
 
 
 STYLE = """
@@ -142,6 +177,7 @@ def render_html(result: dict) -> str:
         f"<style>{STYLE}</style><h1>Kata <code>{esc(result['slug'])}</code>: test strength</h1><table>",
         *(f"<tr><th>{esc(k)}</th><td class=n>{esc(str(v))}</td></tr>" for k, v in rows),
         "</table>",
+        *_gate_html(result),
     ]
     timing = result.get("timing")
     if timing:
@@ -192,6 +228,37 @@ def render_html(result: dict) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _gate_html(result: dict) -> list[str]:
+    """The strength gate's section: the figure, the equivalents with their reasons, the missed."""
+    g, esc = result["figures"].get("gate"), html.escape
+    if not g:
+        return []
+    where = f"tests/{result['slug']}/{equivalents.FILE}"
+    parts = [
+        "<h2>Strength gate</h2>",
+        f"<p>Learner-worthy mutants (a bug class, outside the code that makes the data) caught: "
+        f"<b>{g['caught']} of {g['made']}</b>; {g['equivalent']} equivalent (listed in "
+        f"<code>{esc(where)}</code>) left out: <b>{_percent(g['score'])}</b>. Every other "
+        f"mutant, arbitrary constant edits among them: {g['other_caught']} of {g['other_made']} "
+        "caught.</p><table><tr><th>function</th><th>change</th><th>why it is equivalent</th>"
+        "<th>mutants</th></tr>",
+    ]
+    for e in g["equivalents"]:
+        found = ", ".join(e["mutants"]) or "none: remove the entry?"
+        parts.append(
+            f"<tr><td><code>{esc(e['function'])}</code></td><td><code>{esc(e['change'])}</code>"
+            f"</td><td>{esc(e['reason'])}</td><td>{esc(found)}</td></tr>"
+        )
+    parts.append(f"</table><h3>Missed ({len(g['missed'])}): write a test for the property</h3>")
+    by_id = {m["id"]: m for m in result["mutants"]}
+    for m in g["missed"]:
+        parts.append(
+            f"<p><code>{esc(m['function'])}</code>, line {m['line']}: {esc(m['change'])}</p>"
+        )
+        parts.append(_diff_html(by_id[m["id"]]["diff"]) if m["id"] in by_id else "")
+    return parts
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write ``path`` so that a reader (or a kill) never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -234,40 +301,47 @@ def write_summary(build: Path) -> tuple[Path, ...]:
         data = json.loads(path.read_text())
         reports.append(data)
         f, t = data["figures"], data.get("timing", {})
-        plain = t.get("plain_mutmut") or {}
+        plain, g = t.get("plain_mutmut") or {}, f.get("gate") or {}
         rows.append({
             "slug": data["slug"], "made": f["made"], "tested": f["tested"], "caught": f["caught"],
             "survived": f["survived"], "timeout": f["timeout"], "score": f["score"],
+            "gate_made": g.get("made"), "gate_caught": g.get("caught"),
+            "gate_equivalent": g.get("equivalent"), "gate_score": g.get("score"),
             "variants": len(data.get("variants", [])), "seconds": t.get("total"),
             "mutants_per_second": t.get("mutants_per_second"), "plain_mutmut_seconds": plain.get("seconds"),
         })  # fmt: skip
     rows.sort(key=lambda r: r["slug"])
     header = ["kata", "mutants", "scored", "caught", "survived", "timeouts", "score", "variants"]
-    header += ["time", "mutants/s", "plain mutmut"]
+    header += ["learner-worthy caught", "equivalent", "gate", "time", "mutants/s", "plain mutmut"]
     cells = []
     for r in rows:
         plain = f"{r['plain_mutmut_seconds']:.1f} s" if r["plain_mutmut_seconds"] else ""
         seconds = f"{r['seconds']:.1f} s" if r["seconds"] else ""
         rate = f"{r['mutants_per_second']:.1f}" if r["mutants_per_second"] else ""
+        worthy = f"{r['gate_caught']}/{r['gate_made']}" if r["gate_made"] is not None else ""
         cells.append([r["slug"], r["made"], r["tested"], r["caught"], r["survived"], r["timeout"],
-                      _percent(r["score"]), r["variants"], seconds, rate, plain])  # fmt: skip
+                      _percent(r["score"]), r["variants"], worthy, r["gate_equivalent"] or 0,
+                      _percent(r["gate_score"]), seconds, rate, plain])  # fmt: skip
+    gated = [r["gate_score"] for r in rows if r["gate_score"] is not None]
+    mean = round(sum(gated) / len(gated), 4) if gated else None
     yields = operator_yield(reports)
-    lines = ["| " + " | ".join(header) + " |", "|---|" + "--:|" * (len(header) - 1)]
+    lines = [f"Strength gate, mean over {len(gated)} katas: {_percent(mean)}", ""]
+    lines += ["| " + " | ".join(header) + " |", "|---|" + "--:|" * (len(header) - 1)]
     lines += ["| " + " | ".join(map(str, c)) + " |" for c in cells]
     lines += ["", "| ML operator | made | caught | handed out |", "|---|--:|--:|--:|"]
     lines += [
         f"| {y['operator']} | {y['made']} | {y['caught']} | {y['handed_out']} |" for y in yields
     ]
-    page = _summary_html(header, cells, yields)
+    page = _summary_html(header, cells, yields, lines[0])
     targets = (build / "summary.json", build / "summary.md", build / "summary.html")
-    summary = {"katas": rows, "operators": yields}
+    summary = {"gate_mean": mean, "katas": rows, "operators": yields}
     write_atomically(targets[0], json.dumps(summary, indent=1) + "\n")
     write_atomically(targets[1], "\n".join(lines) + "\n")
     write_atomically(targets[2], page)
     return targets
 
 
-def _summary_html(header: list[str], cells: list[list], yields: list[dict]) -> str:
+def _summary_html(header: list[str], cells: list[list], yields: list[dict], gate: str) -> str:
     esc = html.escape
 
     def table(head: list[str], body: list[list]) -> str:
@@ -283,7 +357,7 @@ def _summary_html(header: list[str], cells: list[list], yields: list[dict]) -> s
         "<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;"
         "margin-bottom:2em}td,th{border-bottom:1px solid #ddd;padding:3px 10px;text-align:right}"
         "td:first-child,th:first-child{text-align:left}</style></head><body>"
-        f"<h1>Test strength of every kata</h1>{table(header, cells)}"
+        f"<h1>Test strength of every kata</h1><p>{esc(gate)}</p>{table(header, cells)}"
         "<h2>Yield of each ML-aware operator</h2>"
         f"{table(['operator', 'made', 'caught', 'handed out'], operator_rows)}</body></html>"
     )
