@@ -8,7 +8,16 @@ import math
 
 import numpy as np
 import pytest
-from katakit import assert_close, assert_decreasing, assert_gradient_matches, numerical_gradient
+from katakit import (
+    accuracy,
+    assert_close,
+    assert_decreasing,
+    assert_figures,
+    assert_gradient_matches,
+    assert_inputs_untouched,
+    assert_unchanged,
+    numerical_gradient,
+)
 
 
 @pytest.fixture(scope="module")
@@ -84,10 +93,12 @@ def test_fit_converges_to_the_minimum_of_cross_entropy(pipeline):
 def test_held_out_accuracy_on_240_patches(pipeline):
     images, labels = pipeline.make_patches(240, seed=0)
     result = pipeline.run_pipeline(images, labels, n_test=60)
-    assert result["test_accuracy"] >= 0.75, (
-        f"run_pipeline on 240 patches: held-out accuracy {result['test_accuracy']:.3f}, "
-        f"training accuracy {result['train_accuracy']:.3f}; a converged linear classifier "
-        "gets about 0.8 on these noisy textures"
+    # A converged linear classifier gets 0.86 of its training patches and 0.80 of the held-out
+    # ones right on these noisy textures.
+    assert result["train_accuracy"] > 0.83 and result["test_accuracy"] > 0.77, (
+        f"run_pipeline on 240 patches: training accuracy {result['train_accuracy']:.3f}, "
+        f"held-out accuracy {result['test_accuracy']:.3f}; a linear classifier trained to the "
+        "minimum of its loss reaches about 0.86 and 0.80 on these noisy textures"
     )
 
 
@@ -127,3 +138,64 @@ def test_patches_are_balanced_and_reproducible(pipeline):
     assert counts.min() > 70, f"class counts {counts} are far from balanced"
     again, _ = pipeline.make_patches(300, seed=5)
     assert np.array_equal(images, again), "make_patches with the same seed gave other images"
+
+
+@pytest.fixture(scope="module")
+def patches(pipeline):
+    return pipeline.make_patches(240, seed=0)
+
+
+def test_reported_accuracies_are_those_of_the_returned_model(pipeline, patches):
+    images, labels = patches
+    result = pipeline.run_pipeline(images, labels)  # defaults: the last 60 patches held out
+    X = images.reshape(240, -1)
+    scores = X @ result["weights"] + result["bias"]
+    assert_figures(
+        result,
+        {
+            "train_accuracy": accuracy(labels[:-60], np.argmax(scores[:-60], axis=1)),
+            "test_accuracy": accuracy(labels[-60:], np.argmax(scores[-60:], axis=1)),
+        },
+        "run_pipeline(240 patches)",
+    )
+    assert np.shape(result["loss_history"]) == (150,), (
+        f"run_pipeline with its defaults recorded {np.shape(result['loss_history'])} losses; "
+        "the brief promises 150 steps"
+    )
+
+
+def test_fitted_model_ignores_the_held_out_patches(pipeline, patches):
+    images, labels = patches
+    before = pipeline.run_pipeline(images, labels, n_test=60, epochs=30)
+    changed_images, changed_labels = images.copy(), labels.copy()
+    changed_images[-60:] = 5.0 * changed_images[-60:] + 3.0
+    changed_labels[-60:] = (changed_labels[-60:] + 1) % 3
+    after = pipeline.run_pipeline(changed_images, changed_labels, n_test=60, epochs=30)
+    fitted = ("weights", "bias", "loss_history", "train_accuracy")
+    assert_unchanged(
+        {k: before[k] for k in fitted}, {k: after[k] for k in fitted}, "run_pipeline",
+        "the model changed although only the 60 held-out patches changed: they reach training",
+    )  # fmt: skip
+
+
+def test_run_pipeline_leaves_the_callers_arrays_untouched(pipeline, patches):
+    images, labels = patches
+    assert_inputs_untouched(
+        lambda im, lab: pipeline.run_pipeline(im, lab, epochs=5), images.copy(), labels.copy(),
+        what="run_pipeline(images, labels)",
+    )  # fmt: skip
+
+
+@pytest.mark.edge
+def test_fit_learns_the_class_frequencies_of_imbalanced_labels(pipeline):
+    # Patches that carry no information and labels 70 % / 20 % / 10 %: the best model
+    # predicts the class frequencies for every patch.
+    X = np.zeros((50, 16))
+    labels = np.repeat([0, 1, 2], [35, 10, 5])
+    W, b, _ = pipeline.fit(X, labels, 3, lr=0.5, epochs=3000)
+    probs = pipeline.softmax((X @ W + b)[:1])[0]
+    assert_close(
+        probs, [0.7, 0.2, 0.1], "the class probabilities fit gives an uninformative patch",
+        "with nothing to go on, the model should predict how often each class occurs",
+        atol=1e-3,
+    )  # fmt: skip

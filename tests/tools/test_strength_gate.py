@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import re
 
 import pytest
 
 from tools import UserError
+from tools.core import catalog, patch, variants
 from tools.mutation import cli, equivalents, strength
 
 SCALER = "`self.scale_ = np.where(scale > 0, scale, 1.0)` -> `self.scale_ = np.where(scale >= 0, scale, 1.0)`"
@@ -85,6 +87,11 @@ def test_reports_show_the_gate_the_equivalents_and_what_is_missed(tmp_path, monk
     assert "m-5  g, line 9: `a < b` -> `a <= b`" in text.split("missed")[-1]
     page = strength.render_html(result)
     assert "Strength gate" in page and "a zero std is replaced by 1.0 either way" in page
+    (handed,) = result["handed_out"] = variants.listing(catalog.load("leakage"))[:1]
+    assert handed["change"].startswith("--- a/pipeline.py\n+++ b/pipeline.py\n@@ ")
+    page = strength.render_html(result)
+    assert "Variants handed out (1): each is its change.patch" in page
+    assert html.escape(patch.changed_lines(handed["change"])[1][0]) in page, "the change itself"
     assert strength.committed(result)["figures"]["gate"]["missed"][0]["id"] == "m-5"
     strength.write_reports(result, tmp_path / "build")
     summary = json.loads(strength.write_summary(tmp_path / "build")[0].read_text())

@@ -112,6 +112,22 @@ def materialise_into(kata: Kata, variant: str | Path, directory: Path) -> Path:
     return write_files(materialise(kata, variant), directory)
 
 
+def listing(kata: Kata) -> list[dict]:
+    """Every variant of ``kata`` for an instructor: id, description, failing tests and its change."""
+    out = []
+    for path in variant_dirs(kata):
+        manifest = read_variant(path)
+        out.append(
+            {
+                "id": path.name,
+                "description": str(manifest["description"]),
+                "failing_tests": list(manifest["failing_tests"]),
+                "change": change(path),
+            }
+        )
+    return out
+
+
 # -- a variant as a kata of its own: title, brief, hints and explanation ----------------------
 
 GENERIC_HINTS = (

@@ -7,7 +7,7 @@ import os
 import re
 
 from tools import EXIT_FAILED, EXIT_OK, UserError
-from tools.core import catalog
+from tools.core import catalog, variants
 from tools.core.term import error, say
 from tools.core.workspace import display
 from tools.mutation import equivalents, install, mutmut_api, operators, refresh, sandbox, strength
@@ -127,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
             error(f"{slug}: {problem}")
             failed += 1
             continue
+        result["handed_out"] = variants.listing(catalog.load(slug))  # the report shows each change
         say(strength.render_text(result))
         say(f"  report: {display(strength.write_reports(result, BUILD)[1])}\n")
     strength.write_summary(BUILD)

@@ -186,7 +186,9 @@ def render_html(result: dict) -> str:
             f"<p>Campaign: {timing['total']:.1f} s ({esc(phases)}); {timing['mutants_per_second']:.1f} mutants/s.</p>"
         )
     by_id = {m.get("variant") or m["id"]: m for m in result["mutants"]}
-    parts.append("<h2>Variants written</h2>")
+    parts.append(
+        f"<h2>Variants {'written' if result.get('written') else 'chosen'} by this run</h2>"
+    )
     parts.append(
         "<p>How variants are chosen: only mutants caught by an assertion or a numerical error "
         "in the kata's code, and only changes that model a real mistake (a bug class: the ML "
@@ -203,6 +205,13 @@ def render_html(result: dict) -> str:
             f"<h3><code>{esc(ident)}</code></h3><p>{esc(m['description'])}<br>caught by: {esc(tests)}</p>"
         )
         parts.append(_diff_html(m["diff"]))
+    handed = result.get("handed_out", [])
+    parts.append(f"<h2>Variants handed out ({len(handed)}): each is its change.patch</h2>")
+    for v in handed:
+        parts.append(
+            f"<h3><code>{esc(v['id'])}</code></h3><p>{esc(v['description'])}<br>caught by: "
+            f"{esc(', '.join(v['failing_tests']))}</p>{_diff_html(v['change'])}"
+        )
     survivors = [m for m in result["mutants"] if m["status"] == "survived"]
     parts.append(
         f"<h2>Survivors ({len(survivors)}): a gap in the tests, or an equivalent mutant</h2>"
