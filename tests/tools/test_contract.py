@@ -1,7 +1,8 @@
 """The self-check: every kata in the catalog keeps the kata contract (DESIGN.md).
 
-Every kata's runs (fixed, broken, each variant) share one pool of forked workers, started once
-for the whole catalog; each kata then gets a test of its own so that a failure names it.
+Every kata's runs (fixed, broken, each variant: its change.patch applied to today's fixed/) share
+one pool of forked workers, started once for the whole catalog; each kata then gets a test of its
+own so that a failure names it (a variant whose patch no longer applies among its problems).
 """
 
 import pytest

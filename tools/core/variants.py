@@ -69,6 +69,11 @@ def change(path: Path) -> str:
     """The text of a variant's ``change.patch`` (``path`` is the variant's folder)."""
     try:
         return (path / PATCH).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(
+            f"{_shown(path / PATCH)} is missing: a variant is its change against fixed/, kept "
+            "beside its variant.toml"
+        ) from None
     except OSError as error:
         raise UserError(f"{_shown(path / PATCH)}: unreadable ({error.strerror})") from None
 
