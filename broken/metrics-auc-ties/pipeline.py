@@ -1,4 +1,4 @@
-"""Credit risk: how well does the bureau's rounded risk score rank defaulters? ROC and AUC."""
+"""Credit risk: how well does the bureau's risk score rank defaulters? ROC and AUC."""
 
 import numpy as np
 import pandas as pd
@@ -7,7 +7,7 @@ REGIONS = ["north", "south", "east", "west"]
 
 
 def make_applications(n_rows=400, seed=0):
-    """Loan applications with the bureau's risk score (2 decimals) and whether they defaulted."""
+    """Loan applications with the bureau's risk score and whether they defaulted."""
     rng = np.random.default_rng(seed)
     true_risk = rng.beta(2.0, 10.0, n_rows)
     risk_score = np.round(np.clip(true_risk + rng.normal(0.0, 0.02, n_rows), 0.0, 1.0), 2)
@@ -22,10 +22,10 @@ def make_applications(n_rows=400, seed=0):
 
 
 def roc_curve(y_true, scores):
-    """ROC points for the thresholds "flag if score >= t", t running over the distinct scores.
+    """ROC points of the rule "flag if score >= t", strictest threshold first.
 
     y_true : array-like of shape (n,) of 0/1; scores : array-like of shape (n,), higher = riskier.
-    Returns fpr, tpr and thresholds, each of shape (n_distinct + 1,), starting at (0, 0).
+    Returns fpr, tpr and thresholds, one entry per threshold, starting at (0, 0).
     """
     y_true = np.asarray(y_true, dtype=float)
     scores = np.asarray(scores, dtype=float)

@@ -1,12 +1,12 @@
 """ROC-AUC is the share of (defaulter, non-defaulter) pairs that the score orders correctly.
 
-A tied pair counts one half. The bureau rounds its scores to 2 decimals, so ties are common, and
-the row order of an export must never change the result.
+A pair the score cannot order counts one half, and the row order of an export never changes the
+result. The reference below counts the pairs one by one.
 """
 
 import numpy as np
 import pytest
-from katakit import assert_close, with_shuffled_index
+from katakit import assert_close, assert_inputs_untouched, roc_auc, with_shuffled_index
 
 
 @pytest.fixture(scope="module")
@@ -15,8 +15,8 @@ def pipeline(kata):
 
 
 @pytest.fixture(scope="module")
-def rounded():
-    """120 applicants, scores on a grid of 0.05: many ties between defaulters and others."""
+def graded():
+    """120 applicants graded by a coarse score (steps of 0.05)."""
     rng = np.random.default_rng(3)
     y = (rng.random(120) < 0.3).astype(int)
     scores = np.round((0.25 + 0.2 * y + rng.normal(0.0, 0.15, 120)) * 20) / 20
@@ -30,55 +30,54 @@ def pair_count_auc(y, scores):
     return wins / (len(pos) * len(neg))
 
 
-def test_auc_counts_tied_pairs_as_half(pipeline, rounded):
-    y, scores = rounded
+def test_auc_is_the_share_of_pairs_ranked_right_on_a_coarse_score(pipeline, graded):
+    y, scores = graded
     assert_close(
         pipeline.roc_auc(y, scores),
         pair_count_auc(y, scores),
-        what="roc_auc on scores with ties",
-        meaning="the AUC should be the share of (defaulter, non-defaulter) pairs ranked "
-        "correctly, each tied pair counting 1/2",
+        what="roc_auc of 120 graded applicants",
+        meaning="counting the (defaulter, non-defaulter) pairs one by one gives another value",
     )
 
 
-def test_auc_does_not_depend_on_row_order(pipeline, rounded):
-    y, scores = rounded
+def test_auc_does_not_depend_on_row_order(pipeline, graded):
+    y, scores = graded
     defaulters_first = np.lexsort((-y, scores))
     defaulters_last = np.lexsort((y, scores))
     first = pipeline.roc_auc(y[defaulters_first], scores[defaulters_first])
     last = pipeline.roc_auc(y[defaulters_last], scores[defaulters_last])
-    assert_close(
-        first,
-        last,
-        what="roc_auc of the same applicants listed with defaulters first within each score",
-        meaning="listing them with defaulters last gives another AUC: the result depends on "
-        "the order of the rows, not only on the scores",
+    as_given = pipeline.roc_auc(y, scores)
+    assert np.isclose(first, last, rtol=1e-12) and np.isclose(first, as_given, rtol=1e-12), (
+        f"roc_auc of the same 120 applicants in three row orders is {as_given:.6f}, "
+        f"{first:.6f} and {last:.6f}: the result depends on the order of the rows, not only "
+        "on the scores"
     )
 
 
 @pytest.mark.edge
-def test_all_scores_tied_gives_one_half(pipeline):
-    y = np.array([1, 1, 0, 0, 0])
-    auc = pipeline.roc_auc(y, np.full(5, 0.2))
+@pytest.mark.parametrize("order", [[1, 1, 0, 0, 0], [0, 0, 0, 1, 1]])
+def test_a_score_that_says_the_same_for_everyone_gives_one_half(pipeline, order):
+    auc = pipeline.roc_auc(np.array(order), np.full(5, 0.2))
     assert_close(
         auc,
         0.5,
-        what="roc_auc when every applicant has the score 0.2",
-        meaning="a score that ranks no one above anyone carries no information: AUC 0.5",
+        what=f"roc_auc({order}, [0.2] * 5)",
+        meaning="a score that ranks no one above anyone carries no information",
     )
 
 
-def test_roc_curve_has_one_point_per_distinct_score(pipeline, rounded):
-    y, scores = rounded
-    fpr, tpr, _ = pipeline.roc_curve(y, scores)
+def test_roc_curve_points_are_those_of_flag_if_score_at_least_t(pipeline, graded):
+    y, scores = graded
+    fpr, tpr, thresholds = pipeline.roc_curve(y, scores)
     cuts = np.unique(scores)[::-1]  # flag if score >= cut, strictest first
     expected_tpr = np.r_[0.0, [(scores[y == 1] >= c).mean() for c in cuts]]
     expected_fpr = np.r_[0.0, [(scores[y == 0] >= c).mean() for c in cuts]]
     assert len(fpr) == len(cuts) + 1, (
-        f"roc_curve returned {len(fpr)} points for {len(cuts)} distinct scores; a threshold "
-        "cannot separate applicants with the same score, so there are "
-        f"{len(cuts) + 1} points (with the origin)"
+        f"roc_curve returned {len(fpr)} points, while the rule 'flag if score >= t' gives "
+        f"{len(cuts) + 1} different outcomes on these scores (with the origin)"
     )
+    assert_close(thresholds[1:], cuts, what="roc_curve(...) thresholds after the first")
+    assert thresholds[0] > cuts[0], f"the first threshold {thresholds[0]} flags someone"
     assert_close(tpr, expected_tpr, what="roc_curve(...) true-positive rates")
     assert_close(fpr, expected_fpr, what="roc_curve(...) false-positive rates")
 
@@ -88,12 +87,28 @@ def test_report_does_not_depend_on_the_export_order(pipeline):
     by_outcome = df.sort_values(["risk_score", "defaulted"], ascending=[True, False])
     before = pipeline.run_pipeline(with_shuffled_index(df))
     after = pipeline.run_pipeline(by_outcome)
-    assert_close(
-        after["auc"],
-        before["auc"],
-        what="run_pipeline(...)['auc'] on the export sorted by score and outcome",
-        meaning="the same applications in another row order got another AUC",
+    assert np.isclose(after["auc"], before["auc"], rtol=1e-12), (
+        f"run_pipeline(...)['auc'] is {before['auc']:.6f} on one copy of the export and "
+        f"{after['auc']:.6f} on the same 400 applications in another row order"
     )
+
+
+def test_report_matches_a_pair_count_overall_and_per_region(pipeline):
+    df = with_shuffled_index(pipeline.make_applications(n_rows=400, seed=0), seed=4)
+    report = assert_inputs_untouched(pipeline.run_pipeline, df, what="run_pipeline(applications)")
+    assert_close(
+        report["auc"], roc_auc(df["defaulted"], df["risk_score"]),
+        "run_pipeline(...)['auc']", "counting the pairs one by one gives another value",
+    )  # fmt: skip
+    assert sorted(report["auc_by_region"]) == sorted(df["region"].unique()), (
+        f"auc_by_region covers {sorted(report['auc_by_region'])}"
+    )
+    for region, group in df.groupby("region"):
+        assert_close(
+            report["auc_by_region"][region], roc_auc(group["defaulted"], group["risk_score"]),
+            f"run_pipeline(...)['auc_by_region'][{region!r}]",
+            "counting the region's pairs one by one gives another value",
+        )  # fmt: skip
 
 
 def test_auc_without_ties_matches_pair_count(pipeline):
