@@ -7,7 +7,18 @@ The layers' own forward and backward rules and the training run are pinned down 
 
 import numpy as np
 import pytest
-from katakit import assert_close, assert_decreasing, assert_gradient_matches
+from katakit import (
+    assert_close,
+    assert_decreasing,
+    assert_figures,
+    assert_gradient_matches,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_unchanged,
+    perturb_rows,
+    r2,
+    rmse,
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +38,7 @@ def small_problem(n=12, d=4, seed=0):
 ARCHITECTURES = pytest.mark.parametrize(
     "hidden",
     [(6,), (6, 6), (6, 4), (6, 6, 6)],
-    ids=["one_hidden_layer", "two_equal_widths", "6_then_4", "three_equal_widths"],
+    ids=["widths_6", "widths_6_6", "widths_6_4", "widths_6_6_6"],
 )
 
 
@@ -107,3 +118,58 @@ def test_two_hidden_layers_calibrate_the_sensor(network):
         f"RMSE {result['test_rmse']:.3f} ppb; the same data give R^2 = 0.90 with a single hidden "
         "layer of 16, and a deeper network trained correctly does at least as well"
     )
+
+
+@pytest.fixture(scope="module")
+def readings(network):
+    return network.make_readings(300, seed=0)
+
+
+def parameters(network, layers):
+    return [(layer.W, layer.b) for layer in dense_layers(network, layers)]
+
+
+def test_reported_error_is_that_of_the_returned_network(network, readings):
+    result = network.run_pipeline(readings, hidden=(6,), epochs=60)  # the last 75 hours held out
+    X = readings[network.FEATURES].to_numpy(dtype=float)
+    y = readings[network.TARGET].to_numpy(dtype=float)
+    mean, scale = X[:-75].mean(axis=0), X[:-75].std(axis=0)
+    out = (X[-75:] - mean) / scale
+    for layer in result["layers"]:
+        out = out @ layer.W + layer.b if isinstance(layer, network.Dense) else np.maximum(out, 0)
+    predicted = y[:-75].mean() + y[:-75].std() * out[:, 0]
+    assert_figures(
+        result,
+        {"test_rmse": rmse(y[-75:], predicted), "test_r2": r2(y[-75:], predicted)},
+        "run_pipeline(300 readings)",
+    )
+
+
+def test_fitted_network_ignores_the_held_out_hours(network, readings):
+    before = network.run_pipeline(readings, hidden=(6,), epochs=30)
+    after = network.run_pipeline(
+        perturb_rows(readings, readings.index[-75:]), hidden=(6,), epochs=30
+    )
+    assert_unchanged(
+        {"parameters": parameters(network, before["layers"]), "loss": before["loss_history"]},
+        {"parameters": parameters(network, after["layers"]), "loss": after["loss_history"]},
+        "run_pipeline",
+        "the network changed although only the 75 held-out hours changed: they reach training",
+    )
+
+
+def test_run_pipeline_defaults_train_400_steps_and_follow_the_seed(network, readings):
+    assert np.shape(network.run_pipeline(readings)["loss_history"]) == (400,), (
+        "run_pipeline with its defaults does not record the 400 training steps the brief promises"
+    )
+    assert_reproducible(
+        lambda seed: network.run_pipeline(readings, hidden=(6,), seed=seed, epochs=5)["test_rmse"],
+        "the held-out RMSE of run_pipeline(hidden=(6,), epochs=5)",
+    )
+
+
+def test_run_pipeline_leaves_the_callers_table_untouched(network, readings):
+    assert_inputs_untouched(
+        lambda df: network.run_pipeline(df, hidden=(6,), epochs=3), readings.copy(),
+        what="run_pipeline(readings)",
+    )  # fmt: skip
