@@ -128,6 +128,13 @@ def mutate(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def pack(session: nox.Session) -> None:
+    """Instructors: a folder per student, each with different bugs: nox -s pack -- <slug> --students F --out D."""
+    _install(session, "kata")
+    _tool(session, "pack", *session.posargs)
+
+
+@nox.session(default=False)
 def lint(session: nox.Session) -> None:
     """Ruff: lint and formatting."""
     _install(session, "lint")

@@ -37,6 +37,11 @@ COMMANDS = {
         "nox -s bench --",
         "measure the learner loop, the self-check and mutation",
     ),
+    "pack": (
+        "tools.instructor.cli",
+        "nox -s pack --",
+        "instructors: a pack of different bugs for each student of a class, and its grades",
+    ),
     "mutate": (
         "tools.mutation.cli",
         "nox -s mutate --",
