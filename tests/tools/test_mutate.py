@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
+import tomli_w
 
 from tools import ROOT, UserError
-from tools.core import catalog
+from tools.core import catalog, patch
 from tools.core.collector import Outcome, Report
 from tools.core.variants import read_variant
 from tools.mutation import cli, install, model, mutmut_api, sandbox, selection, strength
@@ -67,21 +68,32 @@ def test_verdict_keeps_only_behavioural_failures(result, expected):
     assert model.verdict(result) == expected
 
 
-def test_ranking_puts_the_fewest_failing_tests_first_and_spreads_the_picks():
-    many = mutant("m-f-1", "t1", "t2", "t3", line=1)
-    one = mutant("m-g-1", "t1", line=2, function="g")
-    same_site = mutant("m-g-2", "t2", line=2, function="g")
-    ours = mutant("ml-x-h", "t1", "t2", source="ml", line=3, function="h", operator="x")
-    data = mutant("m-make-data-1", "t3", line=4, function="make_data")
-    crashed = mutant("m-f-2", "t1", line=5)
+def test_ranking_puts_ml_classes_first_then_the_subtlest_and_spreads_the_picks():
+    many = mutant("ml-a-f", "t1", "t2", "t3", source="ml", operator="a", bug_class="leakage")
+    one = mutant("ml-b-g", "t1", source="ml", line=2, function="g", operator="b", bug_class="shape")
+    same_site = mutant(
+        "ml-c-g", "t2", source="ml", line=2, function="g", operator="c", bug_class="guard"
+    )
+    generic = mutant("m-h-1", "t1", line=3, function="h")  # a boundary moved: a generic slip
+    data = mutant("ml-d-make", "t3", source="ml", line=4, function="make_data", bug_class="shape")
+    crashed = mutant("ml-e-f", "t1", source="ml", line=5, operator="e", bug_class="leakage")
     crashed.status = "crashed"
-    order = selection.ranked([many, one, same_site, ours, data, crashed], seed=0)
+    order = selection.ranked([generic, many, one, same_site, data, crashed], seed=0)
     assert crashed not in order
-    assert order[0] is ours, "our operators and mutmut's alternate, ours first"
-    first, second = sorted([one, same_site], key=order.index)
-    assert order[1] is first, "then the most subtle of mutmut's"
-    assert order.index(second) > order.index(many), "a second bug on the same line comes last"
     assert data not in order, "a bug in the code that makes the kata's data is never handed out"
+    assert order[:2] == [many, same_site], "by the class's rank, then the fewest failing tests"
+    assert order[2:] == [one, generic], "a second bug on the same line after the others"
+
+
+def test_at_most_one_generic_slip_in_five_while_ml_classes_last():
+    ml = [
+        mutant(f"ml-x{i}-f{i}", f"t{i}", source="ml", line=i, function=f"f{i}", operator=f"x{i}",
+               bug_class=key)
+        for i, key in enumerate(["leakage", "shape", "guard", "stability", "copy", "merge"])
+    ]  # fmt: skip
+    generic = [mutant(f"m-g{i}-1", "t9", line=50 + i, function=f"g{i}") for i in range(4)]
+    order = selection.ranked(generic + ml, seed=3)
+    assert [m.source for m in order] == ["ml"] * 4 + ["mutmut"] + ["ml"] * 2 + ["mutmut"] * 3
 
 
 def test_ranking_is_deterministic_for_a_seed_which_only_breaks_ties():
@@ -189,13 +201,14 @@ def test_description_names_the_function_the_line_and_the_change():
 def test_manifest_reads_back_exactly_through_the_learner_side_reader(tmp_path):
     kata = catalog.load("leakage")
     m = mutant("m-fit-3", "test_leakage.py::test_a", "test_leakage.py::test_b[x-1]")
+    m.code, m.function = LEAKAGE.replace("scale > 0", "scale >= 0"), "StandardScaler.fit"
     description = 'f: `a` -> `"b"` and """doc""" \\ back\\slash'
     folder = tmp_path / "v123456"
     folder.mkdir()
     ran = Report(
         [Outcome(t, False, "assertion", "AssertionError", "moved 1.5 -> 2") for t in m.failing]
     )
-    text = install.manifest(kata, m, "v123456", description, ran)
+    text = install.manifest(kata, m, "v123456", description, ran, LEAKAGE)
     (folder / "variant.toml").write_text(text)
     data = read_variant(folder)
     assert data["description"] == description and data["failing_tests"] == m.failing
@@ -465,30 +478,25 @@ def test_only_changes_that_model_a_real_mistake_are_offered_to_learners():
     assert [m.id for m in selection.ranked([glaring, constant, flipped], 0)] == ["m-f-3"]
 
 
-def test_relabel_rewrites_learner_texts_from_the_bug_class_table(tmp_path, monkeypatch):
+def test_relabel_judges_the_change_again_and_rewrites_the_texts_from_a_run(tmp_path, monkeypatch):
     kata = catalog.load("leakage")
     folder = tmp_path / "variants" / "v000001"
     folder.mkdir(parents=True)
-    m = mutant("m-f-1", "test_leakage.py::test_a", code="x")
-    diff = "--- a/p.py\n+++ b/p.py\n@@ -1 +1 @@\n-    out = f(x, index=False)\n+    out = f(x, index=True)\n"
-    (folder / "change.patch").write_text(diff)
-    text = install.manifest(kata, m, "v000001", "d", None)
-    (folder / "variant.toml").write_text(
-        text.replace('bug_class = "comparison"', 'bug_class = "logic"')
+    climbing = LEAKAGE.replace("w -= lr *", "w += lr *", 1)
+    (folder / "change.patch").write_text(
+        patch.make({"pipeline.py": LEAKAGE}, {"pipeline.py": climbing})
     )
+    old = {"id": "v000001", "source": "mutmut", "operator": "pipeline.x_fit__mutmut_1",
+           "function": "fit_logistic_regression", "bug_class": "sign", "category": "algorithm",
+           "difficulty": 5, "description": "d", "failing_tests": ["test_leakage.py::test_a"],
+           "title": "t", "concepts": [], "hints": ["An addition or a subtraction is the wrong way round", "b", "c"],
+           "explanation": "A sign flipped.", "brief": "b"}  # fmt: skip
+    (folder / "variant.toml").write_text(tomli_w.dumps(old))
     monkeypatch.setattr(type(kata), "variants", property(lambda self: tmp_path / "variants"))
     assert install.relabel(kata) == [folder / "variant.toml"]
     data = read_variant(folder)
-    assert data["bug_class"] == "flag" and "option" in data["hints"][0]
+    assert data["bug_class"] == "gradient-sign" and data["category"] == "gradient"
+    assert data["failing_tests"] == old["failing_tests"], "relabel keeps the recorded tests"
+    assert "`fit_logistic_regression`" in data["hints"][1] and data["difficulty_evidence"]
+    assert "w += lr *" in data["explanation"] and "Why it matters" in data["explanation"]
     assert install.relabel(kata) == [], "a second relabel changes nothing"
-
-
-def test_gradient_classes_outside_gradient_code_read_as_plain_slips():
-    from tools.mutation import bugclasses
-
-    assert bugclasses.in_context("gradient-scale", "accuracy") == "scale"
-    assert bugclasses.in_context("gradient-sign", "summarise") == "sign"
-    assert (
-        bugclasses.in_context("gradient-scale", "LogisticRegression.gradients") == "gradient-scale"
-    )
-    assert bugclasses.in_context("leakage", "run_pipeline") == "leakage"

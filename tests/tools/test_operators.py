@@ -12,8 +12,7 @@ import libcst as cst
 import pytest
 
 from tools import ROOT
-from tools.core.catalog import CATEGORIES
-from tools.mutation import operators
+from tools.mutation import bugclasses, operators
 
 # One module that gives every operator something to mutate, and some things none may touch.
 ZOO = '''
@@ -70,7 +69,7 @@ def pipeline(X, y, train_idx, test_idx, score):
     flat = np.atleast_2d(centre)[:, None]
     values = X.astype(np.float64).copy()
     typed = np.asarray(values, dtype=float)
-    return score(X_test), column, flat, typed, np.logaddexp(0.0, centre)
+    return score(y[test_idx], X_test), column, flat, typed, np.logaddexp(0.0, centre)
 
 
 def extras(df, counts, alpha, z, threshold, f1):
@@ -80,6 +79,28 @@ def extras(df, counts, alpha, z, threshold, f1):
     latest = df.sort_values("t").drop_duplicates("k", keep="last")
     merged = df.merge(latest, on="k", how="left")
     return kept["x"].to_numpy(), probs, total, f1(kept, average="macro"), merged
+
+
+def stable(z, logits, eps=1e-12):
+    half = 0.5 * (1.0 + np.tanh(0.5 * z))
+    fused = np.exp(-np.logaddexp(0.0, -z))
+    e = np.exp(-np.abs(z))
+    split = np.where(z >= 0, 1.0 / (1.0 + np.exp(-z)), np.exp(z) / (1.0 + np.exp(z)))
+    probs = np.exp(logits - np.logaddexp.reduce(logits, axis=1, keepdims=True))
+    top = logits.max(axis=1)
+    lse = top + np.log(np.sum(np.exp(logits - top[:, None]), axis=1))
+    # keep probabilities a hair inside (0, 1) so that log never sees 0
+    probs = np.clip(probs, eps, 1 - eps)
+    return half, fused, split, probs, lse, np.log(probs).sum()
+
+
+def train(X, y, w, lr):
+    velocity = np.zeros_like(w)
+    for _ in range(3):
+        grad = X.T @ (X @ w - y) / len(y)
+        w = w - lr * grad
+        w -= lr * grad
+    return w
 '''
 
 
@@ -105,7 +126,7 @@ def test_every_operator_is_registered_once_with_a_category_and_a_one_line_summar
     names = [name for name, *_ in operators.OPERATORS]
     assert len(names) == len(set(names))
     for name, category, kind, function in operators.OPERATORS:
-        assert category in (*CATEGORIES, "data"), f"{name}: unknown bug class {category!r}"
+        assert category in (*bugclasses.CLASSES, ""), f"{name}: unknown bug class {category!r}"
         assert inspect.isgeneratorfunction(function), f"{name} should be a small generator"
         first = (function.__doc__ or "").strip().splitlines()[0]
         assert ": " in first and first.endswith("."), (
@@ -148,7 +169,7 @@ EXPECTED = [
     ("leak-fit-all-rows", "scaler = Scaler().fit(X[train_idx])", "scaler = Scaler().fit(X)"),
     ("leak-statistic", "centre = X_train.mean(axis=0)", "centre = X.mean(axis=0)"),
     ("refit-on-test", "X_test = scaler.transform(X[test_idx])", "X_test = scaler.fit(X[test_idx]).transform(X[test_idx])"),
-    ("score-on-train", "return score(X_test), column, flat, typed, np.logaddexp(0.0, centre)", "return score(X_train), column, flat, typed, np.logaddexp(0.0, centre)"),
+    ("score-on-train", "return score(y[test_idx], X_test), column, flat, typed, np.logaddexp(0.0, centre)", "return score(y[train_idx], X_train), column, flat, typed, np.logaddexp(0.0, centre)"),
     ("split-overlap", "return order[n_test:], order[:n_test]", "return order[n_test - 1:], order[:n_test]"),
     ("no-shuffle", "order = np.random.default_rng(seed).permutation(n_rows)", "order = np.arange(n_rows)"),
     ("drop-transpose", "grad = 2 * X.T @ residual / n + lam * w", "grad = 2 * X @ residual / n + lam * w"),
@@ -163,8 +184,15 @@ EXPECTED = [
     ("uncentred-variance", "spread = X.std(axis=0)", "spread = np.sqrt(np.mean(X ** 2, axis=0) - np.mean(X, axis=0) ** 2)"),
     ("drop-guard", "self.scale_ = np.where(spread > 0, spread, 1.0)", "self.scale_ = spread"),
     ("toggle-ddof", "spread = X.std(axis=0)", "spread = X.std(axis=0, ddof=1)"),
-    ("float32", "typed = np.asarray(values, dtype=float)", "typed = np.asarray(values, dtype=np.float32)"),
     ("swap-difference", "residual = p - y", "residual = y - p"),
+    ("ascend", "w = w - lr * grad", "w = w + lr * grad"),
+    ("ascend", "w -= lr * grad", "w += lr * grad"),
+    ("sum-to-mean", "probs = (counts + alpha) / (counts + alpha).sum()", "probs = (counts + alpha) / (counts + alpha).mean()"),
+    ("naive-sigmoid", "half = 0.5 * (1.0 + np.tanh(0.5 * z))", "half = 1.0 / (1.0 + np.exp(-z))"),
+    ("naive-sigmoid", "fused = np.exp(-np.logaddexp(0.0, -z))", "fused = 1.0 / (1.0 + np.exp(-z))"),
+    ("naive-sigmoid", "split = np.where(z >= 0, 1.0 / (1.0 + np.exp(-z)), np.exp(z) / (1.0 + np.exp(z)))", "split = 1.0 / (1.0 + np.exp(-z))"),
+    ("naive-softmax", "probs = np.exp(logits - np.logaddexp.reduce(logits, axis=1, keepdims=True))", "probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)"),
+    ("naive-logsumexp", "lse = top + np.log(np.sum(np.exp(logits - top[:, None]), axis=1))", "lse = np.log(np.sum(np.exp(logits), axis=1))"),
     ("drop-normaliser", "grad = 2 * X.T @ residual / n + lam * w", "grad = 2 * X.T @ residual + lam * w"),
     ("mean-to-sum", "self.mean_ = X.mean(axis=0)", "self.mean_ = X.sum(axis=0)"),
     ("drop-factor", "grad = 2 * X.T @ residual / n + lam * w", "grad = X.T @ residual / n + lam * w"),
@@ -199,13 +227,13 @@ def test_no_mutant_without_numpy_or_outside_functions():
 
         TOTAL = 1 - 2
 
-        def f(a, b):
-            return math.sqrt(a) - math.sqrt(b)
+        def f(a, y):
+            return math.sqrt(a) - y
         """
     )
     made = operators.mutations(source)
-    assert [m.operator for m in made] == ["swap-difference"]
-    assert "TOTAL = 1 - 2" in made[0].code
+    assert sorted(m.operator for m in made) == ["column-target", "swap-difference"]
+    assert all("TOTAL = 1 - 2" in m.code for m in made)
 
 
 def test_the_leakage_kata_gets_its_own_bug_back():
@@ -239,3 +267,56 @@ def test_the_leakage_kata_gets_its_own_bug_back():
 def test_catalog_wide_operators_plant_their_bug_class(operator, before, after):
     changes = [mutated_lines(ZOO, m) for m in zoo(operator)]
     assert ([before], [after]) in changes, changes
+
+
+def test_a_dropped_clip_takes_its_line_and_its_comment_with_it():
+    (m,) = [m for m in zoo("drop-clip") if "probs = np.clip" not in m.code]
+    assert "a hair inside" not in m.code, "the comment describing the guard goes with it"
+    assert "probs = probs" not in m.code
+    assert "return half, fused, split, probs, lse, np.log(probs).sum()" in m.code
+
+
+def test_a_naive_formula_leaves_no_comment_or_docstring_claim_that_states_the_fix():
+    source = textwrap.dedent(
+        '''
+        import numpy as np
+
+
+        def sigmoid(z):
+            """The logistic function, written with tanh, which never overflows."""
+            # tanh saturates instead of overflowing
+            return 0.5 * (1.0 + np.tanh(0.5 * z))
+        '''
+    )
+    (m,) = operators.mutations(source, ["naive-sigmoid"])
+    assert '"""The logistic function."""' in m.code
+    assert "tanh" not in m.code and "return 1.0 / (1.0 + np.exp(-z))" in m.code
+
+
+def test_float32_makes_accumulators_single_precision():
+    source = "import numpy as np\n\ndef f(x, d):\n    return np.zeros(d), np.zeros_like(x, dtype=float), x.astype(float)\n"
+    made = {m.code.splitlines()[3].strip() for m in operators.mutations(source, ["float32"])}
+    assert made == {
+        "return np.zeros(d, dtype=np.float32), np.zeros_like(x, dtype=float), x.astype(float)",
+        "return np.zeros(d), np.zeros_like(x, dtype=np.float32), x.astype(float)",
+    }
+
+
+def test_a_guard_is_dropped_only_to_the_value_it_guards():
+    source = "import numpy as np\n\ndef f(s, a, b):\n    return np.where(s > 0, s, 1.0), np.where(a > b, a, b)\n"
+    made = [m.code.splitlines()[3].strip() for m in operators.mutations(source, ["drop-guard"])]
+    assert made == ["return s, np.where(a > b, a, b)"], "a maximum is no guard"
+
+
+def test_leaks_and_scores_move_every_argument_together():
+    source = textwrap.dedent(
+        """
+        def f(model, X, y, X_train, y_train, X_test, y_test, train_idx, score):
+            model.fit(X[train_idx], y[train_idx])
+            return score(y_test, model.predict(X_test)), model.predict(X_test)
+        """
+    )
+    leaks = [mutated_lines(source, m) for m in operators.mutations(source, ["leak-fit-all-rows"])]
+    assert leaks == [(["model.fit(X[train_idx], y[train_idx])"], ["model.fit(X, y)"])]
+    scores = [mutated_lines(source, m)[1] for m in operators.mutations(source, ["score-on-train"])]
+    assert scores == [["return score(y_train, model.predict(X_train)), model.predict(X_test)"]]

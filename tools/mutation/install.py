@@ -8,11 +8,10 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
-import textwrap
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -23,8 +22,10 @@ from tools.core import patch, runner, variants
 from tools.core.catalog import Kata
 from tools.core.collector import Report
 from tools.core.variants import MANIFEST, PATCH, read_variant, variant_dirs
-from tools.mutation import bugclasses, sandbox
+from tools.mutation import measure, plausible, sandbox, texts
+from tools.mutation.measure import Change
 from tools.mutation.model import GENERATED, Mutant, Settings, describe, verdict
+from tools.mutation.operators import OPERATORS
 
 BUILD = ROOT / "build" / "mutation"
 
@@ -58,92 +59,43 @@ def opaque_id(kata: Kata, mutant: Mutant) -> str:
     return "v" + hashlib.sha256(f"{kata.slug}\0{mutant.code}".encode()).hexdigest()[:6]
 
 
-def difficulty(kata: Kata, mutant: Mutant) -> int:
-    """The variant's difficulty: the kata's, harder when few tests catch it, easier with a traceback."""
-    exceptions = any(r == "numerical" for r in mutant.reasons.values())
-    level = kata.difficulty + (len(mutant.failing) <= 1) - exceptions
-    return max(1, min(5, level))
-
-
-def observed(kata: Kata, report: Report | None) -> str:
-    """What running the variant shows: each failing test and the start of its message."""
-    if report is None:
-        return ""
-    lines = []
-    for outcome in sorted(report.failures, key=lambda o: o.test)[:4]:
-        message = " ".join(outcome.message.split())
-        if len(message) > 400:
-            message = message[:400].rsplit(" ", 1)[0] + " …"
-        lines.append(f"- `{outcome.test.split('::')[-1]}`: {message}")
-    more = len(report.failures) - len(lines)
-    if more > 0:
-        lines.append(f"- and {more} more failing test{'s' if more != 1 else ''}")
-    return "\n".join(lines)
-
-
-def variant_title(kata: Kata, ident: str) -> str:
-    """A title that gives nothing away (the kata's own title names the original bug's symptom)."""
-    return f"A {kata.family} pipeline with a generated bug (variant {ident})"
-
-
-def setting(kata: Kata) -> str:
-    """The kata's scenario, up to the first sentence that reports a measured number: those
-    numbers are the original bug's, not the variant's."""
-    text = kata.brief.read_text(encoding="utf-8")
-    scenario = text.split("\n## ", 1)[0].split("\n", 1)[-1]
-    lines = [line for line in scenario.splitlines() if not line.startswith("**")]
-    sentences = re.split(r"(?<=[.!?])\s+", " ".join(" ".join(lines).split()))
-    kept = []
-    for sentence in sentences:
-        if re.search(r"\d\.\d|\d%", sentence) and kept:
-            break
-        kept.append(sentence)
-    return textwrap.fill(" ".join(kept), width=96)
-
-
-def brief(kata: Kata, ident: str, level: int, report: Report | None) -> str:
-    """The variant's brief: the kata's scenario, then what running this variant shows."""
-    scenario = setting(kata)
-    count = len(report.failures) if report is not None else 0
-    minutes = (5, 10, 15, 20, 25)[level - 1]
-    return (
-        f"# {variant_title(kata, ident)}\n\n"
-        f"**Category:** generated variant · **Difficulty:** {level}/5 · **Budget:** {minutes} minutes\n\n"
-        f"{scenario.strip()}\n\n"
-        "## What was observed\n\n"
-        f"This copy of the pipeline has a different bug from the kata's original one. "
-        f"Running the tests, {count} fail:\n\n{observed(kata, report)}\n\n"
-        "## What to deliver\n\n"
-        f"Make every test in `tests/{kata.slug}/` pass, keeping every function's signature.\n\n"
-        f"- Edit: {', '.join(f'`katas/{kata.slug}/{n}`' for n in kata.files)}\n"
-        "- Allowed: NumPy, pandas and the standard library\n"
-        f"- Budget: {minutes} minutes\n"
-    )
+def measured(kata: Kata, directories: list[Path], jobs: int) -> list[Change]:
+    """How each directory's default run of the pipeline differs from the reference's."""
+    modules = [name.removesuffix(".py") for name in kata.files]
+    runs = measure.run_many([kata.fixed, *directories], modules, jobs=jobs, deadline=120.0)
+    return [measure.compare(runs[0], run) for run in runs[1:]]
 
 
 def manifest(
-    kata: Kata, mutant: Mutant, ident: str, description: str, report: Report | None
+    kata: Kata,
+    mutant: Mutant,
+    ident: str,
+    description: str,
+    report: Report | None,
+    before: str,
+    change: Change | None = None,
 ) -> str:
     """variant.toml: what instructors need (operator, failing tests; the change is change.patch)
-    and what the learner reads (a brief computed from running the variant, hints, explanation)."""
-    bug = bugclasses.CLASSES[mutant.bug_class]
-    level = difficulty(kata, mutant)
+    and what the learner reads (:mod:`tools.mutation.texts`: a brief, hints and an explanation
+    of this change, measured by running it, and a measured difficulty)."""
+    learner = texts.learner_texts(kata, ident, mutant, before, report, change)
     fields = {
         "id": ident,
         "source": mutant.source,
         "operator": mutant.operator,
         "mutant": mutant.id,
         "function": mutant.function,
-        "bug_class": bug.key,
-        "category": bug.category,
-        "difficulty": level,
+        "bug_class": learner["bug_class"],
+        "category": learner["category"],
+        "difficulty": learner["difficulty"],
+        "difficulty_evidence": learner["difficulty_evidence"],
         "description": description,
         "failing_tests": list(mutant.failing),
-        "title": variant_title(kata, ident),
-        "concepts": list(bug.concepts),
-        "hints": list(bug.hints),
-        "explanation": bug.explanation,
-        "brief": brief(kata, ident, level, report),
+        "title": learner["title"],
+        "concepts": learner["concepts"],
+        "hints": learner["hints"],
+        "explanation": learner["explanation"],
+        "brief": learner["brief"],
     }
     text = tomli_w.dumps(fields, multiline_strings=True)
     if tomllib.loads(text) != fields:
@@ -195,10 +147,12 @@ def stage(kata: Kata, fixed: dict[str, str], m: Mutant, area: Path, reformat: bo
     return ""
 
 
-def label(kata: Kata, fixed: dict[str, str], m: Mutant, area: Path, report: Report) -> None:
-    """Write the staged variant's variant.toml, its brief computed from ``report``."""
+def label(
+    kata: Kata, fixed: dict[str, str], m: Mutant, area: Path, report: Report, change: Change
+) -> None:
+    """Write the staged variant's variant.toml, its texts computed from ``report`` and ``change``."""
     ident = opaque_id(kata, m)
-    text = manifest(kata, m, ident, describe(m, fixed[m.file]), report)
+    text = manifest(kata, m, ident, describe(m, fixed[m.file]), report, fixed[m.file], change)
     (area / ident / MANIFEST).write_text(text, encoding="utf-8")
 
 
@@ -239,9 +193,10 @@ def write_variants(
                 rejected += [{"id": m.id, "why": problem}] if problem else []
             jobs = [runner.Job(kata.slug, running(area, opaque_id(kata, m))) for m in staged]
             reports = runner.run_many(jobs, workers=settings.jobs)
-            for m, report in zip(staged, reports, strict=True):
+            shown = measured(kata, [job.impl for job in jobs], settings.jobs)
+            for m, report, change in zip(staged, reports, shown, strict=True):
                 if verdict(report) == "killed" and report.failing_tests == m.failing:
-                    label(kata, fixed, m, area, report)
+                    label(kata, fixed, m, area, report, change)
                     chosen.append(m)
                 else:
                     got = f"{verdict(report)}: {', '.join(report.failing_tests)}"
@@ -291,35 +246,48 @@ def unchanged(kata: Kata, guard: str) -> None:
         )
 
 
-def relabel(kata: Kata) -> list[Path]:
-    """Rewrite each generated variant's class, hints, explanation and concepts from the bug-class
-    table, keeping its code, its brief (computed from its run) and its failing tests. Returns the
-    variant.toml files that changed; a variant whose change has no class any more is left alone."""
-    changed = []
+def relabel(kata: Kata, jobs: int = 1) -> list[Path]:
+    """Judge each generated variant's change again (:mod:`tools.mutation.plausible`) and rewrite
+    its class and learner texts from a fresh run, keeping its change and its failing tests.
+    Returns the variant.toml files that changed; a change with no class any more is left alone."""
+    fixed = variants.fixed_files(kata)
+    todo = []
     for path in variant_dirs(kata):
-        manifest_path = path / MANIFEST
-        data = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
+        data = read_variant(path)
         if data.get("source") not in GENERATED or not (path / PATCH).is_file():
             continue
-        if data["source"] == "ml":
-            key = bugclasses.OPERATOR_CLASS.get(data.get("operator", ""), "")
-        else:
-            removed, added = patch.changed_lines(variants.change(path))
-            removed, added = [x.strip() for x in removed], [x.strip() for x in added]
-            one = len(removed) == 1 and len(added) == 1
-            key = (bugclasses.mutmut_class(removed[0], added[0]) if one else None) or ""
-        bug = bugclasses.CLASSES.get(bugclasses.in_context(key, str(data.get("function", ""))))
-        if bug is None:
-            continue
-        fresh = {
-            **data,
-            "bug_class": bug.key,
-            "category": bug.category,
-            "concepts": list(bug.concepts),
-            "hints": list(bug.hints),
-            "explanation": bug.explanation,
-        }
+        files = variants.materialise(kata, path)
+        name = next((n for n in files if files[n] != fixed[n]), kata.files[0])
+        m = Mutant(
+            data.get("mutant", path.name),
+            data["source"],
+            data["operator"],
+            "",
+            data.get("function", ""),
+            name,
+            files[name],
+        )
+        given = (
+            next((c for n, c, *_ in OPERATORS if n == m.operator), "") if m.source == "ml" else ""
+        )
+        m.bug_class = plausible.classify(
+            m.source, m.operator, given, m.function, fixed[name], m.code
+        )
+        if m.bug_class:
+            todo.append((path, data, m))
+    with tempfile.TemporaryDirectory(prefix="kata-relabel-") as scratch:
+        dirs = [
+            variants.materialise_into(kata, path, Path(scratch) / path.name) for path, _, _ in todo
+        ]
+        reports = runner.run_many([runner.Job(kata.slug, d) for d in dirs], workers=jobs)
+        shown = measured(kata, dirs, jobs)
+    changed = []
+    for (path, data, m), report, change in zip(todo, reports, shown, strict=True):
+        m.settle(report)
+        fresh = {**data, **texts.learner_texts(kata, path.name, m, fixed[m.file], report, change)}
         if fresh != data:
-            manifest_path.write_text(tomli_w.dumps(fresh, multiline_strings=True), encoding="utf-8")
-            changed.append(manifest_path)
+            (path / MANIFEST).write_text(
+                tomli_w.dumps(fresh, multiline_strings=True), encoding="utf-8"
+            )
+            changed.append(path / MANIFEST)
     return changed

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tools.core.catalog import Kata
 from tools.core.collector import BEHAVIOURAL, Report
-from tools.mutation import bugclasses, operators
+from tools.mutation import operators, plausible
 
 GENERATED = ("mutmut", "ml")
 
@@ -51,7 +51,7 @@ class Mutant:
     id: str
     source: str  # "mutmut" | "ml"
     operator: str  # mutmut's mutant name, or our operator's name
-    category: str  # our bug class, or "mutmut"
+    category: str  # the bug class our operator plants ("" for test strength only), or "mutmut"
     function: str
     file: str
     code: str  # the whole mutated file
@@ -117,12 +117,10 @@ def describe(mutant: Mutant, before: str) -> str:
     )
     old = next((line for line in removed if not line.startswith("#")), "")
     new = next((line for line in added if not line.startswith("#")), "")
-    if mutant.source == "ml":
-        given = bugclasses.OPERATOR_CLASS.get(mutant.operator, "")
-        mutant.bug_class = bugclasses.in_context(given, mutant.function)
-    else:
-        one_line = len(removed) == 1 and len(added) == 1 and mutant.natural
-        mutant.bug_class = (bugclasses.mutmut_class(old, new) if one_line else None) or ""
+    given = mutant.category if mutant.source == "ml" else ""
+    mutant.bug_class = plausible.classify(
+        mutant.source, mutant.operator, given, mutant.function, before, mutant.code
+    )
     more = max(len(removed), len(added)) - 1
     change = f"`{old}` -> `{new}`" + (f" (and {more} more lines)" if more > 0 else "")
     where = f"{mutant.function}, line {mutant.line}: {change}"

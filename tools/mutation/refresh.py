@@ -22,7 +22,9 @@ from tools import UserError
 from tools.core import patch, runner, variants
 from tools.core.catalog import Kata
 from tools.core.collector import Report
-from tools.mutation import install
+from tools.mutation import install, texts
+from tools.mutation.bugclasses import CLASSES
+from tools.mutation.measure import Change
 from tools.mutation.model import GENERATED, Mutant, verdict
 from tools.mutation.strength import write_atomically
 
@@ -80,7 +82,7 @@ def _moved(description: str, before: str, after: str) -> str:
 
 
 def _judged(
-    kata: Kata, path: Path, files: dict[str, str], how: str, report: Report
+    kata: Kata, path: Path, files: dict[str, str], how: str, report: Report, change: Change
 ) -> tuple[Outcome, dict | None]:
     """Keep or drop one re-applied variant by its run: what changed, and its manifest afresh
     (None to drop it). A variant written by hand is never dropped, only re-recorded."""
@@ -96,17 +98,18 @@ def _judged(
     m = _mutant(manifest, files, fixed, report)
     fresh = {**manifest, "failing_tests": list(m.failing)}
     if generated:
-        level = install.difficulty(kata, m)
-        fresh["difficulty"] = level
         fresh["description"] = _moved(str(manifest["description"]), fixed[m.file], m.code)
-        fresh["brief"] = install.brief(kata, ident, level, report)
+        m.bug_class = str(manifest.get("bug_class", ""))
+        if m.bug_class in CLASSES:  # hints, explanation, brief and difficulty of today's run
+            fresh.update(texts.learner_texts(kata, ident, m, fixed[m.file], report, change))
     was = list(manifest["failing_tests"])
     changes = [how] if how else []
     if fresh["failing_tests"] != was:
         changes.append(f"fails {len(m.failing)} tests (was {len(was)}): {', '.join(m.failing)}")
     if status != "killed":
         changes.append(f"written by hand, kept, but its tests say {status}")
-    changed = [k for k in ("difficulty", "description", "brief") if fresh.get(k) != manifest.get(k)]
+    texts_ = ("difficulty", "description", "brief", "hints", "explanation")
+    changed = [k for k in texts_ if fresh.get(k) != manifest.get(k)]
     changes += [f"{', '.join(changed)} re-recorded"] if changed else []
     return Outcome(ident, changes=tuple(changes)), fresh
 
@@ -131,9 +134,10 @@ def refresh(kata: Kata, jobs: int = 1, write: bool = True) -> list[Outcome]:
             variants.write_files(files, Path(scratch) / path.name) for path, files, _ in keep
         ]
         reports = runner.run_many([runner.Job(kata.slug, d) for d in directories], workers=jobs)
+        shown = install.measured(kata, directories, jobs)
     fixed = variants.fixed_files(kata)
-    for (path, files, how), report in zip(keep, reports, strict=True):
-        outcome, manifest = _judged(kata, path, files, how, report)
+    for (path, files, how), report, change in zip(keep, reports, shown, strict=True):
+        outcome, manifest = _judged(kata, path, files, how, report, change)
         text = patch.make(fixed, files)
         if manifest is not None and not how and text != variants.change(path):
             outcome.changes = (

@@ -7,15 +7,25 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tools.mutation.operators._base import Scope, _additive, _code, _is_count, _literal, _parens
+from tools.mutation.operators._base import Scope, _code, _is_count, _literal, _parens
 
 
 def swap_difference(node: cst.BinaryOperation, scope: Scope) -> Iterator[cst.BinaryOperation]:
-    """Sign: a difference is taken the wrong way round (``pred - y`` -> ``y - pred``)."""
+    """Sign: a residual is taken the wrong way round (``pred - y`` -> ``y - pred``)."""
     left, right = node.left, node.right
-    chain = _additive(left) and not left.lpar  # a - b + c - d: leave long sums alone
-    if isinstance(node.operator, cst.Subtract) and not (_literal(left) or _literal(right) or chain):
+    if not isinstance(node.operator, cst.Subtract) or _literal(left) or _literal(right):
+        return
+    if _target(left) != _target(right):  # a residual: exactly one side is the target
         yield node.with_changes(left=_parens(right, False), right=_parens(left, True))
+
+
+def ascend(node: cst.BinaryOperation | cst.AugAssign, scope: Scope) -> Iterator[cst.CSTNode]:
+    """Gradients: an update climbs instead of descending (``w - lr * g`` -> ``w + lr * g``)."""
+    if isinstance(node, cst.AugAssign):
+        if isinstance(node.operator, cst.SubtractAssign) and STEP.search(_code(node.value)):
+            yield node.with_changes(operator=cst.AddAssign())
+    elif isinstance(node.operator, cst.Subtract) and STEP.search(_code(node.right)):
+        yield from [node.with_changes(operator=cst.Add())] if _variable(node.left) else []
 
 
 def drop_normaliser(node: cst.BinaryOperation, scope: Scope) -> Iterator[cst.BaseExpression]:
@@ -25,11 +35,17 @@ def drop_normaliser(node: cst.BinaryOperation, scope: Scope) -> Iterator[cst.Bas
 
 
 def mean_to_sum(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
-    """Gradients: the scale changes with the batch size (``error.mean()`` -> ``error.sum()``)."""
+    """Gradients: an average becomes a total and scales with the batch (``error.mean()`` -> ``error.sum()``)."""
     func = node.func
-    if isinstance(func, cst.Attribute) and func.attr.value in ("mean", "sum"):
-        other = "sum" if func.attr.value == "mean" else "mean"
-        yield node.with_changes(func=func.with_changes(attr=cst.Name(other)))
+    if isinstance(func, cst.Attribute) and func.attr.value == "mean":
+        yield node.with_changes(func=func.with_changes(attr=cst.Name("sum")))
+
+
+def sum_to_mean(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
+    """Scale: a total becomes an average (``counts.sum()`` -> ``counts.mean()``); test strength only."""
+    func = node.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "sum":
+        yield node.with_changes(func=func.with_changes(attr=cst.Name("mean")))
 
 
 def drop_factor(node: cst.BinaryOperation, scope: Scope) -> Iterator[cst.BaseExpression]:
@@ -57,6 +73,23 @@ def drop_penalty(node: cst.BinaryOperation, scope: Scope) -> Iterator[cst.BaseEx
 
 
 FACTORS = ("2", "2.0", "0.5")
+
+
+STEP = re.compile(r"\b(lr|learning_rate|eta|step_size)\b")
+TARGET = re.compile(
+    r"(y|Y)(_(true|train|test|batch|val|valid|obs))?|targets?|labels?|\w*one_?hot\w*"
+)
+
+
+def _variable(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Name | cst.Attribute | cst.Subscript)
+
+
+def _target(node: cst.CSTNode) -> bool:
+    """A target: ``y``, ``y_batch``, ``Y[idx]``, ``labels``, ``onehot`` (not ``y_pred``)."""
+    while isinstance(node, cst.Subscript):
+        node = node.value
+    return isinstance(node, cst.Name) and bool(TARGET.fullmatch(node.value))
 
 
 PENALTY = re.compile(r"\b(lam|lambda_|lmbda|alpha|l2|reg\w*|weight_decay|penalty)\b")

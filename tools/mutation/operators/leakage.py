@@ -15,22 +15,26 @@ from tools.mutation.operators._base import (
     _expr,
     _method_call,
     _numpy_call,
-    _replace_arg,
 )
 
 
 def leak_fit_all_rows(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
-    """Leakage: a fit sees every row (``fit(X[train_idx])`` -> ``fit(X)``, ``fit(X_train)`` -> ``fit(X)``)."""
+    """Leakage: a fit sees every row (``fit(X[train_idx], y[train_idx])`` -> ``fit(X, y)``, ``fit(X_train)`` -> ``fit(X)``)."""
     if "fit" not in _called(node).lower():
         return
-    for i, arg in enumerate(node.args):
-        value = arg.value
+    args, changed = [], False
+    for arg in node.args:  # every training-row argument at once: X and y stay the same length
+        value, whole = arg.value, None
         if isinstance(value, cst.Subscript) and "train" in _code(value.slice[0]).lower():
-            yield node.with_changes(args=_replace_arg(node, i, value.value))
+            whole = value.value
         elif isinstance(value, cst.Name) and (
-            whole := _counterpart(value.value, "train", "", scope)
+            name := _counterpart(value.value, "train", "", scope)
         ):
-            yield node.with_changes(args=_replace_arg(node, i, cst.Name(whole)))
+            whole = cst.Name(name)
+        args.append(arg.with_changes(value=whole) if whole is not None else arg)
+        changed = changed or whole is not None
+    if changed:
+        yield node.with_changes(args=args)
 
 
 def leak_statistic(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
@@ -58,20 +62,29 @@ def refit_on_test(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
 
 
 def score_on_train(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
-    """Evaluation: held-out figures are computed on training rows (``X_test`` -> ``X_train``)."""
-    for i, arg in enumerate(node.args):
-        value = arg.value
-        if isinstance(value, cst.Name) and (
-            other := _counterpart(value.value, "test", "train", scope)
-        ):
-            yield node.with_changes(args=_replace_arg(node, i, cst.Name(other)))
-        elif isinstance(value, cst.Subscript):
-            index = value.slice[0].slice
-            if isinstance(index, cst.Index) and isinstance(index.value, cst.Name):
-                other = _counterpart(index.value.value, "test", "train", scope)
-                if other:
-                    moved = value.deep_replace(index.value, cst.Name(other))
-                    yield node.with_changes(args=_replace_arg(node, i, moved))
+    """Evaluation: held-out figures are computed on training rows (``score(y[test_idx], X_test @ w)`` -> ``score(y[train_idx], X_train @ w)``)."""
+    renamed = {
+        name: other
+        for name in scope.names
+        if (other := _counterpart(name, "test", "train", scope)) is not None
+    }
+    args = [arg.with_changes(value=_renamed(arg.value, renamed)) for arg in node.args]
+    moved = sum(_code(a) != _code(b) for a, b in zip(args, node.args, strict=True))
+    if moved >= 2:  # targets and predictions both move: a whole score, not one stray argument
+        yield node.with_changes(args=args)
+
+
+class _Rename(cst.CSTTransformer):
+    def __init__(self, renamed: dict[str, str]) -> None:
+        self.renamed = renamed
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        return updated.with_changes(value=self.renamed.get(updated.value, updated.value))
+
+
+def _renamed(value: cst.BaseExpression, renamed: dict[str, str]) -> cst.BaseExpression:
+    """``value`` with every held-out name replaced by its training counterpart."""
+    return value.visit(_Rename(renamed))
 
 
 def split_overlap(node: cst.Subscript, scope: Scope) -> Iterator[cst.Subscript]:

@@ -1,0 +1,230 @@
+"""What a learner reads about one generated variant: its brief, hints, explanation and difficulty.
+
+Every text speaks of *this* change, measured by running it: the brief shows the variant's own
+symptom (its failing tests' messages and what the kata's own run reports); the hints start from
+that symptom ("which figure is wrong? which function computes it?"), then name the function, and
+only the last names the bug class; the explanation says what the change did (function, line,
+which figure moved from what to what) before the class's lesson. The difficulty is measured from
+what a learner meets, on the scale of the README: 1, a traceback points at the changed line;
+2, the changed function is named, or the wrong figure is named after it; 3, the kata's own run
+shows the symptom but nothing names the function; 4, the kata's own run looks right and only the
+conditions the failing tests set up show it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import textwrap
+
+from tools.core.catalog import Kata
+from tools.core.collector import Report
+from tools.mutation.bugclasses import CLASSES
+from tools.mutation.measure import Change
+from tools.mutation.model import Mutant
+
+MINUTES = (5, 10, 15, 20, 25)
+WHERE = re.compile(r"([\w.-]+):(\d+) in (\S+)$")
+
+
+def variant_title(kata: Kata, ident: str) -> str:
+    """A title that gives nothing away (the kata's own title names the original bug's symptom)."""
+    return f"A {kata.family} pipeline with a generated bug (variant {ident})"
+
+
+def setting(kata: Kata) -> str:
+    """The kata's scenario, up to the first sentence that reports a measured number: those
+    numbers are the original bug's, not the variant's."""
+    text = kata.brief.read_text(encoding="utf-8")
+    scenario = text.split("\n## ", 1)[0].split("\n", 1)[-1]
+    lines = [line for line in scenario.splitlines() if not line.startswith("**")]
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(" ".join(lines).split()))
+    kept = []
+    for sentence in sentences:
+        if re.search(r"\d\.\d|\d%", sentence) and kept:
+            break
+        kept.append(sentence)
+    return textwrap.fill(" ".join(kept), width=96)
+
+
+def observed(report: Report | None) -> str:
+    """What the variant's tests report: each failing test and the start of its message."""
+    if report is None:
+        return ""
+    lines = []
+    for outcome in sorted(report.failures, key=lambda o: o.test)[:4]:
+        message = " ".join(outcome.message.split())
+        if len(message) > 400:
+            message = message[:400].rsplit(" ", 1)[0] + " …"
+        lines.append(f"- `{outcome.test.split('::')[-1]}`: {message}")
+    more = len(report.failures) - len(lines)
+    if more > 0:
+        lines.append(f"- and {more} more failing test{'s' if more != 1 else ''}")
+    return "\n".join(lines)
+
+
+def changed_line(before: str, after: str) -> tuple[int, int, str, str]:
+    """(line in ``before``, line in ``after``, old code, new code) of the first changed line."""
+    a, b = before.splitlines(), after.splitlines()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        old = next((x.strip() for x in a[i1:i2] if not x.strip().startswith("#")), "")
+        new = next((x.strip() for x in b[j1:j2] if not x.strip().startswith("#")), "")
+        return i1 + 1, j1 + 1, old, new
+    return 0, 0, "", ""
+
+
+def short(name: str) -> str:
+    """``fit`` for ``StandardScaler.fit``: the name a traceback shows."""
+    return name.rsplit(".", 1)[-1]
+
+
+def difficulty(
+    mutant: Mutant, after_line: int, report: Report | None, change: Change | None
+) -> tuple[int, str]:
+    """The variant's difficulty, measured from what a learner meets, and the evidence for it."""
+    failures = report.failures if report is not None else []
+    function = short(mutant.function)
+    places = [m.groups() for o in failures if (m := WHERE.search(o.where or ""))]
+    if any(file == mutant.file and int(line) == after_line for file, line, _ in places):
+        return 1, "a failing test's traceback points at the changed line"
+    if any(name == function for _, _, name in places):
+        return 2, f"a failing test's traceback ends in `{function}`, the changed function"
+    if any(re.search(rf"\b{re.escape(function)}\b", o.message) for o in failures):
+        return 2, f"a failing message names `{function}`, the changed function"
+    if change is not None and change.crashed and f" in {function})" in change.crashed:
+        return 2, f"the kata's own run stops inside `{function}`, the changed function"
+    named = [f for f, _, _ in (change.moved if change else ()) if _names_each_other(f, function)]
+    if named and change is not None and change.visible:
+        return 2, f"the wrong figure (`{named[0]}`) is computed by `{function}` itself"
+    if change is None or not change.ran:
+        if len(failures) >= 3:
+            return 3, f"{len(failures)} tests fail; nothing names the changed function"
+        return 4, "only a few tests, each setting up its own condition, fail"
+    if change.visible:
+        return 3, "the kata's own run shows the symptom, but nothing names the changed function"
+    return 4, "the kata's own run looks right: only the conditions the failing tests set up show it"
+
+
+def _names_each_other(figure: str, function: str) -> bool:
+    words = {w for w in re.split(r"[\W_]+", figure.lower()) if len(w) > 1} - {"test", "train"}
+    parts = {w for w in re.split(r"[\W_]+", function.lower()) if len(w) > 1} - {"score", "compute"}
+    return bool(words & parts)
+
+
+def _figures(change: Change, limit: int = 2) -> str:
+    moved = [
+        f"`{name}` is {after} where a correct pipeline gives {before}"
+        for name, before, after in change.moved[:limit]
+    ]
+    return " and ".join(moved)
+
+
+def _warning(text: str) -> str:
+    return re.sub(r" \([\w.-]+:\d+\)$", "", text)
+
+
+def symptom(change: Change | None) -> str:
+    """One sentence of what the kata's own run shows ("" if nothing is known or visible)."""
+    if change is None or not change.ran:
+        return ""
+    if change.crashed:
+        error = re.sub(r" \([^()]*\)$", "", change.crashed)
+        return f"Run on the kata's own data, `{change.call}` stops with `{error}`."
+    parts = [_figures(change)] if change.moved and change.visible else []
+    parts += [f"it warns `{_warning(change.warned[0])}`"] if change.warned else []
+    return f"Run on the kata's own data (`{change.call}`), {' and '.join(parts)}." if parts else ""
+
+
+def hints(mutant: Mutant, report: Report | None, change: Change | None) -> list[str]:
+    """Three hints: from the symptom, to the function, to the bug class (only the last names it)."""
+    bug = CLASSES[mutant.bug_class]
+    failing = sorted(o.test.split("::")[-1] for o in (report.failures if report else []))
+    first_test = f"`{failing[0]}`" if failing else "the first failing test"
+    seen = symptom(change)
+    if seen and change is not None and change.crashed:
+        first = f"{seen} Which value is already wrong when it fails, and which function made it?"
+    elif seen:
+        first = f"Which figure is wrong? {seen} Which function computes it?"
+    else:
+        first = (
+            f"The pipeline's own run looks normal; {first_test} sets up the condition that shows "
+            "the problem. Which figure does it find wrong, and which function computes it?"
+        )
+    second = (
+        f"Look at `{mutant.function}` in `{mutant.file}`. Call it on a tiny input (two or three "
+        "rows) and compare each intermediate value with what you work out by hand."
+    )
+    last = f"This is {bug.title}: {bug.technique}"
+    return [first, second, last[0].upper() + last[1:]]
+
+
+def explanation(mutant: Mutant, before: str, report: Report | None, change: Change | None) -> str:
+    """What this change did, measured, then the lesson of its class."""
+    line, _, old, new = changed_line(before, mutant.code)
+    did = f"In `{mutant.function}` ({mutant.file}, line {line}) `{old}` became `{new}`."
+    if change is not None and change.ran and change.crashed:
+        effect = f"Run on the kata's own data, `{change.call}` now stops with `{change.crashed}`."
+    elif change is not None and change.ran and change.moved and change.visible:
+        moved = "; ".join(f"`{n}` went from {b} to {a}" for n, b, a in change.moved[:3])
+        effect = f"Run on the kata's own data (`{change.call}`): {moved}."
+        effect += f" It also warns `{_warning(change.warned[0])}`." if change.warned else ""
+    elif change is not None and change.ran:
+        nothing = "nothing it reports moves" if not change.moved else "its figures barely move"
+        effect = f"Run on the kata's own data, {nothing}: only the conditions of the failing tests show it."
+    else:
+        effect = ""
+    failing = sorted(o.test.split("::")[-1] for o in (report.failures if report else []))
+    caught = (
+        f" The tests that catch it: {', '.join(f'`{t}`' for t in failing[:4])}." if failing else ""
+    )
+    lesson = CLASSES[mutant.bug_class].lesson
+    return (
+        " ".join(part for part in (did, effect) if part) + caught + f"\n\nWhy it matters: {lesson}"
+    )
+
+
+def brief(kata: Kata, ident: str, level: int, report: Report | None, seen: str = "") -> str:
+    """The variant's brief: the kata's scenario, then what running this variant shows."""
+    count = len(report.failures) if report is not None else 0
+    minutes = MINUTES[level - 1]
+    shown = f"{seen}\n\n" if seen else ""
+    return (
+        f"# {variant_title(kata, ident)}\n\n"
+        f"**Category:** generated variant · **Difficulty:** {level}/5 · **Budget:** {minutes} minutes\n\n"
+        f"{setting(kata).strip()}\n\n"
+        "## What was observed\n\n"
+        "This copy of the pipeline has a different bug from the kata's original one. "
+        f"{shown}Running the tests, {count} fail:\n\n{observed(report)}\n\n"
+        "## What to deliver\n\n"
+        f"Make every test in `tests/{kata.slug}/` pass, keeping every function's signature.\n\n"
+        f"- Edit: {', '.join(f'`katas/{kata.slug}/{n}`' for n in kata.files)}\n"
+        "- Allowed: NumPy, pandas and the standard library\n"
+        f"- Budget: {minutes} minutes\n"
+    )
+
+
+def learner_texts(
+    kata: Kata,
+    ident: str,
+    mutant: Mutant,
+    before: str,
+    report: Report | None,
+    change: Change | None,
+) -> dict:
+    """The fields of variant.toml a learner reads, for one variant whose class is known."""
+    bug = CLASSES[mutant.bug_class]
+    _, after_line, _, _ = changed_line(before, mutant.code)
+    level, evidence = difficulty(mutant, after_line, report, change)
+    return {
+        "bug_class": bug.key,
+        "category": bug.category,
+        "difficulty": level,
+        "difficulty_evidence": evidence,
+        "title": variant_title(kata, ident),
+        "concepts": list(bug.concepts),
+        "hints": hints(mutant, report, change),
+        "explanation": explanation(mutant, before, report, change),
+        "brief": brief(kata, ident, level, report, symptom(change)),
+    }
