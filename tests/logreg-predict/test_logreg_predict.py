@@ -7,7 +7,18 @@ The rest pin down the parts the pipeline is built from.
 
 import numpy as np
 import pytest
-from katakit import EXTREME_LOGITS, assert_close, call_strict
+from katakit import (
+    EXTREME_LOGITS,
+    accuracy,
+    assert_close,
+    assert_figures,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    call_strict,
+    perturb_rows,
+)
 
 SEED = 0
 
@@ -58,8 +69,7 @@ def test_predict_agrees_with_predict_proba(model, emails):
     disagree = disagree[np.abs(p_spam[disagree] - 0.5) > 1e-12]  # an exact tie may go either way
     assert len(disagree) == 0, (
         f"predict disagrees with predict_proba on {len(disagree)} of {len(labels)} e-mails: e.g. "
-        f"spam probability {p_spam[disagree[0]]:.3f} got label {labels[disagree[0]]}; the label "
-        "must be the more probable class"
+        f"spam probability {p_spam[disagree[0]]:.3f} got label {labels[disagree[0]]}"
     )
 
 
@@ -78,18 +88,72 @@ def test_hand_worked_labels_near_the_boundary(pipeline, logit):
 
 def test_reported_scores_are_those_of_the_probabilities(pipeline):
     df = pipeline.make_emails(n_rows=400, seed=SEED)
-    result = pipeline.run_pipeline(df)
+    result = assert_inputs_untouched(pipeline.run_pipeline, df, what="run_pipeline(emails)")
     X = df[pipeline.FEATURES].to_numpy(dtype=float)
     y = df[pipeline.TARGET].to_numpy(dtype=int)
-    _, test_idx = pipeline.train_test_split(len(df), 0.25, SEED)
-    p_spam = result["model"].predict_proba(X[test_idx])[:, 1]
-    expected = np.mean(y[test_idx] == (p_spam > 0.5))
-    assert_close(
-        [result["test_accuracy"], result["test_spam_rate"]],
-        [expected, np.mean(p_spam > 0.5)],
-        "run_pipeline's held-out accuracy and share of mail flagged as spam",
-        "the reported scores are not those of labelling each e-mail with its more probable class",
+    train_idx, test_idx = pipeline.train_test_split(len(df), 0.25, SEED)
+    more_probable = (result["model"].predict_proba(X)[:, 1] > 0.5).astype(int)
+    assert_figures(
+        result,
+        {
+            "train_accuracy": accuracy(y[train_idx], more_probable[train_idx]),
+            "test_accuracy": accuracy(y[test_idx], more_probable[test_idx]),
+            "test_spam_rate": float(more_probable[test_idx].mean()),
+        },
+        "run_pipeline(emails)",
+        rtol=1e-12,
     )
+
+
+def test_split_is_seeded_shuffled_and_reproducible(pipeline):
+    assert_seeded_split(lambda seed: pipeline.train_test_split(400, 0.25, seed), 400, 100)
+
+
+def test_model_ignores_the_held_out_emails(pipeline):
+    df = pipeline.make_emails(n_rows=400, seed=SEED)
+    _, test_idx = pipeline.train_test_split(len(df), 0.25, SEED)
+    changed = perturb_rows(df, df.index[test_idx], columns=pipeline.FEATURES)
+    changed.loc[df.index[test_idx], pipeline.TARGET] = 1 - df[pipeline.TARGET].iloc[test_idx]
+    before, after = pipeline.run_pipeline(df), pipeline.run_pipeline(changed)
+    assert_unchanged(
+        before["model"], after["model"], "run_pipeline(emails)['model']",
+        "the fitted filter changed when only the held-out e-mails changed",
+    )  # fmt: skip
+    assert_close(after["train_accuracy"], before["train_accuracy"], "training accuracy")
+
+
+def test_seed_chooses_the_held_out_emails(pipeline):
+    df = pipeline.make_emails(n_rows=400, seed=SEED)
+    assert_reproducible(
+        lambda seed: pipeline.run_pipeline(df, seed=seed)["model"].coef_, "the fitted weights"
+    )
+
+
+def test_first_step_of_gradient_descent_on_the_mean_log_loss(pipeline, emails):
+    X, y = emails
+    model = pipeline.LogisticRegression(lr=0.2, epochs=1).fit(X, y)
+    # From zero weights every probability is 1/2: one step moves by -lr times the mean gradient.
+    error = 0.5 - y
+    assert_close(
+        model.coef_, -0.2 * X.T @ error / len(y), "coef_ after one step from zero weights",
+        "the first update does not go down the mean log-loss", rtol=1e-10,
+    )  # fmt: skip
+    assert_close(
+        model.intercept_, -0.2 * error.mean(), "intercept_ after one step from zero weights",
+        "the first update does not go down the mean log-loss", rtol=1e-10,
+    )  # fmt: skip
+
+
+def test_intercept_learns_the_spam_rate_of_uninformative_mail(pipeline):
+    X = np.zeros((100, 2))
+    y = (np.arange(100) < 80).astype(int)  # 80 % spam, no feature says anything
+    model = pipeline.LogisticRegression().fit(X, y)
+    assert_close(
+        model.predict_proba(X)[:, 1], np.full(100, 0.8),
+        "spam probability after fitting 80 spam and 20 ham e-mails with no informative feature",
+        "the filter does not learn how common spam is", rtol=1e-4,
+    )  # fmt: skip
+    assert list(np.unique(model.predict(X))) == [1], "the more probable class here is spam"
 
 
 def test_accuracy_of_hand_worked_labels(pipeline):
