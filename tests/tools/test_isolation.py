@@ -204,6 +204,7 @@ def test_a_vanished_variant_leaves_the_learner_able_to_test_reset_and_compare(re
         'failing_tests = ["test_leakage.py::test_model_ignores_test_rows"]\n'
     )
     assert tool("kata", "leakage", "--variant", "v1").returncode == 1
+    (repo / "katas/leakage-v1/pipeline.py").write_text("# my work on the variant\n")
     for path in variant.iterdir():
         path.unlink()
     variant.rmdir()
@@ -212,7 +213,11 @@ def test_a_vanished_variant_leaves_the_learner_able_to_test_reset_and_compare(re
     diff = tool("kata", "leakage", "--diff", "--yes")
     assert diff.returncode == 0, diff.stderr
     reset = tool("kata", "leakage", "--reset")
-    assert reset.returncode == 1 and "no longer exists" in reset.stdout, reset.stdout + reset.stderr
+    assert reset.returncode == 1, reset.stdout + reset.stderr
+    gone = tool("kata", "leakage-v1")
+    assert gone.returncode == 2 and "no longer exists" in gone.stderr, gone.stdout + gone.stderr
+    assert len(gone.stderr.strip().splitlines()) == 1 and "Traceback" not in gone.stderr
+    assert (repo / "katas/leakage-v1/pipeline.py").read_text() == "# my work on the variant\n"
 
 
 def test_checked_out_files_follow_the_umask(repo):

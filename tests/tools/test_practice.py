@@ -76,7 +76,7 @@ information from the test set. Fitting it on the training rows only keeps held-o
 
 def test_interview_reports_a_rubric_when_solved_and_keeps_scores(repo, tool):
     tool("kata", "leakage")
-    (repo / "katas/leakage/root-cause.txt").write_text(ROOT_CAUSE)
+    (repo / "katas/leakage/root-cause.txt").write_text("category: shape\nAn old answer.\n")
     (repo / WORKSPACE).write_text((repo / WORKSPACE).read_text() + "# my earlier try\n")
     child = start(repo, "kata", "leakage", "--interview")
     wait_for(repo / "katas/.state.json", lambda text: '"deadline"' in text)
@@ -84,6 +84,11 @@ def test_interview_reports_a_rubric_when_solved_and_keeps_scores(repo, tool):
     assert backups and backups[0].read_text().endswith("# my earlier try\n"), (
         "earlier work was not saved"
     )
+    old = list((repo / "katas/leakage/.backups").glob("*/root-cause.txt"))
+    assert [p.read_text() for p in old] == ["category: shape\nAn old answer.\n"], (
+        "a root cause written before the interview must not be submitted in it"
+    )
+    (repo / "katas/leakage/root-cause.txt").write_text(ROOT_CAUSE)
     time.sleep(2)
     shutil.copyfile(repo / "fixed/leakage/pipeline.py", repo / WORKSPACE)
     out, err = child.communicate(timeout=300)
@@ -95,7 +100,8 @@ def test_interview_reports_a_rubric_when_solved_and_keeps_scores(repo, tool):
     for part in ("Correctness", "ML understanding", "Code quality", "Edge cases", "Communication"):
         assert part in report, f"the report lacks the rubric part {part}"
     assert "class right" in report and "clear and concise" in report
-    assert "0 of 3 hints used" in report and "The kata's explanation" in report
+    assert "0 of 3 hints used" in report and "The explanation" in report
+    assert "(from root-cause.txt)" in report
     stored = json.loads((repo / "katas/.state.json").read_text())["katas"]["leakage"]
     assert [entry["score"] for entry in stored["interviews"]] == [100], report
     assert stored.get("interview") is None, "the interview is still open after its report"
@@ -186,7 +192,8 @@ def test_root_cause_scores_the_class_and_the_kata_concepts():
 def test_progress_lists_best_time_and_hints_grouped_by_category(repo, tool):
     tool("kata", "leakage", "--hint")
     tool("kata", "leakage")
-    shutil.copyfile(repo / "fixed/leakage/pipeline.py", repo / WORKSPACE)
+    mine = (repo / "fixed/leakage/pipeline.py").read_text() + "\n# fixed: fit on training rows\n"
+    (repo / WORKSPACE).write_text(mine)  # the learner's own fix, not a copy of the reference
     tool("kata", "leakage")
     done = tool("list")
     assert done.returncode == 0

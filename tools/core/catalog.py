@@ -6,7 +6,7 @@ import difflib
 import re
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools import BROKEN, FIXED, KATAS, TESTS, UserError
@@ -30,6 +30,7 @@ class Problem:
 
     title: str
     tests: tuple[str, ...]
+    category: str = ""  # its bug class, when it differs from the kata's
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Kata:
     failing_tests: tuple[str, ...]
     concepts: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
+    concept_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     observed: tuple[Observation, ...] = ()
 
     @property
@@ -132,7 +134,8 @@ def parse(slug: str, path: Path) -> Kata:
             )
     known = {
         "title", "category", "family", "difficulty", "minutes", "files",
-        "symptom", "hints", "explanation", "failing_tests", "concepts", "problems",
+        "symptom", "hints", "explanation", "failing_tests", "concepts", "concept_aliases",
+        "problems",
         "observed",
     }  # fmt: skip
     unknown = sorted(set(meta) - known)
@@ -153,6 +156,7 @@ def parse(slug: str, path: Path) -> Kata:
         explanation=_field(meta, path, "explanation", str),
         failing_tests=_strings(meta, path, "failing_tests", 1),
         concepts=_strings(meta, path, "concepts", 1) if "concepts" in meta else (),
+        concept_aliases=_aliases(meta, path),
         problems=_problems(meta, path),
         observed=_observed(meta, path),
     )
@@ -176,6 +180,35 @@ def _observed(meta: dict, path: Path) -> tuple[Observation, ...]:
     return tuple(found)
 
 
+def _aliases(meta: dict, path: Path) -> dict[str, tuple[str, ...]]:
+    """``[concept_aliases]``: other wordings of a concept, each key one of the kata's concepts."""
+    if "concept_aliases" not in meta:
+        return {}
+    table = _field(meta, path, "concept_aliases", dict)
+    concepts = set(meta.get("concepts", []))
+    aliases = {}
+    for concept, words in table.items():
+        if concept not in concepts:
+            raise UserError(
+                f"{path}: field 'concept_aliases' names {concept!r}, which is not one of the "
+                "kata's concepts"
+            )
+        if (
+            not isinstance(words, list)
+            or not words
+            or not all(isinstance(w, str) and w.strip() for w in words)
+        ):
+            raise UserError(f"{path}: concept_aliases[{concept!r}] should be a list of strings")
+        vague = [w for w in words if not re.search(r"[a-z]{3}", w.lower())]
+        if vague:
+            raise UserError(
+                f"{path}: concept_aliases[{concept!r}] holds {vague[0]!r}: an alias needs a word "
+                "of three letters or more (digits and symbols alone match too much)"
+            )
+        aliases[concept] = tuple(words)
+    return aliases
+
+
 def _problems(meta: dict, path: Path) -> tuple[Problem, ...]:
     """A boss kata's ``[[problems]]``: each bug's title and the failing tests that catch it."""
     if "problems" not in meta:
@@ -191,7 +224,12 @@ def _problems(meta: dict, path: Path) -> tuple[Problem, ...]:
             raise UserError(f"{where}: field 'title' should be a non-empty string")
         if not isinstance(tests, list) or not tests or not all(isinstance(t, str) for t in tests):
             raise UserError(f"{where}: field 'tests' should be a non-empty list of test ids")
-        problems.append(Problem(title, tuple(tests)))
+        category = table.get("category", "")
+        if category and category not in CATEGORIES:
+            raise UserError(
+                f"{where}: field 'category' is {category!r}; choose one of {', '.join(CATEGORIES)}"
+            )
+        problems.append(Problem(title, tuple(tests), category))
     listed = set(_strings(meta, path, "failing_tests", 1))
     for problem in problems:
         stray = sorted(set(problem.tests) - listed)

@@ -39,6 +39,11 @@ FIELDS: dict[str, tuple[tuple[type, ...], Callable[[], Any]]] = {
     "solved_digests": ((list,), list),
     "interview": ((dict, type(None)), lambda: None),
     "interviews": ((list,), list),
+    # what the record's name stands for when it is not a kata's slug: {slug, variant, blind}
+    "exercise": ((dict, type(None)), lambda: None),
+    "active_seconds": (NUMBER, lambda: 0.0),  # time spent on it, idle gaps left out
+    "last_active": ((*NUMBER, type(None)), lambda: None),
+    "peeked": ((bool,), lambda: False),  # the solution was shown before it was solved
 }
 
 
@@ -58,7 +63,7 @@ def clean_record(slug: str, record: Any) -> dict[str, Any]:
         record = {}
     for name, (kinds, default) in FIELDS.items():
         value = record.get(name, default())
-        if isinstance(value, bool) or not isinstance(value, kinds):
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             _warn(f"progress field '{name}' of '{slug}' held {value!r}; it is reset")
             value = default()
         record[name] = value

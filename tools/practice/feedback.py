@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tools.core.catalog import Kata
 from tools.core.term import format_duration, indent, say, style
 from tools.core.workspace import display, files
 
 if TYPE_CHECKING:
     from tools.core.collector import Outcome, Report
+    from tools.core.exercise import Exercise
 
 _NOISE = ("Not equal to tolerance", "Arrays are not equal", "Arrays are not almost equal")
 
@@ -42,68 +42,80 @@ def _blocking(report: Report) -> Outcome | None:
     return None
 
 
-def print_failures(kata: Kata, report: Report, hints_shown: int, hints_total: int) -> None:
+def print_failures(exercise: Exercise, report: Report, hints_shown: int, hints_total: int) -> None:
     total = len(report.outcomes)
     blocked = _blocking(report)
     if blocked is not None:
         say(style("✗ The tests could not start.", "red", "bold"))
         detail = f"{blocked.where}: " if blocked.where else ""
-        say(indent(f"{detail}{blocked.exc_type}: {_clean(blocked.message)}"))
+        text = f"{detail}{blocked.exc_type}: {_clean(blocked.message)}"
+        say(indent(exercise.scrub(text)))
         say(indent("Fix the file and run the same command again.", "    "))
     else:
         failed = report.failures
         say(style(f"✗ {len(failed)} of {total} tests fail.", "red", "bold"))
-        if kata.problems:
-            print_problems(kata, report)
+        if exercise.problems:
+            print_problems(exercise, report)
         never = [o for o in failed if o.reason == "not-run"]
         failed = [o for o in failed if o.reason != "not-run"]
         for number, outcome in enumerate(failed, 1):
-            name = outcome.test.split("::")[-1]
+            name = exercise.test_label(outcome.test)
             tag = style(" [edge case]", "yellow") if outcome.edge else ""
             say(f"\n  {number}. {style(name, 'bold')}{tag}")
-            say(indent(_describe(outcome), "     "))
+            say(indent(exercise.scrub(_describe(outcome)), "     "))
         if never:
             say(
                 f"\n  {len(never)} more test{'s' if len(never) != 1 else ''} never ran: "
                 "the process ended before reaching them."
             )
     say()
-    say(f"Edit:  {', '.join(display(p) for p in files(kata))}")
-    say(f"Then:  nox -s kata -- {kata.slug}                re-run the tests")
+    say(f"Edit:  {', '.join(display(p) for p in files(exercise))}")
+    width = len(exercise.command()) + 2
+    say(f"Then:  {exercise.command():<{width + 12}}re-run the tests")
     say(
-        f"       nox -s kata -- {kata.slug} --hint         a hint ({hints_shown} of {hints_total} used)"
+        f"       {exercise.command('--hint'):<{width + 12}}a hint ({hints_shown} of {hints_total} used)"
     )
-    say(f"       nox -s kata -- {kata.slug} --traceback    pytest's full output")
+    say(f"       {exercise.command('--traceback'):<{width + 12}}pytest's full output")
 
 
-def problems_left(kata: Kata, report: Report) -> list:
+def problems_left(exercise: Exercise, report: Report) -> list:
     """The boss kata's problems that still have a failing test."""
     failing = set(report.failing_tests)
-    return [p for p in kata.problems if failing & set(p.tests)]
+    return [p for p in exercise.problems if failing & set(p.tests)]
 
 
-def print_problems(kata: Kata, report: Report) -> None:
-    left = problems_left(kata, report)
-    done = len(kata.problems) - len(left)
-    say(style(f"  {done} of {len(kata.problems)} problems fixed.", "bold"))
-    for problem in kata.problems:
+def print_problems(exercise: Exercise, report: Report) -> None:
+    left = problems_left(exercise, report)
+    done = len(exercise.problems) - len(left)
+    say(style(f"  {done} of {len(exercise.problems)} problems fixed.", "bold"))
+    for problem in exercise.problems:
         mark = style("✓", "green") if problem not in left else style("✗", "red")
         say(f"  {mark} {problem.title}")
 
 
 def print_success(
-    kata: Kata, report: Report, seconds: float | None, hints_shown: int, explanation: str
+    exercise: Exercise,
+    report: Report,
+    seconds: float | None,
+    hints_shown: int,
+    not_counted: str = "",
 ) -> None:
     total = len(report.outcomes)
-    took = f" in {format_duration(seconds)}" if seconds is not None else ""
+    took = f" in {format_duration(seconds)} of active time" if seconds is not None else ""
     hints = (
         f"with {hints_shown} hint{'s' if hints_shown != 1 else ''}"
         if hints_shown
         else "without hints"
     )
     say(style(f"✓ All {total} tests pass. Solved{took}, {hints}.", "green", "bold"))
+    if not_counted:
+        say(style(f"  Not counted as a best: {not_counted}.", "yellow"))
+    if exercise.blind:
+        say()
+        say(style("What it was", "bold", "blue"))
+        say(indent(f"{exercise.name} was the {exercise.reveal}."))
     say()
     say(style("Why it mattered", "bold", "blue"))
-    say(indent(explanation))
+    say(indent(exercise.explanation))
     say()
-    say(f"Compare with the reference solution:  nox -s kata -- {kata.slug} --diff")
+    say(f"Compare with the reference solution:  {exercise.command('--diff')}")

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools import ROOT
-from tools.core import variants
-from tools.core.catalog import Kata
+from tools.core import workspace
 from tools.core.term import format_duration, indent, say, style
 from tools.practice import rootcause
 
 if TYPE_CHECKING:
     from tools.core.collector import Report
+    from tools.core.exercise import Exercise
 
 WEIGHTS = {
     "correctness": 30,
@@ -89,18 +89,32 @@ def active(record: dict) -> dict | None:
     return current if isinstance(current, dict) and "deadline" in current else None
 
 
-def start(kata: Kata, record: dict) -> None:
+def start(exercise: Exercise, record: dict) -> None:
     """Open an interview on ``record``: a fresh attempt, so hints and the clock start at zero."""
     now = time.time()
     record["interview"] = {
         "started": now,
-        "deadline": now + kata.minutes * 60,
+        "deadline": now + exercise.minutes * 60,
         "hints_before": record["hints_shown"],
         "known_digests": list(record["solved_digests"]),
     }
     record["hints_shown"] = 0
-    record.update(started=now, solved_at=None, seconds=None)
-    say(style(f"Interview started: {kata.minutes} minutes, from now.", "bold"))
+    record.update(
+        started=now, solved_at=None, seconds=None, active_seconds=0.0, last_active=now, peeked=False
+    )
+    say(style(f"Interview started: {exercise.minutes} minutes, from now.", "bold"))
+
+
+def set_aside_root_cause(exercise: Exercise) -> Path | None:
+    """Move an earlier root-cause.txt into the backups, so a new interview never submits it."""
+    path = exercise.workspace / rootcause.FILE
+    if not path.is_file():
+        return None
+    folder = exercise.workspace / workspace.BACKUPS / time.strftime("%Y%m%d-%H%M%S")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / rootcause.FILE
+    path.replace(target)
+    return target
 
 
 def remaining(record: dict) -> float | None:
@@ -116,10 +130,9 @@ def print_clock(record: dict) -> None:
 
 
 def finish(
-    kata: Kata,
+    exercise: Exercise,
     record: dict,
     result: Report,
-    source: Path,
     statement: rootcause.Statement,
     stopped: bool = False,
 ) -> Rubric | None:
@@ -127,22 +140,27 @@ def finish(
     current = active(record)
     if current is None:
         return None
-    variant = record.get("variant")
-    category, concepts = variants.category(kata, variant), variants.concepts(kata, variant)
     core = [o for o in result.outcomes if not o.edge]
     edge = [o for o in result.outcomes if o.edge]
-    theirs = lint_findings([kata.workspace / n for n in kata.files])
-    baseline = lint_findings([source / n for n in kata.files])
+    theirs = lint_findings([exercise.workspace / n for n in exercise.files])
+    with exercise.handed_out() as source:
+        baseline = lint_findings([source / n for n in exercise.files])
     added = None if theirs is None or baseline is None else max(0, theirs - baseline)
-    understood, understood_basis = rootcause.understanding(statement, category, concepts)
-    clear, clear_basis = rootcause.communication(statement)
+    understood, understood_basis = rootcause.understanding(
+        statement,
+        exercise.classes,
+        exercise.concepts,
+        dict(exercise.aliases),
+        reveal=result.passed or not exercise.blind,
+    )
+    clear, clear_basis = rootcause.communication(statement, max(1, len(exercise.problems)))
     rubric = Rubric(
         correctness=(sum(o.passed for o in core), len(core)),
         edge_cases=(sum(o.passed for o in edge), len(edge)),
         findings=added,
-        hints=(record["hints_shown"], len(variants.hints(kata, variant))),
+        hints=(record["hints_shown"], len(exercise.hints)),
         seconds=min(time.time(), current["deadline"]) - current["started"],
-        budget_seconds=kata.minutes * 60,
+        budget_seconds=exercise.minutes * 60,
         understanding=understood,
         communication=clear,
     )
@@ -158,7 +176,7 @@ def finish(
         "communication": clear_basis,
     }
     record["interview"] = None
-    reused = _reused(kata, current)
+    reused = _reused(exercise, current)
     record["interviews"].append(
         {
             **asdict(rubric),
@@ -166,23 +184,21 @@ def finish(
             "solved": result.passed,
             "stopped": stopped,
             "reused": reused,
-            "variant": variant,
-            "category": kata.category,
+            "variant": exercise.variant,
+            "category": exercise.category,
             "root_cause": statement.to_dict(),
             "when": time.time(),
         }
     )
     ending = "stopped" if stopped else "solved" if result.passed else "time is up"
-    print_rubric(kata, rubric, ending, record["interviews"], reused, statement, variant)
+    print_rubric(exercise, rubric, ending, record["interviews"], reused, statement, result.passed)
     return rubric
 
 
-def _reused(kata: Kata, current: dict) -> str:
+def _reused(exercise: Exercise, current: dict) -> str:
     """Why the submitted code is not the learner's own work of this interview, if it is not."""
-    from tools.core import workspace
-
-    mine = workspace.digest(kata)
-    if mine == workspace.digest(kata, kata.fixed):
+    mine = workspace.digest(exercise)
+    if mine == workspace.digest(exercise, exercise.fixed):
         return "the submitted code is identical to the reference solution"
     if mine in current.get("known_digests", []):
         return (
@@ -192,16 +208,16 @@ def _reused(kata: Kata, current: dict) -> str:
 
 
 def print_rubric(
-    kata: Kata,
+    exercise: Exercise,
     rubric: Rubric,
     ending: str,
     history: list[dict],
     reused: str = "",
     statement: rootcause.Statement | None = None,
-    variant: str | None = None,
+    solved: bool = False,
 ) -> None:
     points = rubric.points()
-    say(style(f"\nInterview report: {kata.slug} ({ending})", "bold", "blue"))
+    say(style(f"\nInterview report: {exercise.name} ({ending})", "bold", "blue"))
     for key, weight in WEIGHTS.items():
         detail = rubric.basis.get(key, "")
         say(f"  {LABELS[key]:<17} {weight:>3} %  {points[key]:5.1f}   {detail}")
@@ -214,10 +230,16 @@ def print_rubric(
         said = (
             statement.explanation or "(nothing: " + "; ".join(statement.notes or ["skipped"]) + ")"
         )
-        say(style("\n  Your root cause", "bold") + f" [{statement.category or 'no class'}]")
+        where = f" (from {statement.source})" if statement.source == rootcause.FILE else ""
+        say(style("\n  Your root cause", "bold") + f" [{statement.category or 'no class'}]{where}")
         say(indent(said, "    "))
-        say(style("  The kata's explanation", "bold") + f" [{variants.category(kata, variant)}]")
-        say(indent(variants.explanation(kata, variant).strip(), "    "))
+        if exercise.blind and not solved:
+            say(style("  The explanation", "bold") + " is shown once the exercise is solved.")
+        else:
+            if exercise.blind:
+                say(style("  It was", "bold") + f" the {exercise.reveal}.")
+            say(style("  The explanation", "bold") + f" [{', '.join(exercise.classes)}]")
+            say(indent(exercise.explanation.strip(), "    "))
     if reused:
         say(style(f"  Note: {reused}; this score says nothing about solving it.", "yellow"))
     scores = [entry["score"] for entry in history if isinstance(entry, dict) and "score" in entry]
