@@ -8,16 +8,20 @@ import numpy as np
 import pytest
 from katakit import (
     assert_close,
+    assert_figures,
     assert_finite,
-    assert_partition,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
     assert_unchanged,
     perturb_rows,
+    rmse,
     with_shuffled_index,
 )
 
 SEED = 0
 TEST_SIZE = 0.25
-LEAK = "information from the held-out hours reaches the fitted pipeline"
+LEAK = "only the 60 held-out hours changed, and nothing is fitted on them"
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +55,7 @@ def test_model_ignores_held_out_rows(pipeline, readings):
         {"weights": before["weights"], "bias": before["bias"]},
         {"weights": after["weights"], "bias": after["bias"]},
         what="run_pipeline(...) fitted parameters",
-        meaning="the ridge model changed although only held-out hours changed: " + LEAK,
+        meaning=LEAK,
     )
 
 
@@ -62,8 +66,7 @@ def test_fill_values_ignore_held_out_rows(pipeline, readings):
         before,
         after["fill_values"],
         what="run_pipeline(...)['fill_values']",
-        meaning="the values used to fill dropouts changed although only held-out hours "
-        "changed: " + LEAK,
+        meaning=LEAK,
     )
 
 
@@ -83,14 +86,15 @@ def test_a_held_out_hour_is_scored_independently_of_the_others(pipeline, reading
     )
 
 
-def test_fill_values_are_the_training_medians(pipeline, readings):
+def test_fill_values_are_the_sensor_medians_of_the_fitted_hours(pipeline, readings):
     train_idx, _ = pipeline.train_test_split(len(readings), TEST_SIZE, SEED)
     train = readings.iloc[train_idx][pipeline.FEATURES]
     assert_close(
         run(pipeline, readings)["fill_values"],
         [np.nanmedian(train[c].to_numpy()) for c in pipeline.FEATURES],
         what="run_pipeline(...)['fill_values']",
-        meaning="each dropout should be filled with the sensor's median over the training hours",
+        meaning="the brief fills a dropout with the sensor's median, and these are the medians "
+        "of the 180 hours the model is fitted on",
     )
 
 
@@ -126,9 +130,88 @@ def test_held_out_error_is_close_to_the_sensor_noise(pipeline):
     )
 
 
-def test_split_partitions_rows(pipeline):
-    train_idx, test_idx = pipeline.train_test_split(200, 0.25, seed=3)
-    assert_partition(train_idx, test_idx, n_rows=200, n_test=50)
+def test_split_is_shuffled_seeded_and_reproducible(pipeline):
+    assert_seeded_split(lambda seed: pipeline.train_test_split(240, 0.25, seed), 240, 60)
+    assert_seeded_split(lambda seed: pipeline.train_test_split(10, 0.3, seed), 10, 3)
+
+
+def filled(pipeline, df, rows, fill_values):
+    """The sensor matrix of the rows at positions ``rows`` with dropouts set to ``fill_values``."""
+    X = df[pipeline.FEATURES].to_numpy(dtype=float)[rows]
+    return np.where(np.isnan(X), np.asarray(fill_values, dtype=float)[None, :], X)
+
+
+def closed_form_ridge(X, y, alpha):
+    """Ridge with an unpenalised intercept, solved directly: (weights, intercept)."""
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    w = np.linalg.solve(Xc.T @ Xc + alpha * np.eye(X.shape[1]), Xc.T @ yc)
+    return w, float(y.mean() - X.mean(axis=0) @ w)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 500.0])
+def test_reported_figures_are_the_returned_models_on_the_right_hours(pipeline, readings, alpha):
+    result = pipeline.run_pipeline(readings, TEST_SIZE, SEED, alpha=alpha)
+    train_idx, test_idx = pipeline.train_test_split(len(readings), TEST_SIZE, SEED)
+    y = readings[pipeline.TARGET].to_numpy(dtype=float)
+    X_train = filled(pipeline, readings, train_idx, result["fill_values"])
+    X_test = filled(pipeline, readings, test_idx, result["fill_values"])
+    w, b = closed_form_ridge(X_train, y[train_idx], alpha)
+    assert_close(
+        result["weights"], w, f"run_pipeline(..., alpha={alpha:g})['weights']",
+        "they are not the ridge weights of the training hours, filled with the returned fill "
+        "values, at this penalty", rtol=1e-7,
+    )  # fmt: skip
+    assert_close(result["bias"], b, f"run_pipeline(..., alpha={alpha:g})['bias']", rtol=1e-7)
+    predictions = X_test @ result["weights"] + result["bias"]
+    assert_close(
+        result["test_predictions"], predictions, "run_pipeline(...)['test_predictions']",
+        "they are not the returned model's forecasts for the held-out hours", rtol=1e-9,
+    )  # fmt: skip
+    assert_figures(
+        result,
+        {
+            "train_rmse": rmse(y[train_idx], X_train @ result["weights"] + result["bias"]),
+            "test_rmse": rmse(y[test_idx], predictions),
+        },
+        what="run_pipeline(...)",
+        rtol=1e-9,
+    )
+
+
+def test_defaults_hold_out_a_quarter_with_seed_0_and_alpha_1(pipeline, readings):
+    default = pipeline.run_pipeline(readings)
+    explicit = pipeline.run_pipeline(readings, 0.25, 0, 1.0)
+    assert len(default["test_predictions"]) == 60, (
+        f"run_pipeline(readings) forecast {len(default['test_predictions'])} held-out hours; its "
+        "default test_size of 0.25 holds out 60 of 240"
+    )
+    assert_unchanged(
+        explicit, default, what="run_pipeline(readings)",
+        meaning="the defaults (test_size=0.25, seed=0, alpha=1.0) give a different run from "
+        "passing them",
+    )  # fmt: skip
+
+
+def test_run_depends_on_its_seed_and_only_on_it(pipeline, readings):
+    assert_reproducible(
+        lambda seed: pipeline.run_pipeline(readings, TEST_SIZE, seed)["weights"],
+        what="run_pipeline(readings, 0.25, seed)['weights']",
+    )
+
+
+def test_run_leaves_the_callers_table_untouched(pipeline, readings):
+    assert_inputs_untouched(
+        lambda df: pipeline.run_pipeline(df, TEST_SIZE, SEED), readings.copy(),
+        what="run_pipeline",
+    )  # fmt: skip
+
+
+def test_test_size_sets_the_number_of_held_out_hours(pipeline, readings):
+    result = pipeline.run_pipeline(readings, 0.1, SEED)
+    assert len(result["test_predictions"]) == 24, (
+        f"run_pipeline(readings, test_size=0.1) forecast {len(result['test_predictions'])} "
+        "held-out hours of 240; a tenth is 24"
+    )
 
 
 def test_ridge_recovers_known_weights(pipeline):
@@ -140,5 +223,33 @@ def test_ridge_recovers_known_weights(pipeline):
     assert_close(b, 4.0, what="fit_ridge(X, y, alpha=1e-8) intercept", rtol=1e-6)
 
 
+@pytest.mark.parametrize("alpha", [None, 30.0])
+def test_ridge_shrinks_the_weights_by_its_penalty(pipeline, alpha):
+    rng = np.random.default_rng(5)
+    X = rng.normal(3.0, 2.0, size=(40, 3))
+    y = X @ np.array([2.0, -1.0, 0.5]) + 250.0 + rng.normal(0.0, 1.0, 40)  # an offset target
+    got = pipeline.fit_ridge(X, y) if alpha is None else pipeline.fit_ridge(X, y, alpha=alpha)
+    w, b = closed_form_ridge(X, y, 1.0 if alpha is None else alpha)
+    label = "fit_ridge(X, y)" if alpha is None else f"fit_ridge(X, y, alpha={alpha:g})"
+    assert_close(
+        got[0],
+        w,
+        f"{label} weights",
+        "ridge minimises the squared error plus "
+        "alpha times the squared weights (default alpha 1.0)",
+        rtol=1e-8,
+    )
+    assert_close(got[1], b, f"{label} intercept", "the intercept is not penalised", rtol=1e-8)
+
+
 def test_rmse_hand_worked(pipeline):
     assert_close(pipeline.rmse([1.0, 2.0, 3.0], [1.0, 4.0, 3.0]), np.sqrt(4.0 / 3.0), what="rmse")
+
+
+def test_split_defaults_hold_out_a_quarter_with_seed_0(pipeline):
+    default = pipeline.train_test_split(240)
+    explicit = pipeline.train_test_split(240, 0.25, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
+        "train_test_split(240) differs from train_test_split(240, 0.25, 0): its documented "
+        "defaults are test_size=0.25 and seed=0"
+    )
