@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import json
 import os
+import pkgutil
 import selectors
 import signal
 import sys
@@ -32,9 +34,16 @@ WALL_SECONDS = 600.0  # a run that sleeps or blocks for longer than this is stop
 
 def warm_up() -> None:
     """Import what every run needs once, in the parent, before forking."""
+    # pytest imports most of its own modules lazily, inside pytest.main(): import them here
+    # so that every forked run starts with them already loaded.
+    import _pytest
     import numpy  # noqa: F401
     import pandas  # noqa: F401
     import pytest  # noqa: F401
+
+    for module in pkgutil.walk_packages(_pytest.__path__, "_pytest."):
+        with contextlib.suppress(Exception):
+            importlib.import_module(module.name)
 
 
 @dataclass

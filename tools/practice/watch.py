@@ -13,6 +13,7 @@ from tools.core.workspace import display, files
 
 POLL_SECONDS = 0.1
 SETTLE_SECONDS = 0.05
+SETTLE_MS = 20  # events closer together than this are one save
 
 
 def _stamps(kata: Kata) -> tuple:
@@ -24,6 +25,39 @@ def _stamps(kata: Kata) -> tuple:
         except FileNotFoundError:
             stamps.append(None)
     return tuple(stamps)
+
+
+def _out_of_time(deadline: Callable[[], float | None]) -> bool:
+    left = deadline()
+    return left is not None and left <= 0
+
+
+def _wait_for_save(kata: Kata, stamps: tuple, deadline: Callable[[], float | None]) -> bool:
+    """Block until one of the learner's files changes (True) or the deadline passes (False).
+
+    File-system events (watchfiles) wake the run within a few milliseconds of a save; where
+    watchfiles is not installed, the files are polled every 0.1 s.
+    """
+    try:
+        import watchfiles
+    except ImportError:
+        while _stamps(kata) == stamps:
+            if _out_of_time(deadline):
+                return False
+            time.sleep(POLL_SECONDS)
+        time.sleep(SETTLE_SECONDS)  # let the editor finish writing
+        return True
+    if _stamps(kata) != stamps:  # saved while the last run was going on
+        return True
+    # The folder, not the files: an editor that saves by replacing a file still wakes us.
+    for _ in watchfiles.watch(
+        kata.workspace, step=SETTLE_MS, rust_timeout=250, yield_on_timeout=True, debounce=400
+    ):
+        if _stamps(kata) != stamps:
+            return True
+        if _out_of_time(deadline):
+            return False
+    return False
 
 
 def loop(
@@ -43,13 +77,9 @@ def loop(
         status = run_once()
         while status != EXIT_OK:
             say(style(f"\nWatching {watched}: save to re-run, Ctrl-C to stop.", "dim"))
-            while _stamps(kata) == stamps:
-                left = deadline()
-                if left is not None and left <= 0:
-                    say(style("\nTime is up.", "red", "bold"))
-                    return run_once()
-                time.sleep(POLL_SECONDS)
-            time.sleep(SETTLE_SECONDS)  # let the editor finish writing
+            if not _wait_for_save(kata, stamps, deadline):
+                say(style("\nTime is up.", "red", "bold"))
+                return run_once()
             stamps = _stamps(kata)
             say(style("\n" + "─" * 72, "dim"))
             status = run_once()
