@@ -11,7 +11,7 @@ class Optimiser:
         self.state = {}  # (buffer kind, parameter name) -> array shaped like the parameter
 
     def _buffer(self, kind, name, like):
-        """The persistent buffer of this kind for parameter `name`, all zeros at first."""
+        """The state array of this kind for parameter `name`, shaped like `like`."""
         return self.state.get((kind, name), np.zeros_like(like, dtype=float))
 
     def step(self, params, grads):

@@ -7,7 +7,7 @@ and the delivery-time regression they train.
 
 import numpy as np
 import pytest
-from katakit import assert_close, assert_gradient_matches
+from katakit import assert_close, assert_gradient_matches, assert_inputs_untouched
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def run_steps(optimiser, params, grads_of, steps):
     return path
 
 
-def test_momentum_first_step_is_a_plain_gradient_step(optimisers):
+def test_momentum_step_by_hand(optimisers):
     params = {"w": np.array([1.0, -2.0]), "b": np.array([0.5])}
     optimisers.Momentum(lr=0.1, momentum=0.9).step(
         params, {"w": np.array([2.0, 4.0]), "b": np.array([-1.0])}
@@ -60,7 +60,7 @@ def test_a_new_optimiser_starts_from_rest(optimisers):
     )  # fmt: skip
 
 
-def test_adam_first_step_moves_each_parameter_by_lr(optimisers):
+def test_adam_step_size_is_lr_whatever_the_gradient_scale(optimisers):
     params = {"w": np.array([1.0, 1.0, 1.0, 1.0])}
     optimisers.Adam(lr=0.01).step(params, {"w": np.array([1e-3, -1.0, 1e3, -50.0])})
     assert_close(
@@ -71,7 +71,7 @@ def test_adam_first_step_moves_each_parameter_by_lr(optimisers):
     )  # fmt: skip
 
 
-def test_adam_second_step_by_hand(optimisers):
+def test_adam_steps_by_hand(optimisers):
     params = {"x": np.array([0.0])}
     gradients = iter([{"x": np.array([1.0])}, {"x": np.array([-1.0])}])
     path = run_steps(optimisers.Adam(lr=0.01), params, lambda p: next(gradients), 2)
@@ -135,3 +135,29 @@ def test_mse_gradients_match_finite_differences(optimisers):
             lambda v, name=name: optimisers.mse_gradients({**params, name: v}, X, y)[0],
             grads[name], params[name], what=f"mse_gradients' {name!r}",
         )  # fmt: skip
+
+
+def test_fit_linear_records_the_loss_before_each_step_and_leaves_the_data_alone(optimisers):
+    X, y = optimisers.make_deliveries(50, seed=3)
+    _, history = assert_inputs_untouched(
+        lambda X, y: optimisers.fit_linear(X, y, optimisers.Momentum(lr=0.01), epochs=7), X, y,
+        what="fit_linear(X, y, Momentum(lr=0.01), epochs=7)",
+    )  # fmt: skip
+    assert np.shape(history) == (7,), f"fit_linear(epochs=7) recorded {np.shape(history)} losses"
+    assert_close(
+        history[0], 0.5 * np.mean(y**2), "the first recorded loss of fit_linear",
+        "training starts from w = 0, b = 0, whose loss is half the mean squared target",
+    )  # fmt: skip
+
+
+def test_momentum_keeps_a_separate_velocity_for_each_optimiser_and_parameter(optimisers):
+    first, second = optimisers.Momentum(lr=0.1), optimisers.Momentum(lr=0.1)
+    p1, p2 = {"w": np.zeros(2), "b": np.zeros(1)}, {"w": np.zeros(2), "b": np.zeros(1)}
+    for _ in range(3):
+        first.step(p1, {"w": np.array([1.0, 1.0]), "b": np.array([-1.0])})
+        second.step(p2, {"w": np.array([-1.0, 0.0]), "b": np.array([2.0])})
+    # three steps on a constant gradient g move by -0.1 * (1 + 1.9 + 2.71) * g
+    assert_close(p1["w"], [-0.561, -0.561], "w of the first optimiser after three steps")
+    assert_close(p1["b"], [0.561], "b of the first optimiser after three steps")
+    assert_close(p2["w"], [0.561, 0.0], "w of the second optimiser after three steps")
+    assert_close(p2["b"], [-1.122], "b of the second optimiser after three steps")
