@@ -9,7 +9,17 @@ import math
 
 import numpy as np
 import pytest
-from katakit import assert_close, assert_finite, assert_partition, call_strict
+from katakit import (
+    accuracy,
+    assert_close,
+    assert_figures,
+    assert_finite,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    call_strict,
+)
 
 SEED = 0
 TEST_SIZE = 0.25
@@ -100,9 +110,103 @@ def test_knn_probabilities_are_vote_fractions(pipeline, pumps):
                  "with k = 5 every probability is a count of neighbours out of 5")  # fmt: skip
 
 
-def test_split_is_a_partition(pipeline):
-    train_idx, test_idx = pipeline.train_test_split(300, TEST_SIZE, SEED)
-    assert_partition(train_idx, test_idx, 300, n_test=75)
+def test_split_is_seeded_shuffled_and_reproducible(pipeline):
+    assert_seeded_split(lambda seed: pipeline.train_test_split(300, TEST_SIZE, seed), 300, 75)
+    assert_seeded_split(lambda seed: pipeline.train_test_split(50, 0.4, seed), 50, 20)
+    default = pipeline.train_test_split(300)
+    explicit = pipeline.train_test_split(300, 0.25, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
+        "train_test_split(300) differs from train_test_split(300, 0.25, 0), its documented defaults"
+    )
+
+
+def vote_fractions(X_train, y_train, X, k, n_classes=3):
+    """The k nearest training rows of each row of X, counted per class, one row at a time."""
+    out = np.zeros((len(X), n_classes))
+    for i, x in enumerate(X):
+        nearest = np.argsort(((X_train - x) ** 2).sum(axis=1), kind="stable")[:k]
+        out[i] = np.bincount(y_train[nearest], minlength=n_classes) / k
+    return out
+
+
+def test_squared_distances_between_two_sets_of_pumps(pipeline, pumps):
+    X, _ = pumps
+    A, B = X[:4], X[10:17]
+    expected = [[float(np.dot(a - b, a - b)) for b in B] for a in A]
+    assert_close(pipeline.squared_distances(A, B), expected, "squared_distances(4 pumps, 7 pumps)",
+                 "entry (i, j) should be the squared Euclidean distance between A[i] and B[j]")  # fmt: skip
+
+
+@pytest.mark.parametrize("k", [None, 1, 3])
+def test_knn_votes_of_the_k_nearest_pumps(pipeline, pumps, k):
+    X, y = pumps
+    model = (pipeline.KNNClassifier() if k is None else pipeline.KNNClassifier(k=k)).fit(
+        X[:200], y[:200], 3
+    )
+    label = "KNNClassifier()" if k is None else f"KNNClassifier(k={k})"
+    k = k or 5  # the documented default
+    assert_close(model.predict_proba(X[200:]), vote_fractions(X[:200], y[:200], X[200:], k),
+                 f"{label}.predict_proba(100 pumps)",
+                 f"each row should be the class shares among the {k} nearest training pumps")  # fmt: skip
+    predicted = model.predict(X[200:])
+    assert np.array_equal(predicted, model.predict_proba(X[200:]).argmax(axis=1)), (
+        f"{label}.predict disagrees with the class of highest probability on "
+        f"{int(np.sum(predicted != model.predict_proba(X[200:]).argmax(axis=1)))} of 100 pumps"
+    )
+
+
+def test_reported_figures_come_from_the_training_pumps_votes(pipeline, pumps):
+    X, y = pumps
+    with np.errstate(all="ignore"):  # judged by the figures
+        result = pipeline.run_pipeline(X, y, 3, 0.3, 4)
+    train_idx, test_idx = pipeline.train_test_split(len(y), 0.3, 4)
+    probs = vote_fractions(X[train_idx], y[train_idx], X[test_idx], 3)
+    assert_figures(
+        result,
+        {
+            "test_probabilities": probs,
+            "test_accuracy": accuracy(y[test_idx], probs.argmax(axis=1)),
+        },
+        "run_pipeline(pumps, k=3, test_size=0.3, seed=4)",
+    )
+    with np.errstate(all="ignore"):
+        recomputed = pipeline.log_loss(y[test_idx], probs)
+    assert_unchanged(recomputed, result["test_log_loss"],
+                     "run_pipeline(pumps, k=3, test_size=0.3, seed=4)['test_log_loss']",
+                     "it is not the log-loss of the held-out pumps' probabilities")  # fmt: skip
+
+
+def test_defaults_seed_and_test_size_are_honoured(pipeline, pumps):
+    X, y = pumps
+    with np.errstate(all="ignore"):  # judged by the probabilities
+        assert_unchanged(pipeline.run_pipeline(X, y)["test_probabilities"],
+                         pipeline.run_pipeline(X, y, 5, 0.25, 0)["test_probabilities"],
+                         "run_pipeline(X, y)", "the defaults are not k=5, test_size=0.25, seed=0")  # fmt: skip
+        assert_reproducible(lambda seed: pipeline.run_pipeline(X, y, 5, 0.25, seed)["test_probabilities"],
+                            "run_pipeline(pumps, seed=...)['test_probabilities']")  # fmt: skip
+        n_scored = len(pipeline.run_pipeline(X, y, 5, 0.4, 0)["test_probabilities"])
+    assert n_scored == 120, (
+        f"run_pipeline(300 pumps, test_size=0.4) scored {n_scored} pumps; 40 % is 120"
+    )
+
+
+def test_a_held_out_pump_is_scored_from_the_training_pumps_alone(pipeline, pumps):
+    X, y = pumps
+    _, test_idx = pipeline.train_test_split(len(y), TEST_SIZE, SEED)
+    X_moved, y_flipped = X.copy(), y.copy()
+    X_moved[test_idx[1:]] = X_moved[test_idx[1:]] * 100.0 + 1000.0
+    y_flipped[test_idx[1:]] = (y_flipped[test_idx[1:]] + 1) % 3
+    with np.errstate(all="ignore"):  # judged by the probabilities
+        before = pipeline.run_pipeline(X, y)["test_probabilities"][0]
+        after = pipeline.run_pipeline(X_moved, y_flipped)["test_probabilities"][0]
+    assert_unchanged(before, after, "the first held-out pump's probabilities",
+                     "they moved when only the other held-out pumps changed")  # fmt: skip
+
+
+def test_run_pipeline_leaves_the_callers_arrays_alone(pipeline, pumps):
+    X, y = pumps
+    with np.errstate(all="ignore"):  # judged by the arrays
+        assert_inputs_untouched(pipeline.run_pipeline, X, y, what="run_pipeline(X, y)")
 
 
 def test_held_out_accuracy(pipeline, pumps):
