@@ -171,3 +171,25 @@ def test_an_email_scoring_exactly_the_threshold_is_flagged(metrics, emails):
         f"with threshold {threshold:g}, {at_least} emails score at least the threshold but "
         f"{report['n_flagged']} were flagged"
     )
+
+
+@pytest.mark.edge
+def test_a_single_flag_and_a_single_spam_are_counted(metrics):
+    y_true = np.array([1, 0, 0, 0, 0])
+    assert_close(
+        metrics.precision_recall(y_true, y_true), (1.0, 1.0),
+        "(precision, recall) of 5 emails, 1 spam, flagged alone",
+        "the one flagged email is the one spam",
+    )  # fmt: skip
+
+
+def test_default_threshold_is_two(metrics, emails):
+    assert_close(
+        metrics.run_pipeline(emails)["precision"], metrics.run_pipeline(emails, 2.0)["precision"],
+        "run_pipeline(emails) without a threshold", "the documented default threshold is 2.0",
+    )  # fmt: skip
+
+
+def test_confusion_matrix_holds_whole_counts(metrics):
+    cm = np.asarray(metrics.confusion_matrix(Y_TRUE, Y_PRED))
+    assert cm.dtype.kind in "iu", f"confusion_matrix returned counts of dtype {cm.dtype}"

@@ -181,3 +181,12 @@ def test_model_ignores_the_held_out_sales(pipeline):
 def test_seed_chooses_the_held_out_sales(pipeline):
     df = pipeline.make_houses(n_rows=300, seed=0)
     assert_reproducible(lambda seed: pipeline.run_pipeline(df, seed=seed)["test_r2"], "test_r2")
+
+
+def test_test_size_sets_the_number_of_held_out_sales(pipeline):
+    df = pipeline.make_houses(n_rows=300, seed=0)
+    result = pipeline.run_pipeline(df, test_size=0.4)
+    assert len(result["test_predictions"]) == 120, (
+        f"run_pipeline(houses, test_size=0.4) scored {len(result['test_predictions'])} held-out "
+        "sales out of 300"
+    )
