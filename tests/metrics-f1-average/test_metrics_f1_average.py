@@ -168,3 +168,11 @@ def test_queues_absent_from_labels_and_predictions_score_zero_without_dividing(m
         macro, 0.5, "macro F1 of a perfect router on a batch holding 2 of the 4 queues",
         "two queues score 1 and the two queues with no tickets and no predictions score 0",
     )  # fmt: skip
+
+
+def test_macro_is_the_default_average(metrics):
+    y_true, y_pred = imbalanced_labels(6)
+    assert_close(
+        metrics.f1_score(y_true, y_pred, K), metrics.f1_score(y_true, y_pred, K, average="macro"),
+        "f1_score(y_true, y_pred, 4) without an average", "the documented default is macro",
+    )  # fmt: skip
