@@ -132,6 +132,15 @@ def test_run_pipeline_reports_the_loss_of_its_model(pipeline):
     df = pipeline.make_building(240, seed=1)
     result = pipeline.run_pipeline(df, n_test=60, epochs=30)
     assert np.shape(result["loss_history"]) == (30,), "one loss per training step expected"
+    X = df[pipeline.FEATURES].to_numpy(dtype=float)[:-60]
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    final = pipeline.mse_loss(
+        X, df[pipeline.ZONES].to_numpy()[:-60], result["weights"], result["bias"]
+    )
+    assert_close(
+        result["loss_history"][-1], final, "the last entry of run_pipeline's loss history",
+        "the history does not hold the training loss of the returned model", rtol=1e-12,
+    )  # fmt: skip
     assert np.shape(result["weights"]) == (4, 3) and np.shape(result["bias"]) == (3,), (
         f"weights {np.shape(result['weights'])} and bias {np.shape(result['bias'])}: expected "
         "(4, 3) and (3,) for four drivers and three zones"
@@ -184,3 +193,28 @@ def test_run_pipeline_leaves_the_callers_table_untouched(pipeline, building):
 def test_fit_leaves_the_callers_arrays_untouched(pipeline):
     X, Y, _, _ = zones_problem()
     assert_inputs_untouched(lambda X, Y: pipeline.fit(X, Y, epochs=10), X, Y, what="fit(X, Y)")
+
+
+def test_run_pipeline_fits_the_least_squares_model_of_the_training_hours(pipeline, building):
+    result = pipeline.run_pipeline(building)
+    X = building[pipeline.FEATURES].to_numpy(dtype=float)[:-60]
+    Y = building[pipeline.ZONES].to_numpy(dtype=float)[:-60]
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    best = np.linalg.lstsq(np.column_stack([np.ones(len(X)), X]), Y, rcond=None)[0]
+    assert_close(
+        np.vstack([result["bias"], result["weights"]]), best,
+        "run_pipeline's (bias stacked on weights) on the 180 training hours",
+        "the returned model is not the least-squares fit of the standardised training hours",
+        rtol=0, atol=1e-8,
+    )  # fmt: skip
+
+
+@pytest.mark.edge
+def test_standardise_is_accurate_for_a_driver_with_a_large_offset(pipeline):
+    rng = np.random.default_rng(4)
+    X_train = 1e9 + rng.normal(0.0, 1.0, size=(200, 1))  # a raw timestamp, say
+    Z_train, _ = pipeline.standardise(X_train, X_train[:5])
+    assert_close(
+        Z_train.std(axis=0), [1.0], "the spread of a standardised column of values near 1e9",
+        "the standard deviation lost its precision", rtol=1e-6,
+    )  # fmt: skip
