@@ -1,15 +1,25 @@
 """The bearing-fault network must backpropagate the gradient of the log-loss it reports.
 
-Every parameter's gradient is checked against finite differences of log_loss, at small weights
-(where the network is nearly linear) and at weights of the size training produces; training must
-lower the loss at every small step and solve XOR.
+Every parameter's gradient is checked against finite differences of log_loss at random points;
+training must lower the loss at every small step and solve XOR; the reported accuracies must be
+those of the returned network.
 """
 
 import math
 
 import numpy as np
 import pytest
-from katakit import assert_close, assert_decreasing, assert_finite, assert_gradient_matches
+from katakit import (
+    accuracy,
+    assert_close,
+    assert_decreasing,
+    assert_figures,
+    assert_finite,
+    assert_gradient_matches,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_unchanged,
+)
 
 PARAMS = ["W1", "b1", "W2", "b2"]
 
@@ -44,17 +54,15 @@ def check(network, X, y, params, name, what):
 
 
 @pytest.mark.parametrize("name", PARAMS)
-def test_gradient_matches_finite_differences_at_small_weights(network, name):
-    X, y, params = point(scale=0.01, seed=1)
-    check(network, X, y, params, name, f"gradients(...)[{name!r}] at weights of size 0.01")
-
-
-@pytest.mark.parametrize("name", PARAMS)
-def test_gradient_matches_finite_differences_at_trained_size_weights(network, name):
-    X, y, params = point(scale=1.5, seed=2)
-    z1 = X @ params["W1"] + params["b1"]
-    assert np.mean(np.abs(z1) > 1.0) > 0.3, "the check needs hidden units in tanh's curved range"
-    check(network, X, y, params, name, f"gradients(...)[{name!r}] at weights of size 1.5")
+def test_gradient_matches_finite_differences(network, name):
+    # Near initialisation (pre-activations close to 0) and at weights of the size training
+    # reaches (many hidden units in tanh's curved range).
+    for scale, seed in ((0.01, 1), (1.5, 2)):
+        X, y, params = point(scale=scale, seed=seed)
+        if scale > 1:
+            z1 = X @ params["W1"] + params["b1"]
+            assert np.mean(np.abs(z1) > 1.0) > 0.3, "the check needs units in tanh's curved range"
+        check(network, X, y, params, name, f"gradients(...)[{name!r}] at weights of size {scale}")
 
 
 def test_loss_decreases_at_every_small_step(network):
@@ -116,3 +124,46 @@ def test_forward_caches_hidden_values_of_the_right_shape(network):
         f"{np.shape(cache['logits'])}; expected (9, 5) and (9,)"
     )
     assert_close(cache["a1"], np.tanh(cache["z1"]), "forward's a1", "a1 should be tanh(z1)")
+
+
+def test_reported_accuracies_are_those_of_the_returned_network(network):
+    result = network.run_pipeline(n_rows=120, n_test=30, epochs=60, seed=4)
+    X, y = network.make_bearings(120, 4)
+    params = result["params"]
+    hidden = np.tanh(X @ params["W1"] + params["b1"])
+    labels = (hidden @ params["W2"] + params["b2"] >= 0).astype(float)
+    assert_figures(
+        result,
+        {
+            "train_accuracy": accuracy(y[:-30], labels[:-30]),
+            "test_accuracy": accuracy(y[-30:], labels[-30:]),
+        },
+        "run_pipeline(n_rows=120, n_test=30)",
+    )
+
+
+def test_the_network_is_trained_on_the_training_shafts_only(network):
+    result = network.run_pipeline(n_rows=120, n_test=30, epochs=40, seed=5)
+    X, y = network.make_bearings(120, 5)
+    params, history = network.fit(X[:-30], y[:-30], 8, 1.0, 40, seed=5)
+    assert_unchanged(
+        {"params": result["params"], "loss": result["loss_history"]},
+        {"params": params, "loss": history},
+        "run_pipeline",
+        "the returned network is not the one fit trains on the first 90 shafts alone",
+    )
+
+
+def test_run_pipeline_is_reproducible_and_follows_its_seed(network):
+    assert_reproducible(
+        lambda seed: network.run_pipeline(n_rows=80, n_test=20, epochs=5, seed=seed)["params"],
+        "the network run_pipeline(epochs=5) returns",
+    )
+    assert np.shape(network.run_pipeline()["loss_history"]) == (500,), (
+        "run_pipeline with its defaults does not record the 500 steps the brief promises"
+    )
+
+
+def test_fit_leaves_the_callers_arrays_untouched(network):
+    X, y = network.make_bearings(40, seed=6)
+    assert_inputs_untouched(lambda X, y: network.fit(X, y, epochs=5), X, y, what="fit(X, y)")
