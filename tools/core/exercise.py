@@ -119,6 +119,7 @@ class Exercise:
         for path in sorted(self.kata.tests.glob("test_*.py")):
             text = path.read_text(encoding="utf-8")
             names += re.findall(r"^\s*(?:async\s+)?def (test_\w+)", text, flags=re.M)
+        names += [t.split("::")[-1].split("[")[0] for t in self.failing_tests]
         return {name: number for number, name in enumerate(dict.fromkeys(names), 1)}
 
     def test_label(self, test: str) -> str:
@@ -138,6 +139,7 @@ class Exercise:
             text = re.sub(rf"(?:\b[\w.]+\.py::)*\b{name}\b", self.test_label(name), text)
         text = re.sub(rf"tests/{re.escape(self.slug)}/[\w.]*", "the tests", text)
         text = re.sub(r"\btest_\w+\.py\b", "the tests", text)
+        text = re.sub(r"\btest_\w+", "a test", text)  # one the kata no longer has
         return re.sub(rf"(?<![\w-]){re.escape(self.slug)}(?![\w-])", self.name, text)
 
     # -- its files -------------------------------------------------------------------------------
@@ -246,12 +248,12 @@ def of_variant(kata: Kata, variant: str) -> Exercise:
 
 
 def blind(base: Exercise, name: str) -> Exercise:
-    """``base`` under a neutral name: no slug, title or class shown until solved."""
+    """``base`` under a neutral name: no slug, title or class shown until solved. A first hint
+    that names the class (a variant's always does: it comes from its class) gives way to a
+    neutral one."""
     hints = base.hints
-    if base.variant is not None:
-        hints = (NEUTRAL_FIRST_HINT, *hints[1:])  # a variant's first hint is its class's
-    elif len(hints) > 2 and names_class(hints[0], base.classes):
-        hints = hints[1:]
+    if base.variant is not None or names_class(hints[0], base.classes):
+        hints = (NEUTRAL_FIRST_HINT, *hints[1:])
     brief = base.brief.replace(base.name, name) if base.own_folder else base.brief
     draft = dataclasses.replace(base, name=name, blind=True, hints=hints, brief=brief)
     return dataclasses.replace(draft, title=f"Exercise {name}", brief=briefs.blind_brief(draft))
