@@ -168,3 +168,16 @@ def test_a_solved_variant_does_not_mark_its_kata_solved(monkeypatch, capsys):
     line = next(line for line in out.splitlines() if line.strip().startswith("leakage "))
     assert "not started" in line and "variants: 1 of" in line, line
     assert "0 of 1 katas solved" in out
+
+
+def test_naming_the_function_a_variant_broke_earns_a_concept():
+    from tools.practice import rootcause
+
+    kata = catalog.load("leakage")
+    for path in variants.variant_dirs(kata):
+        function = variants.read_variant(path).get("function")
+        ex = exercise.of_variant(kata, path.name)
+        assert function in ex.concepts
+        said = f"The bug was in {function}: it changed what the pipeline computed."
+        found = rootcause.concepts_found(ex.concepts, said, dict(ex.aliases))
+        assert function in found, (function, ex.aliases)

@@ -120,3 +120,16 @@ def blind_brief(exercise) -> str:
         "once you solve it\n\n"
     )
     return header + exercise.scrub(text) + "\n"
+
+
+def function_aliases(function: str) -> tuple[str, ...]:
+    """Ways to name a function in words: ``StandardScaler.fit`` -> "standard scaler fit",
+    "scaler fit"; a lone name of five letters or more stands for itself."""
+    words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", function.replace("_", " "))
+    words = [w.lower() for w in words if w.lower() not in {"and", "of", "the", "to"}]
+    found = [" ".join(words)] if len(words) > 1 else []
+    if len(words) > 2:
+        found.append(" ".join(words[-2:]))
+    if len(words) == 1 and len(words[0]) >= 5:
+        found.append(words[0])
+    return tuple(dict.fromkeys(found)) or (function,)

@@ -226,6 +226,9 @@ def of_variant(kata: Kata, variant: str) -> Exercise:
     given = manifest.get("hints")
     hints = tuple(given) if isinstance(given, list) and given else variants.GENERIC_HINTS
     concepts = manifest.get("concepts")
+    lesson = tuple(concepts) if isinstance(concepts, list) and concepts else kata.concepts
+    # Naming the function the change broke is part of a root cause, as for any bug.
+    where = (manifest["function"],) if isinstance(manifest.get("function"), str) else ()
     name = variant_name(kata, variant)
     observed = briefs.observed(manifest)
     title = f"{briefs.subject(kata)}: {briefs.symptom(observed, failing)}"
@@ -236,8 +239,8 @@ def of_variant(kata: Kata, variant: str) -> Exercise:
         brief=briefs.variant_brief(kata, name, title, level, observed, failing),
         hints=hints,
         explanation=briefs.variant_explanation(manifest, observed, failing),
-        concepts=tuple(concepts) if isinstance(concepts, list) and concepts else kata.concepts,
-        aliases=(),
+        concepts=(*lesson, *where),
+        aliases=tuple((c, briefs.function_aliases(c)) for c in where),
         classes=(category if category in catalog.CATEGORIES else kata.category,),
         difficulty=level,
         minutes=BUDGETS[level - 1],

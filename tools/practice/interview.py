@@ -233,6 +233,8 @@ def print_rubric(
         where = f" (from {statement.source})" if statement.source == rootcause.FILE else ""
         say(style("\n  Your root cause", "bold") + f" [{statement.category or 'no class'}]{where}")
         say(indent(said, "    "))
+        for note in statement.notes if statement.explanation else []:
+            say(style(f"    ({note})", "yellow"))
         if exercise.blind and not solved:
             say(style("  The explanation", "bold") + " is shown once the exercise is solved.")
         else:
