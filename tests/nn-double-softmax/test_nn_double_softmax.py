@@ -9,7 +9,16 @@ import math
 
 import numpy as np
 import pytest
-from katakit import assert_close, assert_gradient_matches
+from katakit import (
+    accuracy,
+    assert_close,
+    assert_figures,
+    assert_gradient_matches,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+)
 
 K = 4
 
@@ -58,8 +67,8 @@ def test_predicted_probabilities_are_the_softmax_of_the_logits(network, trained,
     expected = reference_softmax(reference_logits(trained, X[160:]))
     assert_close(
         probs[:3], expected[:3], "predict_proba of the first 3 held-out images",
-        "the probabilities should be the softmax of the network's logits; these are flatter, "
-        "as if the scores were squashed more than once", rtol=1e-7, atol=1e-9,
+        "the probabilities should be the softmax of the network's logits (the tanh hidden layer "
+        "followed by the linear layer); these are far less confident", rtol=1e-7, atol=1e-9,
     )  # fmt: skip
 
 
@@ -118,7 +127,54 @@ def test_predict_is_the_most_probable_class(network, trained, images):
     )
 
 
-def test_pipeline_reports_its_final_training_loss(network):
-    report = network.run_pipeline(n_rows=240, seed=0, epochs=20)
-    assert len(report["loss_history"]) == 20
-    assert report["train_loss"] <= report["loss_history"][0]
+def test_split_is_a_seeded_shuffled_partition(network):
+    assert_seeded_split(lambda seed: network.train_test_split(200, 0.25, seed), 200, 50)
+
+
+def test_reported_figures_are_those_of_the_returned_model(network):
+    report = network.run_pipeline(n_rows=240, seed=3, epochs=20)
+    X, y = network.make_images(240, 3)
+    train_idx, test_idx = network.train_test_split(240, 0.25, 3)
+    net = report["model"]
+    logits = reference_logits(net, X)
+    log_probs = np.log(reference_softmax(logits[train_idx]))
+    assert_figures(
+        report,
+        {
+            "train_loss": -np.mean(log_probs[np.arange(len(train_idx)), y[train_idx]]),
+            "test_accuracy": accuracy(y[test_idx], np.argmax(logits[test_idx], axis=1)),
+        },
+        "run_pipeline(seed=3, epochs=20)",
+    )
+    assert len(report["loss_history"]) == 20, (
+        f"run_pipeline(epochs=20) recorded {len(report['loss_history'])} losses"
+    )
+
+
+def test_the_model_is_trained_on_the_training_rows_only(network):
+    report = network.run_pipeline(n_rows=120, seed=4, n_hidden=8, epochs=15)
+    X, y = network.make_images(120, 4)
+    train_idx, _ = network.train_test_split(120, 0.25, 4)
+    alone = network.TwoLayerNet(X.shape[1], 8, K, seed=4).fit(X[train_idx], y[train_idx], epochs=15)
+    params = ("W1", "b1", "W2", "b2")
+    assert_unchanged(
+        {name: getattr(report["model"], name) for name in params},
+        {name: getattr(alone, name) for name in params},
+        "run_pipeline's model",
+        "it is not the network fit on the 90 training images alone",
+    )
+
+
+def test_run_pipeline_is_reproducible_and_follows_its_seed(network):
+    assert_reproducible(
+        lambda seed: network.run_pipeline(n_rows=80, seed=seed, n_hidden=4, epochs=3)["model"].W1,
+        "the first-layer weights run_pipeline(epochs=3) returns",
+    )
+
+
+def test_fit_leaves_the_callers_arrays_untouched(network, images):
+    X, y = images
+    net = network.TwoLayerNet(X.shape[1], 4, K, seed=5)
+    assert_inputs_untouched(
+        lambda X, y: net.fit(X, y, epochs=3), X[:30].copy(), y[:30].copy(), what="fit(X, y)"
+    )
