@@ -8,7 +8,7 @@ customer's latest region, and that the revenue report adds up to the orders it c
 import numpy as np
 import pandas as pd
 import pytest
-from katakit import assert_close, with_shuffled_index
+from katakit import assert_close, assert_figures, with_shuffled_index
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_an_order_from_a_customer_not_on_file_is_kept_as_unknown(pipeline, order
 
 
 @pytest.mark.edge
-def test_a_customer_who_moved_three_times_counts_once(pipeline):
+def test_one_order_counts_once_in_its_customers_current_region(pipeline):
     history = pd.DataFrame(
         {
             "customer_id": [7, 7, 8, 7],
@@ -145,3 +145,33 @@ def test_a_customer_who_moved_three_times_counts_once(pipeline):
         f"one order of 50.00 (and a customer without orders) is reported as "
         f"{result['n_orders']} order(s) worth {result['revenue_total']:.2f}"
     )
+
+
+def test_every_reported_figure_adds_up_to_the_orders(pipeline, orders, customers):
+    result = pipeline.run_pipeline(orders, customers)
+    current = pd.Series(latest_region(customers))
+    assert_figures(
+        result,
+        {
+            "n_orders": len(orders),
+            "revenue_total": orders["amount"].sum(),
+            "mean_order_value": orders["amount"].mean(),
+        },
+        "run_pipeline(orders, customers)",
+        rtol=1e-9,
+    )
+    by_region = current.value_counts()
+    reported = result["customers_by_region"]
+    assert plain(reported.sort_index()) == plain(by_region.sort_index()), (
+        f"customers_by_region is {plain(reported)}; the customers' current addresses give "
+        f"{plain(by_region)}"
+    )
+    revenue = result["revenue_by_region"].to_numpy()
+    assert np.all(np.diff(revenue) <= 0), (
+        f"revenue_by_region is not listed largest first: {plain(result['revenue_by_region'])}"
+    )
+    enriched = result["enriched"].sort_values("order_id")
+    assert_close(
+        enriched["amount"].to_numpy(), orders.sort_values("order_id")["amount"].to_numpy(),
+        "the enriched orders' amounts (by order id)", "an order's amount changed on the way",
+    )  # fmt: skip
