@@ -181,3 +181,26 @@ def test_naming_the_function_a_variant_broke_earns_a_concept():
         said = f"The bug was in {function}: it changed what the pipeline computed."
         found = rootcause.concepts_found(ex.concepts, said, dict(ex.aliases))
         assert function in found, (function, ex.aliases)
+
+
+def test_the_warm_up_comes_first_even_after_the_quick_start_checked_out_leakage():
+    katas = catalog.load_all()
+    quick_start = {"leakage": {"started": 5.0, "last_active": 5.0}}
+    chosen = advisor.suggest(katas, {"katas": quick_start}, now=10.0)
+    assert chosen.name == advisor.WARM_UP
+
+
+def test_the_list_suggests_blind_practice_after_the_warm_up_and_three_named_katas(
+    monkeypatch, capsys
+):
+    monkeypatch.setattr(listing.workspace, "exists", lambda kata: False)
+    katas = catalog.load_all()
+    records = {advisor.WARM_UP: {"attempts": [_attempt(0)]}}
+    named = [k.slug for k in katas if k.slug != advisor.WARM_UP][:3]
+    for slug in named[:2]:
+        records[slug] = {"attempts": [_attempt(0)]}
+    listing.print_listing(katas, {"katas": records})
+    assert "--blind" not in capsys.readouterr().out
+    records[named[2]] = {"attempts": [_attempt(0)]}
+    listing.print_listing(katas, {"katas": records})
+    assert "nox -s kata -- --blind" in capsys.readouterr().out
