@@ -174,3 +174,26 @@ def test_training_improves_on_the_majority_class(pipeline, model, emails):
     X, y = emails
     acc = pipeline.accuracy(y, (model.predict_proba(X)[:, 1] > 0.5).astype(int))
     assert acc > max(y.mean(), 1 - y.mean()) + 0.1, f"training accuracy {acc:.3f} is near chance"
+
+
+def test_spam_probability_is_the_logistic_function_of_the_logit(pipeline):
+    logits = np.array([-6.0, -2.5, -1.0, -0.2, 0.0, 0.2, 1.0, 2.5, 6.0])
+    model = with_weights(pipeline, [1.0], 0.0)
+    assert_close(
+        model.predict_proba(logits[:, None])[:, 1], 1.0 / (1.0 + np.exp(-logits)),
+        "spam probability at logits -6 to 6", "the probabilities are not 1 / (1 + e^-logit)",
+        rtol=1e-12,
+    )  # fmt: skip
+
+
+def test_labels_are_whole_numbers(model, emails):
+    labels = np.asarray(model.predict(emails[0]))
+    assert labels.dtype.kind in "iu", f"predict returned labels of dtype {labels.dtype}"
+
+
+def test_split_defaults_hold_out_a_quarter_with_seed_zero(pipeline):
+    default = pipeline.train_test_split(400)
+    explicit = pipeline.train_test_split(400, 0.25, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
+        "train_test_split(400) differs from train_test_split(400, 0.25, 0), its documented defaults"
+    )
