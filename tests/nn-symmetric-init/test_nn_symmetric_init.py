@@ -1,13 +1,23 @@
 """The part-inspection network must use all of its hidden units.
 
-Initialisation must break the symmetry between hidden units (and be reproducible from a seed),
-after training the units must have learned different things, and the network must solve an
-XOR, which no single unit can. The rest pin down backpropagation and the pipeline around it.
+The hidden units must differ from the start and after training, runs must be reproducible from a
+seed, and the network must solve an XOR, which no single unit can. The rest pin down
+backpropagation and the pipeline around it.
 """
 
 import numpy as np
 import pytest
-from katakit import assert_decreasing, assert_gradient_matches
+from katakit import (
+    accuracy,
+    assert_decreasing,
+    assert_figures,
+    assert_gradient_matches,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    perturb_rows,
+)
 
 SEED = 0
 
@@ -37,7 +47,7 @@ def test_initial_hidden_units_differ(network):
     n = distinct_columns(params["W1"])
     assert n == 8, (
         f"init_params(2, 8, rng) gave the 8 hidden units only {n} different incoming weight "
-        "vector(s): units that start identical receive identical gradients and stay identical"
+        "vector(s)"
     )
 
 
@@ -114,3 +124,58 @@ def test_loss_decreases_during_training(trained):
 def test_predict_returns_one_label_per_row(network, trained):
     labels = np.asarray(network.predict(trained[0], np.zeros((5, 2))))
     assert labels.shape == (5,) and set(np.unique(labels)) <= {0, 1}
+
+
+@pytest.fixture(scope="module")
+def table(network):
+    return network.make_parts(n_rows=200, seed=SEED)
+
+
+def test_split_is_a_seeded_shuffled_partition(network):
+    assert_seeded_split(lambda seed: network.train_test_split(200, 0.25, seed), 200, 50)
+
+
+def test_reported_accuracies_are_those_of_the_returned_network(network, table):
+    result = network.run_pipeline(table, 0.25, seed=2)
+    X = table[network.FEATURES].to_numpy(dtype=float)
+    y = table[network.TARGET].to_numpy()
+    train_idx, test_idx = network.train_test_split(len(table), 0.25, 2)
+    p = result["params"]
+    labels = (np.tanh(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"] > 0).astype(int)
+    assert_figures(
+        result,
+        {
+            "train_accuracy": accuracy(y[train_idx], labels[train_idx]),
+            "test_accuracy": accuracy(y[test_idx], labels[test_idx]),
+        },
+        "run_pipeline(200 parts, seed=2)",
+    )
+    assert len(result["loss_history"]) == 800, (
+        f"run_pipeline recorded {len(result['loss_history'])} losses; the brief promises 800 epochs"
+    )
+
+
+def test_the_network_ignores_the_held_out_parts(network, table):
+    _, test_idx = network.train_test_split(len(table), 0.25, SEED)
+    before = network.run_pipeline(table, 0.25, SEED)
+    after = network.run_pipeline(
+        perturb_rows(table, table.index[test_idx], network.FEATURES), 0.25, SEED
+    )
+    assert_unchanged(
+        before["params"], after["params"], "run_pipeline's params",
+        "the network changed although only the held-out parts changed: they reach training",
+    )  # fmt: skip
+
+
+def test_run_pipeline_is_reproducible_and_follows_its_seed(network, table):
+    assert_reproducible(
+        lambda seed: network.run_pipeline(table, 0.25, seed)["params"],
+        "the network run_pipeline returns",
+    )
+
+
+def test_train_leaves_the_callers_arrays_untouched(network, parts):
+    X, y = parts
+    assert_inputs_untouched(
+        lambda X, y: network.train(X, y, epochs=3), X.copy(), y.copy(), what="train(X, y)"
+    )
