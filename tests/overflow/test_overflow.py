@@ -10,6 +10,15 @@ from contextlib import contextmanager
 
 import numpy as np
 import pytest
+from katakit import (
+    accuracy,
+    assert_figures,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    log_loss,
+)
 
 SEED = 0
 TEST_SIZE = 0.25
@@ -219,6 +228,22 @@ def test_training_loss_starts_at_log_2_and_decreases_every_epoch(pipeline, appli
     )
 
 
+def test_three_epochs_are_three_gradient_steps(pipeline):
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(40, 3))
+    y = (rng.random(40) < 0.8).astype(float)  # mostly defaults: the bias has work to do
+    w, b = np.zeros(3), 0.0
+    for _ in range(3):
+        error = reference_sigmoid(X @ w + b) - y
+        w, b = w - 0.5 * X.T @ error / len(y), b - 0.5 * error.mean()
+    fitted_w, fitted_b, _ = pipeline.fit_logistic_regression(X, y, lr=0.5, epochs=3)
+    np.testing.assert_allclose(
+        np.append(fitted_w, fitted_b), np.append(w, b), rtol=1e-12, atol=1e-15,
+        err_msg="fit_logistic_regression(lr=0.5, epochs=3) from zero ends elsewhere than three "
+        "steps of gradient descent on the mean log-loss, computed in double precision",
+    )  # fmt: skip
+
+
 def test_training_reaches_the_minimum_of_the_loss(pipeline, applications):
     X, y = standardised(pipeline, applications)
     w, b, _ = pipeline.fit_logistic_regression(X, y)
@@ -426,3 +451,51 @@ def test_fitted_probabilities_average_to_the_default_rate(pipeline):
         f"on a loan book where {y.mean():.0%} default, the fitted model's mean default "
         f"probability is {mean_prob:.3f}: the model cannot learn the overall default rate"
     )
+
+
+def test_split_is_seeded_shuffled_and_reproducible(pipeline):
+    assert_seeded_split(lambda seed: pipeline.train_test_split(500, TEST_SIZE, seed), 500, 125)
+    default = pipeline.train_test_split(500)
+    explicit = pipeline.train_test_split(500, 0.25, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
+        "train_test_split(500) differs from train_test_split(500, 0.25, 0), its documented defaults"
+    )
+
+
+def test_reported_figures_come_from_the_returned_model(pipeline, applications):
+    result = pipeline.run_pipeline(applications, 0.3, 4)
+    X, y = features_and_labels(pipeline, applications)
+    train_idx, test_idx = pipeline.train_test_split(len(applications), 0.3, 4)
+    mean, spread = X[train_idx].mean(axis=0), X[train_idx].std(axis=0)
+    probs = reference_sigmoid((X[test_idx] - mean) / spread @ result["weights"] + result["bias"])
+    assert_figures(
+        result,
+        {
+            "test_probabilities": probs,
+            "test_log_loss": log_loss(y[test_idx], probs),
+            "test_accuracy": accuracy(y[test_idx], probs >= 0.5),
+        },
+        "run_pipeline(applications, test_size=0.3, seed=4)",
+        rtol=1e-9,
+    )
+    assert len(result["loss_history"]) == 300, (
+        f"loss_history holds {len(result['loss_history'])} losses; training runs 300 epochs"
+    )
+
+
+def test_defaults_and_seed_are_honoured(pipeline, applications):
+    assert_unchanged(pipeline.run_pipeline(applications),
+                     pipeline.run_pipeline(applications, 0.25, 0), "run_pipeline(applications)",
+                     "the defaults are not test_size=0.25, seed=0")  # fmt: skip
+    assert_reproducible(lambda seed: pipeline.run_pipeline(applications, 0.25, seed)["weights"],
+                        "run_pipeline(applications, seed=...)['weights']")  # fmt: skip
+    n_scored = len(pipeline.run_pipeline(applications, 0.4, 0)["test_probabilities"])
+    assert n_scored == 200, (
+        f"run_pipeline(500 applications, test_size=0.4) scored {n_scored}; 40 % is 200"
+    )
+
+
+def test_run_pipeline_leaves_the_callers_table_alone(pipeline, applications):
+    with np.errstate(all="ignore"):  # judged by the table
+        assert_inputs_untouched(pipeline.run_pipeline, applications.copy(),
+                                what="run_pipeline(applications)")  # fmt: skip
