@@ -66,6 +66,13 @@ def test_context_that_does_not_match_is_one_line_naming_the_hunk():
     assert "'line fifteen' where it expects 'line 15'" in message
 
 
+def test_an_empty_context_line_whose_space_an_editor_stripped_still_applies():
+    before = "a\n\nb\nc\n"
+    text = patch.make({"m.py": before}, {"m.py": "a\n\nB\nc\n"})
+    assert "\n \n" in text
+    assert patch.apply({"m.py": before}, text.replace("\n \n", "\n\n")) == {"m.py": "a\n\nB\nc\n"}
+
+
 def test_lines_that_moved_still_apply_exactly_where_their_context_is():
     after = changed(BEFORE, ("line 10\n", "line ten\n"))
     text = patch.make({"m.py": BEFORE}, {"m.py": after})
@@ -178,7 +185,10 @@ def snapshot(*folders) -> dict:
 
 
 def test_refresh_rebases_relocates_drops_and_rerecords_and_never_writes_fixed_or_tests(repo):
+    first = run_tool(repo, "mutate", "leakage", "--refresh", "--jobs", "1", timeout=900)
+    assert first.returncode == 0, first.stderr  # records brought up to date with today's tests
     before = manifests(repo)
+    assert len(before) >= 3, f"the scenario needs three variants of leakage: {first.stdout}"
     folder = repo / "broken/leakage/variants"
     removed = {i: patch.changed_lines((folder / i / "change.patch").read_text())[0] for i in before}
     failing = {i: set(m["failing_tests"]) for i, m in before.items()}
