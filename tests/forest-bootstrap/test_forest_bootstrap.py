@@ -8,7 +8,15 @@ parts the pipeline is built from.
 
 import numpy as np
 import pytest
-from katakit import assert_unchanged
+from katakit import (
+    accuracy,
+    assert_figures,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    perturb_rows,
+)
 
 SEED = 0
 
@@ -68,9 +76,8 @@ def test_almost_every_row_is_out_of_bag_for_some_tree(fitted, orders):
         in_bag[t, rows] = True
     covered = np.mean((~in_bag).any(axis=0))
     assert covered > 0.99, (
-        f"only {covered:.1%} of the {n} training rows are left out of at least one of 20 trees; "
-        "with independent bootstrap samples each row is out of bag for about 37 % of the trees, "
-        "so nearly every row has an out-of-bag prediction"
+        f"only {covered:.1%} of the {n} training rows are left out of at least one of 20 trees, "
+        "so most rows have no out-of-bag prediction at all"
     )
 
 
@@ -79,8 +86,8 @@ def test_feature_bagging_varies_the_first_split(forest, orders):
     model = forest.RandomForestClassifier(n_trees=20, max_features=1, seed=SEED).fit(X, y)
     roots = sorted({int(tree.feature) for tree in model.trees_ if tree.feature is not None})
     assert len(roots) >= 2, (
-        f"with max_features=1, all 20 trees split first on feature(s) {roots}; each tree draws "
-        "its own random feature, so the first splits should vary across the forest"
+        f"with max_features=1 (one random feature per split), all 20 trees split first on "
+        f"feature(s) {roots}"
     )
 
 
@@ -105,8 +112,7 @@ def test_forest_beats_its_own_trees_on_held_out_orders(forest):
     )
     assert forest_brier < tree_brier - 0.005, (
         f"held-out Brier score: the forest {forest_brier:.4f}, its trees on average "
-        f"{tree_brier:.4f}; averaging trees fitted on different bootstrap samples should "
-        "predict clearly better than a typical tree, not the same"
+        f"{tree_brier:.4f}: the forest predicts no better than a typical one of its trees"
     )
 
 
@@ -140,3 +146,76 @@ def test_predict_returns_labels_that_agree_with_probabilities(fitted, orders):
 def test_forest_on_a_single_row_predicts_its_label(forest):
     model = forest.RandomForestClassifier(n_trees=5, seed=SEED).fit(np.ones((1, 4)), np.array([1]))
     assert list(model.predict(np.zeros((3, 4)))) == [1, 1, 1]
+
+
+def test_split_is_seeded_shuffled_and_reproducible(forest):
+    assert_seeded_split(lambda seed: forest.train_test_split(300, 0.25, seed), 300, 75)
+
+
+def test_reported_accuracies_are_those_of_the_returned_forest(forest):
+    df = forest.make_orders(n_rows=300, seed=SEED)
+    result = assert_inputs_untouched(forest.run_pipeline, df, what="run_pipeline(orders)")
+    X = df[forest.FEATURES].to_numpy(dtype=float)
+    y = df[forest.TARGET].to_numpy(dtype=int)
+    train_idx, test_idx = forest.train_test_split(len(df), 0.25, SEED)
+    labels = (result["forest"].predict_proba(X) >= 0.5).astype(int)
+    assert_figures(
+        result,
+        {
+            "train_accuracy": accuracy(y[train_idx], labels[train_idx]),
+            "test_accuracy": accuracy(y[test_idx], labels[test_idx]),
+        },
+        "run_pipeline(orders)",
+    )
+    assert len(result["forest"].trees_) == 20, (
+        f"the forest holds {len(result['forest'].trees_)} trees"
+    )
+
+
+def test_forest_ignores_the_held_out_orders(forest):
+    df = forest.make_orders(n_rows=300, seed=SEED)
+    _, test_idx = forest.train_test_split(len(df), 0.25, SEED)
+    changed = perturb_rows(df, df.index[test_idx], columns=forest.FEATURES)
+    changed.loc[df.index[test_idx], forest.TARGET] = 1 - df[forest.TARGET].iloc[test_idx]
+    X = df[forest.FEATURES].to_numpy(dtype=float)
+    before = forest.run_pipeline(df)["forest"].predict_proba(X)
+    after = forest.run_pipeline(changed)["forest"].predict_proba(X)
+    assert_unchanged(
+        before, after, "the fitted forest's probabilities",
+        "the forest changed when only the held-out orders changed",
+    )  # fmt: skip
+
+
+def test_pipeline_seed_is_honoured(forest):
+    df = forest.make_orders(n_rows=300, seed=SEED)
+    assert_reproducible(
+        lambda seed: forest.run_pipeline(df, seed=seed)["test_accuracy"], "test_accuracy"
+    )
+
+
+def test_a_tree_finds_the_split_that_separates_the_classes(forest):
+    x = np.arange(40.0)
+    X = np.column_stack([np.random.default_rng(0).normal(size=40), x])  # noise, then the signal
+    y = (x >= 22).astype(float)
+    tree = forest.grow_tree(X, y, max_depth=1, max_features=2, rng=np.random.default_rng(1))
+    assert tree.feature == 1 and 21 <= tree.threshold < 22, (
+        f"the root splits feature {tree.feature} at {tree.threshold}, while feature 1 at 21 "
+        "separates the classes exactly"
+    )
+    assert (tree.left.value, tree.right.value) == (0.0, 1.0), (
+        f"the two leaves predict return rates {tree.left.value} and {tree.right.value}"
+    )
+    probs = forest.predict_tree(tree, X)
+    assert np.array_equal(probs, y), "the separating tree does not predict its training rows"
+
+
+def test_depth_limits_the_tree(forest, orders):
+    X, y = orders
+
+    def depth(node):
+        return 0 if node.left is None else 1 + max(depth(node.left), depth(node.right))
+
+    tree = forest.grow_tree(X, y.astype(float), 2, 4, np.random.default_rng(0))
+    assert depth(tree) == 2, f"a tree grown with max_depth=2 has depth {depth(tree)}"
+    model = forest.RandomForestClassifier(n_trees=3, max_depth=1, seed=SEED).fit(X, y)
+    assert all(depth(t) <= 1 for t in model.trees_), "max_depth=1 grew deeper trees"
