@@ -179,12 +179,12 @@ def test_every_reported_figure_is_that_of_the_cleaned_trips(pipeline, trips):
 def test_a_trip_at_exactly_the_limits_is_kept_as_recorded(pipeline, trips):
     edge = trips.iloc[:3].copy()
     edge["speed_kmh"] = [pipeline.MAX_SPEED_KMH, pipeline.SPEEDING_KMH, 40.0]
-    edge["fare"] = [0.0, 12.5, 7.0]
+    edge["fare"] = [0.0, 0.5, 7.0]
     cleaned = pipeline.clean_trips(edge)
     assert_close(
         cleaned["speed_kmh"], edge["speed_kmh"], "speeds of 150, 90 and 40 km/h after cleaning"
     )
-    assert_close(cleaned["fare"], edge["fare"], "fares of 0, 12.5 and 7 after cleaning")
+    assert_close(cleaned["fare"], edge["fare"], "fares of 0, 0.5 and 7 after cleaning")
     result = pipeline.run_pipeline(edge)
     assert result["speeding_trips"] == 1, (
         f"{result['speeding_trips']} of trips at 150, 90 and 40 km/h counted above 90 km/h"
