@@ -1,13 +1,20 @@
-"""A recording's activity share must not depend on how it is cut into batches.
+"""A recording's activity share must be the mean class probability of its windows.
 
 activity_share documents the mean class probability over the recording's windows; batching only
-bounds memory. The tests compare it with forward() on all windows at once, for recordings whose
-last batch holds one window, for batches of one, and for a recording of a single window.
+bounds memory. The tests compare it with forward() on all windows at once, for recordings of
+several lengths, batch sizes and orders.
 """
 
 import numpy as np
 import pytest
-from katakit import assert_close, assert_unchanged
+from katakit import (
+    accuracy,
+    assert_close,
+    assert_figures,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_unchanged,
+)
 
 SEED = 0
 
@@ -55,31 +62,31 @@ def test_share_of_a_recording_in_full_batches_is_the_mean_probability(network, p
     )
 
 
-def test_shares_sum_to_one_when_the_last_batch_holds_one_window(network, params):
-    windows = network.device_recording(65, seed=3)  # 32 + 32 + 1
-    share = network.activity_share(params, windows, batch_size=32)
-    assert np.isclose(share.sum(), 1.0, rtol=1e-9), (
-        f"activity_share(params, 65 windows, batch_size=32) = {np.round(share, 4)}, which adds "
-        f"up to {share.sum():.4f}: the fractions of time in each activity must add up to 1 "
-        "(with 64 windows they do)"
-    )
+def test_shares_of_every_day_add_up_to_one(network, params):
+    for n in (50, 64, 65, 97, 130):
+        share = network.activity_share(params, network.device_recording(n, seed=3), batch_size=32)
+        assert np.isclose(share.sum(), 1.0, rtol=1e-9), (
+            f"activity_share(params, {n} windows, batch_size=32) = {np.round(share, 4).tolist()}, "
+            f"which adds up to {share.sum():.4f}: the fractions of time in each activity must "
+            "add up to 1"
+        )
 
 
-@pytest.mark.parametrize("batch_size", [1, 5, 32, 100])
-def test_share_does_not_depend_on_the_batch_size(network, params, batch_size):
-    windows = network.device_recording(41, seed=4)  # 41 = 8 * 5 + 1 = 32 + 9
-    assert_close(
-        network.activity_share(params, windows, batch_size=batch_size),
-        mean_probability(network, params, windows),
-        f"activity_share(params, 41 windows, batch_size={batch_size})",
-        "the share of time in each activity changed with the batch size, which should only "
-        "bound memory",
-        rtol=1e-9,
-    )
+def test_share_does_not_depend_on_the_batch_size(network, params):
+    windows = network.device_recording(41, seed=4)
+    for batch_size in (100, 32, 8, 5, 1):
+        assert_close(
+            network.activity_share(params, windows, batch_size=batch_size),
+            mean_probability(network, params, windows),
+            f"activity_share(params, 41 windows, batch_size={batch_size})",
+            "the share of time in each activity changed with the batch size, which should only "
+            "bound memory",
+            rtol=1e-9,
+        )
 
 
 @pytest.mark.edge
-def test_a_recording_of_one_window(network, params):
+def test_share_of_the_shortest_recording(network, params):
     windows = network.device_recording(1, seed=6)
     assert_close(
         network.activity_share(params, windows),
@@ -100,6 +107,43 @@ def test_share_does_not_depend_on_the_order_of_the_windows(network, params):
         "shuffling the windows of a recording changed its share of time per activity",
         rtol=1e-9,
     )
+
+
+def test_run_pipeline_reports_the_figures_of_its_network(network):
+    result = network.run_pipeline(n_train=120, n_recording=70, seed=2)
+    X, y = network.make_windows(120, 2)
+    windows = network.device_recording(70, 3)
+    share = mean_probability(network, result["params"], windows)
+    assert_figures(
+        result,
+        {
+            "train_accuracy": accuracy(y, network.forward(result["params"], X).argmax(axis=1)),
+            "share": share,
+        },
+        "run_pipeline(n_train=120, n_recording=70, seed=2)",
+        rtol=1e-9,
+    )
+    assert result["dominant_activity"] == network.ACTIVITIES[int(np.argmax(share))], (
+        f"run_pipeline names {result['dominant_activity']!r} the dominant activity, but the "
+        f"largest share is {network.ACTIVITIES[int(np.argmax(share))]!r}"
+    )
+
+
+def test_run_pipeline_is_reproducible_and_follows_its_seed(network):
+    assert_reproducible(
+        lambda seed: network.run_pipeline(n_train=60, n_recording=10, seed=seed)["params"],
+        "the network run_pipeline(n_train=60) trains",
+    )
+
+
+def test_activity_share_and_fit_leave_the_callers_arrays_untouched(network, params):
+    windows = network.device_recording(9, seed=9)
+    assert_inputs_untouched(
+        lambda w: network.activity_share(params, w, batch_size=4), windows,
+        what="activity_share(params, windows)",
+    )  # fmt: skip
+    X, y = network.make_windows(30, seed=9)
+    assert_inputs_untouched(lambda X, y: network.fit(X, y, epochs=3), X, y, what="fit(X, y)")
 
 
 def test_pipeline_reports_a_share_per_activity(network):
