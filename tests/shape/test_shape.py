@@ -7,6 +7,15 @@ pipeline is built from, at n == d and n == 1 too, where shape mistakes hide.
 
 import numpy as np
 import pytest
+from katakit import (
+    assert_figures,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    perturb_rows,
+    rmse,
+)
 
 SEED = 0
 TEST_SIZE = 0.25
@@ -397,3 +406,60 @@ def test_make_houses_follows_its_generating_formula(pipeline):
     )
     assert set(np.unique(X[:, 1])) == {1.0, 2.0, 3.0, 4.0, 5.0}, "bedrooms are not 1 to 5"
     assert 0.0 <= X[:, 2].min() < 0.1 and 79.9 < X[:, 2].max() <= 80.0, "ages are not 0 to 80"
+
+
+def test_split_is_seeded_shuffled_and_reproducible(pipeline):
+    assert_seeded_split(lambda seed: pipeline.train_test_split(400, TEST_SIZE, seed), 400, 100)
+    default = pipeline.train_test_split(400)
+    explicit = pipeline.train_test_split(400, 0.25, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
+        "train_test_split(400) differs from train_test_split(400, 0.25, 0), its documented defaults"
+    )
+
+
+def test_reported_figures_come_from_the_returned_model(pipeline):
+    houses = pipeline.make_houses(n_rows=200, seed=3)
+    result = pipeline.run_pipeline(houses, 0.3, 4, lr=0.05, epochs=200)
+    X = houses[pipeline.FEATURES].to_numpy(dtype=float)
+    y = houses[pipeline.TARGET].to_numpy(dtype=float)
+    train_idx, test_idx = pipeline.train_test_split(len(houses), 0.3, 4)
+    mean, scale = X[train_idx].mean(axis=0), X[train_idx].std(axis=0)
+    w, b = np.asarray(result["weights"]), result["bias"]
+    predictions = (X[test_idx] - mean) / scale @ w + b
+    assert_figures(
+        result,
+        {
+            "mean": mean,
+            "scale": scale,
+            "test_predictions": predictions,
+            "test_rmse": rmse(y[test_idx], predictions),
+            "train_rmse": rmse(y[train_idx], (X[train_idx] - mean) / scale @ w + b),
+        },
+        "run_pipeline(200 houses, test_size=0.3, seed=4, lr=0.05, epochs=200)",
+        rtol=1e-9,
+    )
+    refit = pipeline.fit((X[train_idx] - mean) / scale, y[train_idx], 0.05, 200)
+    assert_unchanged(refit, (w, b, result["loss_history"]), "the returned weights, bias and history",
+                     "they are not fit's on the standardised training rows with lr=0.05, epochs=200")  # fmt: skip
+
+
+def test_seed_is_honoured(pipeline):
+    houses = pipeline.make_houses(n_rows=120, seed=5)
+    assert_reproducible(lambda seed: pipeline.run_pipeline(houses, 0.25, seed, epochs=50)["test_rmse"],
+                        "run_pipeline(houses, seed=...)['test_rmse']")  # fmt: skip
+
+
+def test_nothing_fitted_depends_on_the_held_out_houses(pipeline):
+    houses = pipeline.make_houses(n_rows=200, seed=6)
+    _, test_idx = pipeline.train_test_split(200, TEST_SIZE, SEED)
+    before = pipeline.run_pipeline(houses, epochs=100)
+    after = pipeline.run_pipeline(perturb_rows(houses, houses.index[test_idx]), epochs=100)
+    for name in ("mean", "scale", "weights", "bias", "loss_history", "train_rmse"):
+        assert_unchanged(before[name], after[name], name,
+                         "it moved when only the held-out houses changed")  # fmt: skip
+
+
+def test_run_pipeline_leaves_the_callers_table_alone(pipeline):
+    houses = pipeline.make_houses(n_rows=80, seed=7)
+    assert_inputs_untouched(lambda df: pipeline.run_pipeline(df, epochs=20), houses,
+                            what="run_pipeline(houses)")  # fmt: skip
