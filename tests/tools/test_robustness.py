@@ -131,25 +131,26 @@ def with_variant(repo):
     return buggy.encode()
 
 
-def test_variant_switch_and_reset_keep_the_learners_work(repo, tool, with_variant):
+def test_variant_checkout_and_reset_keep_the_learners_work(repo, tool, with_variant):
     tool("kata", "leakage")
     (repo / WORKSPACE).write_text("# my attempt at the original\n")
     switched = tool("kata", "leakage", "--variant", "v-demo")
     assert switched.returncode == 1 and "variant v-demo" in switched.stdout
-    assert (repo / WORKSPACE).read_bytes() == with_variant
-    (repo / WORKSPACE).write_text("# my attempt at the variant\n")
-    tool("kata", "leakage", "--reset")
-    assert (repo / WORKSPACE).read_bytes() == with_variant, (
-        "--reset should restore the variant being worked on"
-    )
-    saved = sorted(p.read_text() for p in (repo / "katas/leakage/.backups").glob("*/pipeline.py"))
-    assert saved == ["# my attempt at the original\n", "# my attempt at the variant\n"]
+    mine = repo / "katas/leakage-v-demo/pipeline.py"
+    assert mine.read_bytes() == with_variant, "the variant is checked out in a folder of its own"
+    assert (repo / WORKSPACE).read_text() == "# my attempt at the original\n"
+    mine.write_text("# my attempt at the variant\n")
+    tool("kata", "leakage-v-demo", "--reset")
+    assert mine.read_bytes() == with_variant, "--reset should restore the variant being worked on"
+    saved = [p.read_text() for p in (repo / "katas/leakage-v-demo/.backups").glob("*/pipeline.py")]
+    assert saved == ["# my attempt at the variant\n"]
+    assert (repo / WORKSPACE).read_text() == "# my attempt at the original\n"
 
 
 def test_random_variant_prefers_one_not_done(repo, tool, with_variant):
     done = tool("kata", "leakage", "--random-variant")
     assert "variant v-demo" in done.stdout
-    shutil.copyfile(repo / "fixed/leakage/pipeline.py", repo / WORKSPACE)
-    assert tool("kata", "leakage").returncode == 0
+    shutil.copyfile(repo / "fixed/leakage/pipeline.py", repo / "katas/leakage-v-demo/pipeline.py")
+    assert tool("kata", "leakage-v-demo").returncode == 0
     listing = tool("kata", "leakage", "--variant", "nope")
     assert listing.returncode == 2 and "known variants: v-demo" in listing.stderr
