@@ -58,7 +58,7 @@ def _tool(session: nox.Session, *args: str) -> None:
 
 @nox.session(default=False)
 def kata(session: nox.Session) -> None:
-    """Work on a kata: nox -s kata -- <slug> [--hint | --reset | --diff | --list ...]."""
+    """Work on a kata: nox -s kata -- <name> [--hint | --reset | --diff ...], or -- --blind, -- --next."""
     _install(session, "kata")
     _tool(session, "kata", *session.posargs)
 
