@@ -140,7 +140,7 @@ def test_loss_history_ends_at_the_loss_of_the_returned_model(pipeline):
         "expected one loss per step, shape (25,)"
     )
     final = pipeline.log_loss(X, y, w, b)
-    assert history[-1] == pytest.approx(final, rel=1e-9), (
+    assert float(history[-1]) == pytest.approx(final, rel=1e-9), (
         f"the last entry of the loss history is {history[-1]:.6f} but log_loss of the returned "
         f"(w, b) is {final:.6f}: the history does not describe the model that was returned"
     )
@@ -291,7 +291,7 @@ def test_run_pipeline_reports_the_loss_history_of_its_model(pipeline, loans):
     X_train = pipeline.standardise(X_train, result["mean"], result["scale"])
     y_train = loans[pipeline.TARGET].to_numpy(dtype=float)[train_idx]
     final = pipeline.log_loss(X_train, y_train, result["weights"], result["bias"])
-    assert history[-1] == pytest.approx(final, rel=1e-9), (
+    assert float(history[-1]) == pytest.approx(final, rel=1e-9), (
         f"run_pipeline(seed=3) reports a final training loss of {history[-1]:.6f}, but the "
         f"returned model's log_loss on the seed-3 training rows is {final:.6f}: the history "
         "belongs to a different model or a different split"
