@@ -7,7 +7,7 @@ started from the same centres, which runs until no label changes.
 
 import numpy as np
 import pytest
-from katakit import assert_close
+from katakit import assert_close, assert_figures, assert_inputs_untouched, assert_reproducible
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +78,7 @@ def test_reports_several_iterations_when_the_start_is_poor(kmeans, pixels):
     steps = reference_lloyd(pixels, poor_start(pixels))[3]
     assert model.n_iter_ > 1, (
         f"fit reported n_iter_={model.n_iter_} and converged_={model.converged_}, but from this "
-        f"start Lloyd's algorithm keeps moving the centres for {steps} update steps: the "
-        "convergence check fires before anything has converged"
+        f"start Lloyd's algorithm keeps moving the centres for {steps} update steps"
     )
 
 
@@ -89,8 +88,8 @@ def test_stops_at_max_iter_and_says_it_did_not_converge(kmeans, pixels):
     model = kmeans.KMeans(n_clusters=4, max_iter=2, tol=0.0).fit(pixels, init=poor_start(pixels))
     assert model.n_iter_ == 2 and not model.converged_, (
         f"KMeans(max_iter=2).fit from a start that needs more steps gave n_iter_={model.n_iter_}, "
-        f"converged_={model.converged_}; expected it to run both allowed steps and report that "
-        "it did not converge"
+        f"converged_={model.converged_}, although two steps do not reach a fixed point from "
+        "there"
     )
 
 
@@ -130,3 +129,47 @@ def test_quantised_image_uses_a_converged_palette(kmeans):
         rtol=1e-6, atol=1e-6,
     )  # fmt: skip
     assert_close(report["mean_squared_error"], model.inertia_ / image.size, "mean_squared_error")
+
+
+def test_reports_convergence_soon_after_the_labels_settle(kmeans, pixels):
+    init = poor_start(pixels, seed=3)
+    steps = reference_lloyd(pixels, init)[3]
+    model = kmeans.KMeans(n_clusters=4, max_iter=100).fit(pixels, init=init)
+    assert model.converged_ and model.n_iter_ <= steps + 1, (
+        f"fit reported n_iter_={model.n_iter_} and converged_={model.converged_} (max_iter=100), "
+        f"while Lloyd's algorithm from this start stops changing any label after {steps} "
+        "update steps"
+    )
+
+
+def test_a_loose_tolerance_stops_after_the_first_step(kmeans, pixels):
+    model = kmeans.KMeans(n_clusters=4, tol=10.0).fit(pixels, init=poor_start(pixels))
+    assert (model.n_iter_, model.converged_) == (1, True), (
+        f"with tol=10 (no centre of colours in [0, 1] can move that far) fit reported "
+        f"n_iter_={model.n_iter_}, converged_={model.converged_}"
+    )
+
+
+def test_seed_chooses_the_start(kmeans, pixels):
+    assert_reproducible(
+        lambda seed: (
+            kmeans.KMeans(n_clusters=4, max_iter=1, seed=seed).fit(pixels).cluster_centers_
+        ),
+        "the centres after one step from a seeded random start",
+    )
+
+
+def test_report_is_that_of_the_returned_palette(kmeans):
+    image = kmeans.make_image(12, 10, seed=4)
+    report = assert_inputs_untouched(kmeans.run_pipeline, image, 3, 0, what="run_pipeline(image)")
+    pixels = image.reshape(-1, 3)
+    nearest = np.argmin(((pixels[:, None] - report["palette"][None]) ** 2).sum(axis=2), axis=1)
+    quantised = report["palette"][nearest].reshape(image.shape)
+    assert_close(report["quantised"], quantised, "the quantised image", rtol=1e-12)
+    assert_figures(
+        report, {"mean_squared_error": float(np.mean((quantised - image) ** 2))},
+        "run_pipeline(image)", rtol=1e-9,
+    )  # fmt: skip
+    assert report["palette"].shape == (3, 3), (
+        f"a 3-colour palette has shape {report['palette'].shape}"
+    )
