@@ -9,7 +9,20 @@ import math
 
 import numpy as np
 import pytest
-from katakit import EXTREME_LOGITS, assert_close, assert_finite, assert_partition, call_strict
+from katakit import (
+    EXTREME_LOGITS,
+    accuracy,
+    assert_close,
+    assert_decreasing,
+    assert_figures,
+    assert_finite,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    call_strict,
+    numerical_gradient,
+)
 
 SEED = 0
 TEST_SIZE = 0.25
@@ -110,9 +123,133 @@ def test_softmax_is_unchanged_when_a_constant_is_added_to_a_row(pipeline):
     )  # fmt: skip
 
 
-def test_split_is_a_partition(pipeline):
-    train_idx, test_idx = pipeline.train_test_split(300, TEST_SIZE, SEED)
-    assert_partition(train_idx, test_idx, 300, n_test=75)
+def test_split_is_seeded_shuffled_and_reproducible(pipeline):
+    assert_seeded_split(lambda seed: pipeline.train_test_split(300, TEST_SIZE, seed), 300, 75)
+    default = pipeline.train_test_split(300)
+    explicit = pipeline.train_test_split(300, 0.25, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
+        "train_test_split(300) differs from train_test_split(300, 0.25, 0), its documented defaults"
+    )
+
+
+def small_problem():
+    """30 rows, 4 features, 3 classes of very different sizes (the bias has work to do)."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(30, 4))
+    y = np.array([0] * 18 + [1] * 9 + [2] * 3)
+    return X, y
+
+
+def cross_entropy(X, y, W, b):
+    logits = X @ W + b
+    top = logits.max(axis=1, keepdims=True)
+    log_probs = logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
+    return float(-np.mean(log_probs[np.arange(len(y)), y]))
+
+
+def test_one_training_step_follows_the_gradient_of_the_cross_entropy(pipeline):
+    X, y = small_problem()
+    W, b = pipeline.fit_softmax_regression(X, y, 3, lr=0.05, epochs=1)
+    params = np.zeros(4 * 3 + 3)
+    grad = numerical_gradient(lambda p: cross_entropy(X, y, p[:12].reshape(4, 3), p[12:]), params)
+    assert_close(np.asarray(W), -0.05 * grad[:12].reshape(4, 3),
+                 "the weights after one step of fit_softmax_regression(lr=0.05) from zero",
+                 "a step of gradient descent on the mean cross-entropy gives other weights",
+                 rtol=1e-5, atol=1e-9)  # fmt: skip
+    assert_close(np.asarray(b), -0.05 * grad[12:],
+                 "the bias after one step of fit_softmax_regression(lr=0.05) from zero",
+                 "classes of 18, 9 and 3 rows should pull the bias apart at the first step",
+                 rtol=1e-5, atol=1e-9)  # fmt: skip
+
+
+def test_three_epochs_are_three_gradient_steps_in_double_precision(pipeline):
+    X, y = small_problem()
+    Y = np.eye(3)[y]
+    W, b = np.zeros((4, 3)), np.zeros(3)
+    for _ in range(3):
+        logits = X @ W + b
+        exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+        error = exps / exps.sum(axis=1, keepdims=True) - Y
+        W, b = W - 0.05 * X.T @ error / len(X), b - 0.05 * error.mean(axis=0)
+    fitted = pipeline.fit_softmax_regression(X, y, 3, lr=0.05, epochs=3)
+    assert_close(np.concatenate([np.ravel(fitted[0]), np.ravel(fitted[1])]),
+                 np.concatenate([W.ravel(), b]),
+                 "the weights and bias after fit_softmax_regression(lr=0.05, epochs=3)",
+                 "three steps of gradient descent on the mean cross-entropy, in double "
+                 "precision, end elsewhere", rtol=1e-10, atol=1e-14)  # fmt: skip
+
+
+def test_predict_picks_the_most_probable_class(pipeline):
+    X = np.random.default_rng(9).normal(size=(6, 2))
+    W = np.array([[0.1, 0.0, -0.1], [0.0, 0.1, 0.0]])
+    b = np.array([0.0, 3.0, -1.0])  # the bias decides: class 1 for every row
+    predicted = pipeline.predict(X, W, b)
+    expected = np.argmax(X @ W + b, axis=1)
+    assert np.array_equal(predicted, expected), (
+        f"predict(X, W, b) gave {np.asarray(predicted).tolist()}; the classes of highest "
+        f"probability are {expected.tolist()}"
+    )
+
+
+def test_training_lowers_the_cross_entropy_every_epoch(pipeline):
+    X, y = small_problem()
+    losses = [cross_entropy(X, y, *pipeline.fit_softmax_regression(X, y, 3, lr=0.5, epochs=e))
+              for e in range(0, 30, 3)]  # fmt: skip
+    assert_decreasing(losses, "the training cross-entropy after 0, 3, ..., 27 epochs",
+                      "gradient descent should lower the loss it descends")  # fmt: skip
+    default = pipeline.fit_softmax_regression(X, y, 3)
+    assert_unchanged(default, pipeline.fit_softmax_regression(X, y, 3, lr=0.05, epochs=100),
+                     "fit_softmax_regression(X, y, 3)",
+                     "the defaults are not lr=0.05, epochs=100")  # fmt: skip
+
+
+def test_reported_figures_come_from_the_returned_model(pipeline, patches):
+    X, y = patches
+    X = X / 255.0  # intensities as fractions: these figures do not depend on the scale
+    result = pipeline.run_pipeline(X, y, 0.3, 4)
+    train_idx, test_idx = pipeline.train_test_split(len(y), 0.3, 4)
+    W, b = result["weights"], result["bias"]
+
+    def probabilities(rows):
+        logits = X[rows] @ W + b
+        exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exps / exps.sum(axis=1, keepdims=True)
+
+    probs = probabilities(test_idx)
+    assert_figures(
+        result,
+        {
+            "test_probabilities": probs,
+            "test_accuracy": accuracy(y[test_idx], probs.argmax(axis=1)),
+            "train_accuracy": accuracy(y[train_idx], probabilities(train_idx).argmax(axis=1)),
+        },
+        "run_pipeline(patches, test_size=0.3, seed=4)",
+        rtol=1e-9,
+    )
+    refit = pipeline.fit_softmax_regression(X[train_idx], y[train_idx], 3)
+    assert_unchanged(refit, (W, b), "the returned weights and bias",
+                     "they are not the model fitted on the training patches")  # fmt: skip
+
+
+def test_defaults_and_seed_are_honoured(pipeline, patches):
+    X, y = patches
+    X = X / 255.0  # intensities as fractions: the split does not depend on the scale
+    assert_unchanged(pipeline.run_pipeline(X, y), pipeline.run_pipeline(X, y, 0.25, 0),
+                     "run_pipeline(X, y)", "the defaults are not test_size=0.25, seed=0")  # fmt: skip
+    assert_reproducible(lambda seed: pipeline.run_pipeline(X, y, 0.25, seed)["weights"],
+                        "run_pipeline(patches, seed=...)['weights']")  # fmt: skip
+    n_scored = len(pipeline.run_pipeline(X, y, 0.4, 0)["test_probabilities"])
+    assert n_scored == 120, (
+        f"run_pipeline(300 patches, test_size=0.4) scored {n_scored}; 40 % is 120"
+    )
+
+
+def test_run_pipeline_leaves_the_callers_arrays_alone(pipeline, patches):
+    X, y = patches
+    with np.errstate(all="ignore"):  # judged by the arrays
+        assert_inputs_untouched(
+            pipeline.run_pipeline, X.copy(), y.copy(), what="run_pipeline(X, y)"
+        )
 
 
 def test_patches_are_raw_intensities(patches):
