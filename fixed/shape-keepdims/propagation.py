@@ -43,7 +43,7 @@ def rbf_affinity(X, bandwidth=0.5):
 
 
 def transition_matrix(W):
-    """Random-walk steps: P[i, j] = W[i, j] / (sum of row i of W); each row of P sums to 1."""
+    """The random walk's step probabilities on the graph with affinities W (n, n): P (n, n)."""
     degree = W.sum(axis=1, keepdims=True)
     return W / degree
 

@@ -7,7 +7,14 @@ The hand-built graphs below are small enough to work that out on paper.
 
 import numpy as np
 import pytest
-from katakit import assert_close, assert_unchanged
+from katakit import (
+    accuracy,
+    assert_close,
+    assert_figures,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_unchanged,
+)
 
 SEED = 0
 
@@ -134,4 +141,60 @@ def test_hidden_glyphs_are_labelled_correctly(propagation, glyphs):
     assert result["hidden_accuracy"] >= 0.95, (
         f"run_pipeline labelled {result['hidden_accuracy']:.3f} of the hidden glyphs correctly "
         "from 2 labels per class; the three glyph shapes are far apart, so nearly all should be"
+    )
+
+
+def test_labelled_images_are_chosen_per_class_and_by_seed(propagation):
+    y = np.repeat([0, 1, 2], [50, 30, 20])
+    chosen = propagation.choose_labelled(y, per_class=3, seed=4)
+    assert np.array_equal(np.bincount(y[chosen], minlength=3), [3, 3, 3]), (
+        f"choose_labelled(per_class=3) chose {np.bincount(y[chosen], minlength=3).tolist()} "
+        "images of the three classes"
+    )
+    assert len(np.unique(chosen)) == 9, "choose_labelled chose an image twice"
+    assert_reproducible(
+        lambda seed: np.sort(propagation.choose_labelled(y, 3, seed)),
+        "choose_labelled(per_class=3)",
+    )
+    firsts = np.concatenate([np.flatnonzero(y == c)[:3] for c in range(3)])
+    assert not all(
+        np.array_equal(np.sort(propagation.choose_labelled(y, 3, s)), firsts) for s in range(3)
+    ), "choose_labelled always picks the first images of each class: the choice is not random"
+
+
+def test_run_pipeline_reports_the_figures_of_its_scores(propagation, glyphs):
+    X, y, _ = glyphs
+    result = propagation.run_pipeline(X, y, per_class=3, seed=5)
+    labelled = propagation.choose_labelled(y, 3, 5)
+    assert np.array_equal(np.sort(result["labelled"]), np.sort(labelled)), (
+        "run_pipeline(seed=5) reports labelled images other than choose_labelled(y, 3, 5)"
+    )
+    labels = np.full(len(y), -1)
+    labels[labelled] = y[labelled]
+    scores = propagation.label_scores(propagation.rbf_affinity(X), labels, 3)
+    hidden = labels < 0
+    predictions = np.argmax(scores, axis=1)
+    assert_figures(
+        result,
+        {
+            "scores": scores,
+            "predictions": predictions,
+            "hidden_accuracy": accuracy(y[hidden], predictions[hidden]),
+        },
+        "run_pipeline(per_class=3, seed=5)",
+    )
+
+
+def test_rbf_affinity_is_a_gaussian_of_the_distance(propagation):
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    W = propagation.rbf_affinity(X, bandwidth=0.5)
+    d2 = np.array([[0, 1, 4], [1, 0, 5], [4, 5, 0]], dtype=float)
+    expected = np.exp(-d2 / 0.5) * (1 - np.eye(3))
+    assert_close(W, expected, "rbf_affinity of three points with bandwidth 0.5", rtol=1e-12)
+
+
+def test_run_pipeline_leaves_the_callers_arrays_untouched(propagation, glyphs):
+    X, y, _ = glyphs
+    assert_inputs_untouched(
+        lambda X, y: propagation.run_pipeline(X, y), X.copy(), y.copy(), what="run_pipeline(X, y)"
     )
