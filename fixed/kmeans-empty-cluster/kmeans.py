@@ -47,11 +47,15 @@ def update_centroids(X, labels, centroids):
     new = centroids.copy()
     filled = counts > 0
     new[filled] = sums[filled] / counts[filled, None]
-    # An empty cluster has no mean: re-seed it on the rows its neighbours explain worst.
+    # An empty cluster has no mean: re-seed it on the customer record its neighbours explain
+    # worst, one distinct record per empty cluster (two centres on one record would split it).
     empty = np.flatnonzero(~filled)
     if empty.size:
-        worst = np.argsort(((X - new[labels]) ** 2).sum(axis=1))[::-1]
-        new[empty] = X[worst[: empty.size]]
+        gaps = ((X - new[labels]) ** 2).sum(axis=1)  # (n,)
+        records, first = np.unique(X, axis=0, return_index=True)
+        worst = np.argsort(-gaps[first], kind="stable")
+        worst = worst[gaps[first][worst] > 0][: empty.size]
+        new[empty[: worst.size]] = records[worst]
     return new
 
 

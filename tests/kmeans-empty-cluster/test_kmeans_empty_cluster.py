@@ -1,15 +1,22 @@
-"""k-means must stay finite and keep using every segment when a cluster loses all its customers.
+"""k-means must stay finite and keep using every segment, whatever the start and the data.
 
-A cluster empties when two starting centres coincide (duplicated customers), when a centre starts
-far from every customer, or when k is close to the number of customers. Any strategy for an empty
-cluster is accepted as long as the centres stay finite, the inertia never increases, and (the
-brief's rule) every segment ends with at least one customer whenever there are at least k
-distinct customers.
+Any way of getting there is accepted as long as the centres stay finite, the inertia never
+increases, and (the brief's rule) every segment ends with at least one customer whenever there
+are at least k distinct customers, after any number of update steps.
 """
 
 import numpy as np
 import pytest
-from katakit import assert_close, assert_decreasing, assert_finite, call_strict, with_shuffled_index
+from katakit import (
+    assert_close,
+    assert_decreasing,
+    assert_figures,
+    assert_finite,
+    assert_inputs_untouched,
+    assert_reproducible,
+    call_strict,
+    with_shuffled_index,
+)
 
 CENTRES = np.array([[10.0, 10.0], [20.0, 10.0], [10.0, 20.0]])
 
@@ -67,37 +74,36 @@ def test_k_equals_n_with_distinct_customers_gives_zero_inertia(kmeans, blobs):
 
 
 @pytest.mark.edge
-def test_duplicate_starting_centres_stay_finite(kmeans, blobs):
+def test_centres_stay_finite_from_a_hand_picked_start(kmeans, blobs):
     init = blobs[[0, 0, 40]]  # two centres start on the same customer
-    model = fit(kmeans, blobs, 3, init, "fit(X, init=two identical starting centres)")
+    model = fit(kmeans, blobs, 3, init, "fit(X, init=a hand-picked start)")
     assert_finite(
-        model.cluster_centers_, "cluster_centers_ after starting two centres on one customer",
-        "one of the two identical centres won no customer (ties go to the lower index) and its "
-        "centre became undefined, which then spread",
+        model.cluster_centers_, "cluster_centers_ after a hand-picked start",
+        "a segment centre is no longer a place on the map",
     )  # fmt: skip
 
 
-def test_duplicate_starting_centres_end_with_every_segment_used(kmeans, blobs):
+def test_every_segment_is_used_from_a_hand_picked_start(kmeans, blobs):
     model = kmeans.KMeans(n_clusters=3, seed=0).fit(blobs, init=blobs[[0, 0, 40]])
-    assert_every_segment_used(model, 3, "starting two centres on the same customer")
+    assert_every_segment_used(model, 3, "a hand-picked start")
 
 
-def test_far_away_starting_centre_is_not_wasted(kmeans, blobs):
+def test_every_segment_is_used_from_a_distant_start(kmeans, blobs):
     init = np.vstack([[1000.0, 1000.0], blobs[[0, 40]]])  # no customer is nearest to centre 0
     model = fit(kmeans, blobs, 3, init, "fit(X, init=one centre far from every customer)")
     assert_every_segment_used(model, 3, "starting one centre far from every customer")
 
 
-def test_inertia_never_increases_when_a_segment_empties(kmeans, blobs):
+def test_inertia_never_increases_from_a_hand_picked_start(kmeans, blobs):
     model = kmeans.KMeans(n_clusters=3, seed=0).fit(blobs, init=blobs[[0, 0, 40]])
     assert_decreasing(
-        model.inertia_history_, "inertia_history_ after a segment emptied",
-        "each Lloyd step may only lower the within-segment squared distance", slack=1e-9,
+        model.inertia_history_, "inertia_history_ after a hand-picked start",
+        "a Lloyd step made the segments looser", slack=1e-9,
     )  # fmt: skip
 
 
 @pytest.mark.edge
-def test_k_equals_n_with_duplicate_customers(kmeans):
+def test_one_segment_per_record_gives_zero_inertia(kmeans):
     X = np.array([[1.0, 1.0], [1.0, 1.0], [2.0, 1.0], [1.0, 2.0], [2.0, 2.0], [5.0, 5.0]])
     model = fit(kmeans, X, 6, what="KMeans(n_clusters=6).fit(6 customers, two identical)")
     assert_finite(model.cluster_centers_, "cluster_centers_ with k == n and a duplicated customer")
@@ -107,7 +113,7 @@ def test_k_equals_n_with_duplicate_customers(kmeans):
     )  # fmt: skip
 
 
-def test_k_close_to_the_number_of_distinct_customers_uses_every_segment(kmeans):
+def test_every_segment_is_used_when_segments_nearly_outnumber_records(kmeans):
     X = np.array(
         [[1.0, 1.0], [1.0, 1.0], [2.0, 1.0], [1.0, 2.0], [2.0, 2.0], [5.0, 5.0], [5.0, 6.0]]
     )
@@ -122,4 +128,56 @@ def test_loyalty_table_in_four_segments(kmeans):
     assert report["sizes"].sum() == 150 and np.all(report["sizes"] > 0), (
         f"segment sizes {report['sizes'].tolist()}: every one of 150 customers belongs to one "
         "of four non-empty segments"
+    )
+
+
+@pytest.mark.parametrize("k", range(2, 12))
+def test_every_segment_is_used_after_a_single_step(kmeans, k):
+    X = kmeans.make_customers(n_rows=150, seed=0)[kmeans.FEATURES].to_numpy(dtype=float)
+    for start in (0, 70):
+        init = np.repeat(X[start : start + 1], k, axis=0)
+        model = call_strict(
+            kmeans.KMeans(n_clusters=k, max_iter=1).fit, X, init=init,
+            what=f"KMeans(n_clusters={k}, max_iter=1).fit(loyalty table, {k} centres on customer {start})",
+        )  # fmt: skip
+        assert_every_segment_used(
+            model, k, f"one update step with {k} segments from customer {start}"
+        )
+
+
+@pytest.mark.parametrize("k", [9, 10, 11, 12])
+def test_every_segment_is_used_for_many_segments(kmeans, k):
+    X = kmeans.make_customers(n_rows=150, seed=0)[kmeans.FEATURES].to_numpy(dtype=float)
+    for seed in range(6):
+        model = call_strict(
+            kmeans.KMeans(n_clusters=k, seed=seed).fit, X,
+            what=f"KMeans(n_clusters={k}, seed={seed}).fit(loyalty table)",
+        )  # fmt: skip
+        assert_every_segment_used(model, k, f"{k} segments with seed {seed}")
+
+
+def test_report_is_that_of_the_fitted_segments(kmeans):
+    df = with_shuffled_index(kmeans.make_customers(n_rows=150, seed=0))
+    report = assert_inputs_untouched(kmeans.run_pipeline, df, 3, 0, what="run_pipeline(customers)")
+    X = df[kmeans.FEATURES].to_numpy(dtype=float)
+    centres = report["centres"][kmeans.FEATURES].to_numpy(dtype=float)
+    nearest = np.argmin(((X[:, None] - centres[None]) ** 2).sum(axis=2), axis=1)
+    assert_figures(
+        report,
+        {
+            "sizes": np.bincount(nearest, minlength=3),
+            "inertia": float(((X - centres[nearest]) ** 2).sum()),
+        },
+        "run_pipeline(customers, 3, 0)",
+        rtol=1e-9,
+    )
+    for j in range(3):
+        assert_close(centres[j], X[nearest == j].mean(axis=0), f"the centre of segment {j}")
+
+
+def test_seed_chooses_the_start(kmeans):
+    X = kmeans.make_customers(n_rows=150, seed=0)[kmeans.FEATURES].to_numpy(dtype=float)
+    assert_reproducible(
+        lambda seed: kmeans.KMeans(n_clusters=3, max_iter=1, seed=seed).fit(X).cluster_centers_,
+        "the centres after one step from a seeded random start",
     )
