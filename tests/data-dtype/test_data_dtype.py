@@ -129,3 +129,14 @@ def test_a_single_expensive_listing(pipeline):
     assert result["top_ids"] == [9], f"top listings of a one-listing export: {result['top_ids']}"
     high = as_number(result["rent_range"][1], "the highest rent of a one-listing export")
     assert high == 12500, f"a single listing at 12,500 a month gave a highest rent of {high:g}"
+
+
+def test_defaults_list_five_and_return_the_parsed_table(pipeline, listings):
+    text = pipeline.to_csv_text(listings)
+    result = pipeline.run_pipeline(text)
+    assert len(result["top_ids"]) == len(pipeline.most_expensive(result["listings"])) == 5, (
+        f"without n_top the digest lists {len(result['top_ids'])} flats; the default is 5"
+    )
+    pd.testing.assert_frame_equal(
+        result["listings"], pipeline.load_listings(text), obj="run_pipeline(...)['listings']"
+    )
