@@ -1,13 +1,22 @@
-"""One word the model never saw in a class's reviews must not overrule all the other words.
+"""One word must be evidence, never a verdict: P(positive) stays strictly between 0 and 1.
 
-The reviews the model is trained on never put "refund" or "waste" in a positive review, nor
-"flawless" or "superb" in a negative one. The edge tests score reviews holding such words with
-numpy's floating-point errors raised; the rest pin down what is already right.
+The edge tests score reviews with numpy's floating-point errors raised; the rest pin down the
+parts the pipeline is built from.
 """
 
 import numpy as np
 import pytest
-from katakit import assert_finite, assert_partition, call_strict
+from katakit import (
+    accuracy,
+    assert_close,
+    assert_figures,
+    assert_finite,
+    assert_partition,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    call_strict,
+)
 
 GLOWING = ["love", "great", "excellent", "perfect", "happy", "recommend", "great", "love"]
 
@@ -112,3 +121,71 @@ def test_held_out_probabilities_are_never_certain(sentiment, data):
         f"{certain} of {len(probs)} held-out reviews got P(positive) of exactly 0 or 1 (or nan): "
         "a few short reviews cannot make the model certain"
     )
+
+
+def test_split_is_seeded_shuffled_and_reproducible(sentiment):
+    assert_seeded_split(lambda seed: sentiment.train_test_split(300, 0.25, seed), 300, 75)
+
+
+def test_word_probabilities_of_each_class_sum_to_one(model):
+    totals = np.exp(np.asarray(model.word_log_probs_, dtype=float)).sum(axis=0)
+    assert_close(
+        totals, [1.0, 1.0], "the sum of P(word | class) over the vocabulary, for each class",
+        "the word probabilities of a class do not describe a single draw of a word",
+    )  # fmt: skip
+
+
+def test_an_empty_review_gets_the_share_of_positive_training_reviews(sentiment):
+    reviews = [["great"]] * 30 + [["poor"]] * 10
+    labels = np.array([1] * 30 + [0] * 10)
+    with np.errstate(divide="ignore"):
+        model = sentiment.NaiveBayesSentiment().fit(reviews, labels)
+    assert_close(
+        p_positive(model, []), 0.75, "P(positive) of an empty review after 30 positive and 10 "
+        "negative training reviews", "with no words to go on, the model forgets how common "
+        "positive reviews are",
+    )  # fmt: skip
+
+
+def test_report_is_that_of_the_returned_model(sentiment, data):
+    reviews, labels = data
+    with np.errstate(all="ignore"):  # judged by the figures
+        result = sentiment.run_pipeline(reviews, labels)
+        _, test_idx = sentiment.train_test_split(len(labels), 0.25, 0)
+        probs = result["model"].predict_proba([reviews[i] for i in test_idx])
+    assert_unchanged(
+        probs, result["test_probabilities"], "run_pipeline(...)['test_probabilities']",
+        "the reported probabilities are not the returned model's on the held-out reviews",
+    )  # fmt: skip
+    assert_figures(
+        result, {"test_accuracy": accuracy(labels[test_idx], (probs > 0.5).astype(int))},
+        "run_pipeline(reviews, labels)", rtol=1e-12,
+    )  # fmt: skip
+
+
+def test_model_ignores_the_held_out_reviews(sentiment, data):
+    reviews, labels = data
+    _, test_idx = sentiment.train_test_split(len(labels), 0.25, 0)
+    flipped = labels.copy()
+    flipped[test_idx] = 1 - flipped[test_idx]
+    changed = [list(r) for r in reviews]
+    for i in test_idx:
+        changed[i] = changed[i] + ["waste", "superb", "sku999"]
+    with np.errstate(all="ignore"):
+        before = sentiment.run_pipeline(reviews, labels)["model"]
+        after = sentiment.run_pipeline(changed, flipped)["model"]
+    assert before.vocabulary_ == after.vocabulary_, (
+        "the vocabulary changed with the held-out reviews"
+    )
+    assert_unchanged(
+        before, after, "the fitted model",
+        "the model changed when only the held-out reviews changed",
+    )  # fmt: skip
+
+
+def test_seed_chooses_the_held_out_reviews(sentiment, data):
+    with np.errstate(all="ignore"):
+        assert_reproducible(
+            lambda seed: sentiment.run_pipeline(*data, seed=seed)["test_probabilities"],
+            "the held-out probabilities",
+        )
