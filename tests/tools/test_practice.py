@@ -192,7 +192,7 @@ def test_root_cause_scores_the_class_and_the_kata_concepts():
 def test_progress_lists_best_time_and_hints_grouped_by_category(repo, tool):
     tool("kata", "leakage", "--hint")
     tool("kata", "leakage")
-    mine = (repo / "fixed/leakage/pipeline.py").read_text() + "\n# fixed: fit on training rows\n"
+    mine = (repo / "fixed/leakage/pipeline.py").read_text() + "\nFIXED_BY_ME = True\n"
     (repo / WORKSPACE).write_text(mine)  # the learner's own fix, not a copy of the reference
     tool("kata", "leakage")
     done = tool("list")
