@@ -108,3 +108,22 @@ def test_blind_usage_mistakes_are_one_line(tool):
         done = tool(*args)
         assert done.returncode == 2 and expected in done.stderr, (args, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_an_interview_without_a_name_is_blind_and_reveals_only_when_solved(repo):
+    from .test_practice import start, wait_for
+
+    child = start(repo, "kata", "--interview", "--difficulty", "2")
+    wait_for(repo / "katas/.state.json", lambda text: '"deadline"' in text)
+    state = json.loads((repo / "katas/.state.json").read_text())
+    (name,) = [n for n, r in state["katas"].items() if (r.get("exercise") or {}).get("blind")]
+    (repo / "katas" / name / "root-cause.txt").write_text(
+        "category: leakage, overflow\nThe scaler was fitted on held-out rows, leaking them.\n"
+    )
+    solve(repo, name)
+    out, err = child.communicate(timeout=600)
+    assert child.returncode == 0, out + err
+    before, report = out.split("Interview report", 1)
+    assert not leaks(before, repo), leaks(before, repo)
+    assert f": {name} (solved)" in report and "It was the" in report and "leakage" in report
+    assert "The explanation" in report
