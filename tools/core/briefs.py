@@ -5,8 +5,12 @@ the kata's brief and the variant's manifest) and a blind exercise's brief (nothi
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from tools.core.catalog import Kata
+
+if TYPE_CHECKING:
+    from tools.core.exercise import Exercise
 
 BUDGETS = (5, 10, 15, 20, 25)  # minutes by difficulty, as the README's scale says
 
@@ -103,7 +107,7 @@ def variant_explanation(
     return "\n\n".join(part for part in (f"{what} {showed}".strip(), lesson) if part)
 
 
-def blind_brief(exercise) -> str:
+def blind_brief(exercise: Exercise) -> str:
     """The brief without its title, category line or anything naming the kata."""
     body = (
         exercise.brief.split("\n", 1)[-1]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from tools.core import catalog
 from tools.core.term import say, style
@@ -265,7 +266,7 @@ def warn_unknown(unknown: list[str]) -> str:
     return f"unknown bug class {names}; the classes are: {', '.join(CAUSES)}"
 
 
-def read_file(workspace) -> Statement | None:
+def read_file(workspace: Path) -> Statement | None:
     path = workspace / FILE
     try:
         text = path.read_text(encoding="utf-8")
@@ -306,7 +307,7 @@ def ask() -> Statement:
     return Statement(classes, explanation, "prompt", [warn_unknown(unknown)] if unknown else [])
 
 
-def gather(workspace) -> Statement:
+def gather(workspace: Path) -> Statement:
     """The learner's statement: from the file if there is one, else a prompt on a terminal."""
     found = read_file(workspace)
     if found is not None and (found.classes or found.explanation):
