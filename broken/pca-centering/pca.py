@@ -1,4 +1,4 @@
-"""Pump monitoring: PCA of sensor readings; readings far from the principal plane are anomalies."""
+"""Pump monitoring: PCA of sensor readings; a reading far from the principal plane is a fault."""
 
 import numpy as np
 import pandas as pd
@@ -37,20 +37,22 @@ class PCA:
         self.mean_ = X.mean(axis=0)
         centred = X - self.mean_
         cov = centred.T @ centred / (len(X) - 1)  # (d, d)
-        eigvals, eigvecs = np.linalg.eigh(cov)  # ascending eigenvalues
+        eigvals, eigvecs = np.linalg.eigh(cov)  # ascending; eigenvector i is column i
         order = np.argsort(eigvals)[::-1][: self.n_components]
         self.explained_variance_ = eigvals[order]
         self.explained_variance_ratio_ = eigvals[order] / eigvals.sum()
-        self.components_ = eigvecs[order]  # (k, d)
+        self.components_ = eigvecs[:, order].T  # (k, d)
         return self
 
     def transform(self, X):
         """Coordinates along the components: (n, k)."""
-        return (np.asarray(X, dtype=float) - self.mean_) @ self.components_.T
+        X = np.asarray(X, dtype=float)
+        centred = X - X.mean(axis=0)
+        return centred @ self.components_.T
 
     def inverse_transform(self, Z):
         """Back to sensor space: (n, d)."""
-        return Z @ self.components_ + self.mean_
+        return np.asarray(Z, dtype=float) @ self.components_ + self.mean_
 
 
 def reconstruction_error(pca, X):
@@ -59,16 +61,28 @@ def reconstruction_error(pca, X):
     return ((X - pca.inverse_transform(pca.transform(X))) ** 2).sum(axis=1)
 
 
+def fit_monitor(X_train, n_components=2):
+    """PCA of fault-free readings, and the alarm threshold: the largest training error."""
+    pca = PCA(n_components).fit(X_train)
+    return pca, float(reconstruction_error(pca, X_train).max())
+
+
+def score_reading(pca, threshold, reading):
+    """The live check of one new reading (d,): True raises an alarm."""
+    error = reconstruction_error(pca, np.asarray(reading, dtype=float)[None, :])[0]
+    return bool(error > threshold)
+
+
 def run_pipeline(df, is_fault, n_components=2, n_train=200):
-    """Fit PCA on the first n_train (fault-free) readings; flag later readings whose
-    reconstruction error exceeds the largest one seen in training."""
+    """The evening report: fit on the first n_train (fault-free) readings and check the rest
+    of the day's readings against the alarm threshold."""
     X = df[SENSORS].to_numpy(dtype=float)
-    pca = PCA(n_components).fit(X[:n_train])
-    threshold = reconstruction_error(pca, X[:n_train]).max()
+    pca, threshold = fit_monitor(X[:n_train], n_components)
     flagged = reconstruction_error(pca, X[n_train:]) > threshold
     faults = np.asarray(is_fault)[n_train:]
     return {
         "pca": pca,
+        "threshold": threshold,
         "explained_variance_ratio": pca.explained_variance_ratio_,
         "faults_caught": int(np.sum(flagged & faults)),
         "false_alarms": int(np.sum(flagged & ~faults)),

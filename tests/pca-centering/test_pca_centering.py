@@ -1,14 +1,19 @@
-"""The pump monitor's PCA must find the directions of largest variance.
+"""The pump monitor: a PCA of healthy readings, and an alarm for readings far from its plane.
 
-Components are orthonormal; on a designed elongated cloud the first one is the long axis and no
-other direction has more variance; the variance of the projections is the explained variance;
-points on a plane are reconstructed exactly by two components; nothing depends on where the
-data sits (a shift of every reading). Signs of components are free; eigh or svd both fine.
+The PCA finds orthonormal directions of largest variance (signs free; eigh or svd both fine),
+the variance of the projections is the explained variance, and a reading's coordinates, its
+reconstruction and its alarm depend only on that reading and the fitted model.
 """
 
 import numpy as np
 import pytest
-from katakit import assert_close
+from katakit import (
+    assert_close,
+    assert_figures,
+    assert_inputs_untouched,
+    assert_unchanged,
+    perturb_rows,
+)
 
 SEED = 0
 LONG_AXIS = np.array([1.0, 2.0, 2.0]) / 3.0
@@ -154,3 +159,82 @@ def test_pipeline_catches_the_faults(pca):
         f"run_pipeline caught {result['faults_caught']} of 10 faulty readings with "
         f"{result['false_alarms']} false alarms among 90 normal ones"
     )
+
+
+def day(pca):
+    df, is_fault = pca.make_readings(n_rows=300, seed=SEED, n_faults=10)
+    return df, is_fault, df[pca.SENSORS].to_numpy(dtype=float)
+
+
+def test_a_readings_coordinates_depend_only_on_that_reading(pca):
+    _, _, X = day(pca)
+    model = pca.PCA(2).fit(X[:200])
+    batch = model.transform(X[200:])
+    alone = np.vstack([model.transform(X[i : i + 1]) for i in range(200, 300)])
+    assert_close(
+        alone, batch, "transform of each of 100 readings on its own",
+        "a reading's coordinates depend on which other readings are transformed with it",
+        rtol=1e-9, atol=1e-9,
+    )  # fmt: skip
+
+
+def test_coordinates_follow_a_shift_of_the_readings(pca):
+    _, _, X = day(pca)
+    model = pca.PCA(2).fit(X[:200])
+    shift = np.array([0.0, 6.0, 0.0, 0.0, 0.0])  # the pressure reads 6 hPa higher
+    moved = model.transform(X[200:] + shift) - model.transform(X[200:])
+    assert_close(
+        moved, np.tile(shift @ model.components_.T, (100, 1)),
+        "the change of the coordinates when every pressure reading rises by 6 hPa",
+        "the monitor does not see the readings move", rtol=1e-9, atol=1e-9,
+    )  # fmt: skip
+
+
+def test_live_check_agrees_with_the_evening_report(pca):
+    df, is_fault, X = day(pca)
+    result = pca.run_pipeline(df, is_fault)
+    live = np.array([pca.score_reading(result["pca"], result["threshold"], x) for x in X[200:]])
+    batch = pca.reconstruction_error(result["pca"], X[200:]) > result["threshold"]
+    assert np.array_equal(live, batch), (
+        f"score_reading, one reading at a time, raised {int(live.sum())} alarms on the 100 "
+        f"readings where the evening report flags {int(batch.sum())}; "
+        f"{int(np.sum(live & ~np.asarray(is_fault)[200:]))} of the live alarms are on healthy "
+        "readings"
+    )
+
+
+def test_report_is_that_of_the_returned_monitor(pca):
+    df, is_fault, X = day(pca)
+    result = assert_inputs_untouched(pca.run_pipeline, df, is_fault, what="run_pipeline")
+    model = result["pca"]
+    train_error = ((X[:200] - (X[:200] - model.mean_) @ model.components_.T @ model.components_
+                    - model.mean_) ** 2).sum(axis=1)  # fmt: skip
+    later = X[200:]
+    error = ((later - (later - model.mean_) @ model.components_.T @ model.components_
+              - model.mean_) ** 2).sum(axis=1)  # fmt: skip
+    flagged = error > train_error.max()
+    faults = np.asarray(is_fault)[200:]
+    assert_figures(
+        result,
+        {
+            "threshold": train_error.max(),
+            "explained_variance_ratio": model.explained_variance_ratio_,
+            "faults_caught": int(np.sum(flagged & faults)),
+            "false_alarms": int(np.sum(flagged & ~faults)),
+        },
+        "run_pipeline(readings, is_fault)",
+    )
+    assert_close(model.mean_, X[:200].mean(axis=0), "the monitor's mean reading")
+
+
+def test_monitor_ignores_the_readings_it_checks(pca):
+    df, is_fault, _ = day(pca)
+    before = pca.run_pipeline(df, is_fault)
+    after = pca.run_pipeline(perturb_rows(df, df.index[200:], factor=3.0, shift=50.0), is_fault)
+    assert_unchanged(
+        {"mean": before["pca"].mean_, "components": np.abs(before["pca"].components_),
+         "threshold": before["threshold"]},
+        {"mean": after["pca"].mean_, "components": np.abs(after["pca"].components_),
+         "threshold": after["threshold"]},
+        "the fitted monitor", "the monitor changed when only the readings it checks changed",
+    )  # fmt: skip
