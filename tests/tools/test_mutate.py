@@ -272,36 +272,57 @@ def test_sandbox_holds_copies_only_and_disappears(tmp_path):
         # a busy machine must not fail a mutant: wall time is a backstop, CPU time the limit
         assert settings["pytest"]["ini_options"]["timeout"] >= 120
         assert mutmut_api.cpu_seconds(box) == 3.0
-        compile((mutmut_api.write_probe(box) / "kata_probe.py").read_text(), "kata_probe", "exec")
     assert not box.root.exists()
 
 
-def test_seeded_names_are_mutmuts_own_and_splicing_rebuilds_the_fixed_file(tmp_path, monkeypatch):
+def test_mutmuts_engine_makes_plain_modules_one_change_each_in_its_own_function(tmp_path):
     pytest.importorskip("mutmut")
     from mutmut.configuration import reset_config
-    from mutmut.mutation.file_mutation import compute_function_hashes, mutate_file_contents
+    from mutmut.mutation.file_mutation import mutate_file_contents
 
+    kata = catalog.load("leakage")
+    with sandbox.sandbox(kata, parent=tmp_path) as box:
+        mutmut_api.write_config(box, timeout=3.0)
+        made, touched = mutmut_api.generate(box, {"pipeline.py": LEAKAGE})
+        os.chdir(box.root)
+        try:
+            reset_config()
+            theirs = mutate_file_contents("pipeline.py", LEAKAGE).mutant_names
+        finally:
+            os.chdir(ROOT)
+            reset_config()
+    assert len(made) == len(theirs), "the same mutants a mutmut run would test"
     tree = ast.parse(LEAKAGE)
-    qualnames = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-        qualnames += [f"{cls.name}.{n.name}" for n in cls.body if isinstance(n, ast.FunctionDef)]
-    assert {mutmut_api.mangled("pipeline.py", q) for q in qualnames} == {
-        f"pipeline.{key}" for key in compute_function_hashes(LEAKAGE)
+    spans = {
+        n.name: (n.lineno, n.end_lineno) for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
     }
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["pipeline.py"]\n')
-    reset_config()
-    try:
-        generated = mutate_file_contents("pipeline.py", LEAKAGE).code
-    finally:
-        reset_config()
-    spans, originals = mutmut_api._spans(generated), mutmut_api._spans(LEAKAGE)
-    for (cls, name), where in originals.items():
-        mangled = f"x\u01c1{cls}\u01c1{name}" if cls else f"x_{name}"
-        untouched = spans[(cls, f"{mangled}__mutmut_orig")]
-        assert mutmut_api._splice(LEAKAGE, where, name, generated, untouched) == LEAKAGE
-        first = spans[(cls, f"{mangled}__mutmut_1")]
-        assert mutmut_api._splice(LEAKAGE, where, name, generated, first) != LEAKAGE
+    for m in made:
+        assert m.code != LEAKAGE and m.source == "mutmut"
+        compile(m.code, m.id, "exec")
+        first, last = spans[m.function.rsplit(".", 1)[-1]]
+        assert touched[m.id] and all(first <= line <= last for line in touched[m.id])
+        assert model.changed_lines(LEAKAGE, m.code) <= touched[m.id] | {min(touched[m.id]) - 1}
+
+
+def test_each_mutant_runs_only_the_tests_that_reach_its_lines_through_fixtures_too(
+    tmp_path, monkeypatch
+):
+    from tools.mutation import workers
+
+    for name, module in list(sys.modules.items()):  # this session's conftest is not the sandbox's
+        if Path(getattr(module, "__file__", None) or "/").is_relative_to(ROOT / "tests"):
+            monkeypatch.delitem(sys.modules, name)
+    kata = catalog.load("leakage")
+    with sandbox.sandbox(kata, parent=tmp_path) as box:
+        mutmut_api.write_config(box, timeout=10.0)
+        report, reach = workers.baseline(box)
+    assert report.passed and len(reach.fixtures) == len(report.outcomes)
+    climb = next(i for i, line in enumerate(LEAKAGE.splitlines(), 1) if "w -= lr *" in line)
+    through_fit = reach.tests("pipeline.py", {climb})
+    names = [t.split("::")[-1] for t in through_fit]
+    assert "test_model_ignores_test_rows" in names, "run_pipeline's module fixture fits the model"
+    assert "test_sigmoid_matches_its_definition" not in names
+    assert reach.tests("pipeline.py", {10_000}) == []
 
 
 # -- reports ---------------------------------------------------------------------------------------
@@ -413,15 +434,14 @@ def test_a_campaign_writes_variants_that_the_self_check_accepts(repo):
         manifest = read_variant(variants / ident)
         assert manifest["failing_tests"] and manifest["source"] in ("mutmut", "ml")
     assert json.loads((variants / "strength.json").read_text())["figures"] == result["figures"]
-    # mutmut's mutants really ran under the kata loader: nothing unreached, every function proven ...
+    # each mutant ran on the tests that reach its lines: fewer than all, more than none ...
     checked = result["activation"]
-    assert (
-        checked["no_tests"] == 0 and checked["disagreements"] == [] and checked["unrecorded"] == []
-    )
-    # ... and a mutant that makes gradient descent climb is reported killed, by mutmut and by us.
+    assert 0 < checked["mean_tests_per_mutant"] < checked["tests"]
+    # ... and a mutant that makes gradient descent climb is killed; mutmut's twin of it is ours.
     climbing = [m for m in result["mutants"] if "+        w += lr * (X.T @ error) / n" in m["diff"]]
-    assert [(m["source"], m["mutmut_status"], m["status"]) for m in climbing] == [
-        ("mutmut", "killed", "killed")
+    assert sorted((m["source"], m["status"]) for m in climbing) == [
+        ("ml", "killed"),
+        ("mutmut", "duplicate"),
     ]
     verified = run_tool(repo, "verify", "leakage", timeout=900)
     assert verified.returncode == 0, verified.stdout

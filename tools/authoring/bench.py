@@ -266,9 +266,9 @@ def print_figures(figures: dict[str, object]) -> None:
         ("  per kata (target <= 2 s)", "scaled_selfcheck_seconds_per_kata", "s"),
         ("mutants tested per second (target >= 12)", "mutants_per_second", "/s"),
         ("one-kata mutation campaign", "campaign_seconds", "s"),
-        ("  its mutmut step", "mutmut_step_seconds", "s"),
         ("  a plain mutmut run on the same sandbox", "plain_mutmut_seconds", "s"),
-        ("  ratio (target <= 1.5)", "mutmut_step_ratio", "x"),
+        ("  campaign / plain mutmut (target <= 1.0)", "campaign_ratio", "x"),
+        ("  the same in CPU seconds", "campaign_cpu_ratio", "x"),
     ]
     say()
     for label, key, unit in rows:

@@ -31,6 +31,7 @@ OPTIONS = {
     "--operator": ({"action": "append", "metavar": "NAME"}, "only this ML operator (repeatable)"),
     "--list-operators": (FLAG, "list the ML-aware operators and exit"),
     "--compare-plain": (FLAG, "also time a plain mutmut run on the same sandbox"),
+    "--scenery": (FLAG, "also run the mutants of the code that makes the kata's data"),
     "--keep-sandbox": (FLAG, "keep the sandbox for debugging and say where it is"),
     "--summary": (FLAG, "only rebuild build/mutation/summary.{json,md,html} from the kata reports"),
     "--relabel": (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -42,11 +43,12 @@ def ruff(*args: str, code: str, path: str) -> subprocess.CompletedProcess | None
     )
 
 
-def complaints(code: str, path: str) -> set[str]:
+@functools.lru_cache(maxsize=64)
+def complaints(code: str, path: str) -> frozenset[str]:
     """ruff's lint findings for ``code`` at ``path``, without their line numbers."""
     done = ruff("check", "--quiet", "--output-format", "concise", code=code, path=path)
     found = done.stdout.splitlines() if done is not None and done.returncode else []
-    return {line.split(": ", 1)[-1] for line in found}
+    return frozenset(line.split(": ", 1)[-1] for line in found)
 
 
 def formatted(code: str, path: str) -> str:
@@ -132,9 +134,9 @@ def stage(kata: Kata, fixed: dict[str, str], m: Mutant, area: Path, reformat: bo
     returns why it cannot be a variant ("" if it can). Its variant.toml is written once the
     self-check's run has shown what it does (:func:`label`)."""
     ident = opaque_id(kata, m)
-    path = f"broken/{kata.slug}/variants/{ident}/{m.file}"  # handed-out code's lint settings
+    path = f"broken/{kata.slug}/variants/v/{m.file}"  # handed-out code's lint settings
     m.code = formatted(m.code, path) if reformat else m.code
-    new = complaints(m.code, path) - complaints(fixed[m.file], path)
+    new = complaints(m.code, path) - complaints(fixed[m.file], path)  # fixed's: linted once
     if new:
         return f"the variant would fail the repository's lint: {sorted(new)[0]}"
     files = {**fixed, m.file: m.code}

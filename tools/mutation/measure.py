@@ -8,7 +8,6 @@ imported already), so the kata's modules never load here, and a run that hangs i
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import inspect
 import json
@@ -16,10 +15,8 @@ import math
 import os
 import re
 import resource
-import signal
 import sys
 import tempfile
-import time
 import traceback
 import warnings
 from collections.abc import Sequence
@@ -27,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy
+
+from tools.mutation.workers import fork_each
 
 ENTRY = "run_pipeline"
 MAKER = re.compile(r"^(make|generate|simulate)_")
@@ -100,29 +99,20 @@ def run_many(
     files: Sequence[Path], modules: Sequence[str], *, jobs: int, deadline: float
 ) -> list[Run]:
     """The default run of each directory of kata modules, ``jobs`` forked children at a time."""
-    results: list[Run] = [Run() for _ in files]
     with tempfile.TemporaryDirectory(prefix="kata-measure-") as scratch:
-        pending, running = list(range(len(files)))[::-1], {}
-        while pending or running:
-            while pending and len(running) < max(1, jobs):
-                index = pending.pop()
-                target = Path(scratch) / f"{index}.json"
-                sys.stdout.flush()
-                sys.stderr.flush()
-                pid = os.fork()
-                if pid == 0:
-                    _child(Path(files[index]), list(modules), target, deadline)
-                running[pid] = (index, target, time.monotonic())
-            for pid, (index, target, started) in list(running.items()):
-                done, _ = os.waitpid(pid, os.WNOHANG)
-                if not done and time.monotonic() - started > deadline:
-                    os.kill(pid, signal.SIGKILL)
-                    done, _ = os.waitpid(pid, 0)
-                if done:
-                    del running[pid]
-                    with contextlib.suppress(OSError, ValueError, TypeError):
-                        results[index] = Run.from_json(target.read_text())
-            time.sleep(0.005 if running else 0)
+        targets = [Path(scratch) / f"{i}.json" for i in range(len(files))]
+        fork_each(
+            len(files),
+            lambda i: _child(Path(files[i]), list(modules), targets[i], deadline),
+            jobs=jobs,
+            deadline=deadline,
+        )
+        results = []
+        for target in targets:
+            try:
+                results.append(Run.from_json(target.read_text()))
+            except (OSError, ValueError, TypeError):
+                results.append(Run())
     return results
 
 

@@ -34,6 +34,7 @@ class Settings:
     mutmut_only: bool = False
     keep_sandbox: bool = False
     compare_plain: bool = False  # also time a plain mutmut run
+    scenery: bool = False  # also run the mutants of the code that makes the kata's data
 
     @classmethod
     def from_args(cls, args: object) -> Settings:
@@ -57,7 +58,7 @@ class Mutant:
     code: str  # the whole mutated file
     summary: str = ""  # our operator's one-line docstring
     line: int = 0
-    status: str = ""  # killed | crashed | timeout | survived | ignored | duplicate | no-tests
+    status: str = ""  # killed crashed timeout survived ignored duplicate no-tests scenery
     mutmut_status: str = ""
     same_as: str = ""  # for a duplicate: the mutant that stands for it
     natural: bool = True  # False for mutmut's tell-tale ``None`` arguments and ``XX`` strings
@@ -125,6 +126,16 @@ def describe(mutant: Mutant, before: str) -> str:
     change = f"`{old}` -> `{new}`" + (f" (and {more} more lines)" if more > 0 else "")
     where = f"{mutant.function}, line {mutant.line}: {change}"
     return f"{mutant.summary.split(' (')[0].rstrip('.')}; {where}" if mutant.summary else where
+
+
+def changed_lines(before: str, after: str) -> set[int]:
+    """The lines of ``before`` that ``after`` changes (for a pure insertion, the lines around it)."""
+    a, b = before.splitlines(), after.splitlines()
+    touched: set[int] = set()
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            touched.update(range(i1 + 1, i2 + 1) if i2 > i1 else (i1, i1 + 1))
+    return touched
 
 
 def unified(kata: Kata, fixed: dict[str, str], mutant: Mutant) -> str:

@@ -49,7 +49,6 @@ def private_parent(base: Path | None = None) -> Path:
 
 # pytest options for workers: no cache, no forced garbage collections at the end of a session.
 WORKER_OPTIONS = ("-p", "no:cacheprovider", "-p", "no:unraisableexception")
-Reached = set[tuple[str, str]]  # (file, function) of every kata function some test calls
 
 
 @dataclass(frozen=True)

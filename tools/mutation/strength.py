@@ -11,6 +11,7 @@ from pathlib import Path
 from tools.mutation import equivalents
 
 STATUSES = ("killed", "crashed", "timeout", "survived", "ignored", "duplicate", "no-tests")
+STATUSES += ("scenery",)  # in the code that makes the kata's data: not run (--scenery runs them)
 
 
 def figures(mutants: list[dict]) -> dict:
@@ -103,9 +104,9 @@ def render_text(result: dict) -> str:
     lines = [
         f"{result['slug']}: test strength",
         _row("mutants made", f["made"], f"(mutmut {theirs['made']}, ML operators {ours['made']})"),
-        _row("not scored", f["ignored"] + f["duplicate"] + f["no_tests"],
+        _row("not scored", f["ignored"] + f["duplicate"] + f["no_tests"] + f["scenery"],
              f"({f['ignored']} only in docstrings or messages, {f['duplicate']} duplicates, "
-             f"{f['no_tests']} reached by no test)"),
+             f"{f['no_tests']} reached by no test, {f['scenery']} in the data-making code, not run)"),
         _row("caught", f["caught"], f"({f['killed']} by an assertion or a numerical error, "
              f"{f['crashed']} by a crash, {f['timeout']} by a timeout)"),
         _row("survived", f["survived"]),
