@@ -12,16 +12,24 @@ modules reach another's.
 
 A test that loops forever is stopped after ``KATA_CPU_SECONDS`` (default 10) seconds of *CPU
 time*, not wall time: a busy machine slows a test down but never fails it. A kata whose bug is a
-loop that never ends marks its test ``@pytest.mark.cpu_limit(2)`` to be stopped sooner.
+loop that never ends marks its test ``@pytest.mark.cpu_limit(2)`` to be stopped sooner. A test
+whose code *waits* (sleeps, blocks) is stopped when, over ``KATA_WAIT_SECONDS`` (default 15) of
+wall time, it used almost no CPU; the run then stops, the rest of its tests not run. Both limits
+cover a test's fixtures too.
+
+Only this conftest belongs to the kata's tests: a run that loaded another one (a ``conftest.py``
+beside the learner's file, reached through a path on the command line) stops with a usage error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.util
 import os
 import signal
 import sys
+import time
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +43,14 @@ if str(TESTS) not in sys.path:
     sys.path.append(str(TESTS))  # the shared kit: ``from katakit import ...``
 
 CPU_SECONDS = float(os.environ.get("KATA_CPU_SECONDS", "10"))
+WAIT_SECONDS = float(os.environ.get("KATA_WAIT_SECONDS", "15"))
+BUSY = 0.05  # a test that used less CPU than this share of the wall time was waiting
+
+
+class Waited(BaseException):
+    """The code under test waited (a sleep, a blocking call) instead of computing.
+
+    A BaseException, so that a learner's ``except Exception`` cannot swallow it."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -144,18 +160,85 @@ def _stopper(limit: float):
     return on_cpu_limit
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    """Stop a kata test that spins for more than ``CPU_SECONDS`` of CPU time."""
-    if not hasattr(signal, "ITIMER_PROF") or not item.path.resolve().is_relative_to(TESTS):
-        return (yield)
-    if item.path.resolve().is_relative_to(TESTS / "tools"):
-        return (yield)
+def _waiter(item: pytest.Item, outer: float | None, alarm):
+    """A SIGALRM handler: every ``WAIT_SECONDS``, stop the test if it hardly used the CPU since
+    the last look. ``outer`` is when an outer wall-clock limit (pytest-timeout) is due; its
+    handler ``alarm`` is called then."""
+    last = [time.monotonic(), time.process_time()]
+
+    def arm() -> None:
+        due = WAIT_SECONDS if outer is None else min(WAIT_SECONDS, outer - time.monotonic())
+        signal.setitimer(signal.ITIMER_REAL, max(due, 0.001))
+
+    def on_alarm(signum, frame):
+        now, cpu = time.monotonic(), time.process_time()
+        if outer is not None and now >= outer and callable(alarm):
+            return alarm(signum, frame)
+        waited, used = now - last[0], cpu - last[1]
+        last[:] = [now, cpu]
+        if waited >= WAIT_SECONDS * 0.99 and used < BUSY * waited:
+            item.session.shouldstop = f"the run stopped after {item.name} waited"
+            raise Waited(
+                f"the test waited: for {waited:.0f} s it used {used:.2f} s of CPU time, so the "
+                "code under test sleeps or blocks (a sleep, input, a lock, a child process) "
+                "instead of computing"
+            )
+        arm()
+
+    return on_alarm, arm
+
+
+@contextlib.contextmanager
+def _limits(item: pytest.Item) -> Iterator[None]:
+    """The CPU limit and the wait limit around one phase of a kata test."""
     limit = _cpu_limit(item)
-    previous = signal.signal(signal.SIGPROF, _stopper(limit))
+    previous_prof = signal.signal(signal.SIGPROF, _stopper(limit))
     signal.setitimer(signal.ITIMER_PROF, limit)
+    previous_alarm = signal.getsignal(signal.SIGALRM)
+    pending, _ = signal.getitimer(signal.ITIMER_REAL)
+    outer = time.monotonic() + pending if pending else None
+    on_alarm, arm = _waiter(item, outer, previous_alarm)
+    signal.signal(signal.SIGALRM, on_alarm)
+    arm()
     try:
-        return (yield)
+        yield
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, previous)
+        signal.signal(signal.SIGPROF, previous_prof)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_alarm)
+        if outer is not None and outer > time.monotonic():  # the outer limit, not yet due
+            signal.setitimer(signal.ITIMER_REAL, outer - time.monotonic())
+
+
+def _limited(item: pytest.Item) -> bool:
+    path = item.path.resolve()
+    return (
+        hasattr(signal, "ITIMER_PROF")
+        and path.is_relative_to(TESTS)
+        and not path.is_relative_to(TESTS / "tools")
+    )
+
+
+def _phase_within_limits(item: pytest.Item):
+    """Stop a kata test, or its fixtures (they run the code under test too), that spins for more
+    than ``CPU_SECONDS`` of CPU time, or waits."""
+    if not _limited(item):
+        return (yield)
+    with _limits(item):
+        return (yield)
+
+
+pytest_runtest_setup = pytest.hookimpl(wrapper=True)(_phase_within_limits)
+pytest_runtest_call = pytest_runtest_setup
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse a run that loaded a conftest.py from outside the kata's tests."""
+    for plugin in config.pluginmanager.get_plugins():
+        file = getattr(plugin, "__file__", None) or ""
+        if Path(file).name == "conftest.py" and not Path(file).resolve().is_relative_to(TESTS):
+            raise pytest.UsageError(
+                f"{file} is not part of the kata's tests; pytest loaded it because its folder "
+                "was named on the command line: delete it, or write --impl=DIR as one word"
+            )

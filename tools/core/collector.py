@@ -3,12 +3,16 @@
 It runs inside the child process that :mod:`tools.core.runner` forks for each run (and inside
 mutmut's runs, as ``-p tools.core.collector --report-json FILE``), so every tool classifies failures
 the same way. A test counts as passed only when its call phase passed: a skip, an xfail or a
-test that never ran is a failure.
+test that never ran is a failure. In a learner's run (``guarded``) a pass is counted only after
+:class:`~tools.core.guard.Snapshot` found the test machinery as it was before learner code ran;
+otherwise the run ends, reporting what the code replaced.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tools import ROOT
+from tools.core import guard
 
 # Exceptions that a kata's own numerical code raises when its maths or shapes go wrong.
 NUMERICAL = {
@@ -37,8 +42,8 @@ class Outcome:
 
     test: str  # node id relative to tests/<slug>/, e.g. "test_leakage.py::test_x"
     passed: bool
-    # assertion | numerical | timeout | syntax | missing | setup | collection | crash |
-    # skipped | exited (the process ended during the test) | not-run
+    # assertion | numerical | timeout | waited | syntax | missing | setup | collection | crash |
+    # skipped | exited (the process ended during the test) | not-run | tampered
     reason: str = ""
     exc_type: str = ""
     message: str = ""
@@ -56,6 +61,8 @@ class Report:
     exit_code: int = 0
     output: str = ""
     collected: list[str] = field(default_factory=list)  # every test id pytest collected
+    tampering: list[str] = field(default_factory=list)  # what learner code did to the machinery
+    notes: list[str] = field(default_factory=list)  # files out of place, in plain words
 
     @property
     def failures(self) -> list[Outcome]:
@@ -69,6 +76,7 @@ class Report:
             self.exit_code == 0
             and bool(self.collected)
             and not self.failures
+            and not self.tampering
             and set(self.collected) <= ran
         )
 
@@ -82,6 +90,8 @@ class Report:
                 "exit_code": self.exit_code,
                 "collected": self.collected,
                 "outcomes": [asdict(o) for o in self.outcomes],
+                "tampering": self.tampering,
+                "notes": self.notes,
             }
         )
 
@@ -90,7 +100,13 @@ class Report:
         data = json.loads(text)
         known = set(Outcome.__dataclass_fields__)
         outcomes = [Outcome(**{k: v for k, v in o.items() if k in known}) for o in data["outcomes"]]
-        return cls(outcomes, data["exit_code"], collected=data.get("collected", []))
+        return cls(
+            outcomes,
+            data["exit_code"],
+            collected=data.get("collected", []),
+            tampering=data.get("tampering", []),
+            notes=data.get("notes", []),
+        )
 
 
 def _message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
@@ -145,6 +161,8 @@ def classify(excinfo: pytest.ExceptionInfo[BaseException], phase: str, where: st
         return "missing"
     if excinfo.typename == "Failed" and text.startswith("Timeout"):
         return "timeout"
+    if excinfo.typename == "Waited":
+        return "waited"
     if phase != "call":
         return "setup"
     if isinstance(value, AssertionError) or excinfo.typename == "Failed":
@@ -157,15 +175,35 @@ def classify(excinfo: pytest.ExceptionInfo[BaseException], phase: str, where: st
 class Collector:
     """A pytest plugin that records an :class:`Outcome` for every test of one kata."""
 
-    def __init__(self, slug: str, impl: Path, emit: Callable[[dict], None] | None = None) -> None:
+    def __init__(
+        self,
+        slug: str,
+        impl: Path,
+        emit: Callable[[dict], None] | None = None,
+        guarded: bool = False,
+    ) -> None:
         self.slug = slug
         self.impl = impl.resolve()
         self.report = Report()
         self.emit = emit or (lambda event: None)  # streams progress to a parent process
+        self.snapshot = guard.Snapshot() if guarded else None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.report.collected = [self._test_id(item.nodeid) for item in session.items]
-        self.emit({"collected": self.report.collected})
+        self.emit({"collected": self.report.collected})  # before any learner code has run
+        if self.snapshot is not None:
+            self.snapshot.take(session.config, session.items, self)
+            sys.audit(guard.ARM)
+
+    def check(self) -> None:
+        """End the run if learner code has replaced part of the machinery (guarded runs)."""
+        changes = self.snapshot.changes() if self.snapshot is not None else []
+        if changes:
+            try:
+                self.emit({"tampered": f"your code {'; '.join(changes[:3])}"})
+            finally:
+                sys.stdout.flush()
+                os._exit(guard.TAMPERED)
 
     def pytest_runtest_logstart(self, nodeid: str, location: object) -> None:
         self.emit({"start": self._test_id(nodeid)})
@@ -211,6 +249,7 @@ class Collector:
                 )
             )
         elif report.when == "call" and report.passed:
+            self.check()
             self._record(
                 Outcome(
                     test=test,
@@ -244,11 +283,30 @@ class Collector:
             )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.check()  # the last look, while pytest's own patches are still in place
         self.report.exit_code = int(exitstatus)
+        if isinstance(session.shouldstop, str) and session.shouldstop:
+            self.emit({"stopped": session.shouldstop})
 
 
-def kata_pytest_args(slug: str, impl: Path, extra: tuple[str, ...] = ()) -> list[str]:
-    return [f"tests/{slug}", "--impl", str(impl), "-q", "--no-header", "-rN", *extra]
+def kata_pytest_args(
+    slug: str, impl: Path, extra: tuple[str, ...] = (), base: Path | None = None
+) -> list[str]:
+    """pytest's arguments for one kata's tests against ``impl``: the tests under ``base`` (a
+    private copy: its own rootdir and config) or under ``tests/`` of the current folder.
+
+    ``--impl=DIR`` is one word: as two, pytest would take DIR for a path to test and load a
+    conftest.py found there."""
+    where = [f"tests/{slug}", "--confcutdir=tests"]
+    if base is not None:
+        where = [
+            str(base / "tests" / slug),
+            f"--rootdir={base}",
+            "-c",
+            str(base / "pyproject.toml"),
+        ]
+        where.append(f"--confcutdir={base / 'tests'}")
+    return [*where, f"--impl={impl}", "-q", "--no-header", "-rN", *extra]
 
 
 # -- plugin entry points for ``-p tools.report`` ------------------------------------------

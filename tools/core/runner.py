@@ -1,22 +1,28 @@
-"""Runs a kata's tests in a forked child process, so that learner code never runs in the tools'.
+"""Runs a kata's tests in a forked child process and decides, in the parent, what the run showed.
 
 The parent has already imported NumPy, pandas and pytest (:func:`warm_up`), so a run costs a
-fork and a pytest session, not an interpreter start. The child streams what happens (the tests
-collected, each test as it starts, each outcome) through a pipe; whatever the child does, exits,
-crashes, hangs or patches, ends with it, and the parent reports it in the learner's terms:
-a test in progress when the process ended is a failure that says how it ended, and a collected
-test that never reported is a failure too. :func:`run_many` runs several implementations at
-once, a worker per core.
+fork and a pytest session, not an interpreter start. The child leads a process group of its own
+that may not signal anyone outside it (:mod:`tools.core.confine`), and streams what happens (the
+tests collected before any learner code ran, each test as it starts, each outcome) through a pipe,
+each line signed with a key of the run, so that a line the child's code forges is seen for what
+it is. A learner's run (``Job.referee``) runs the repository's own tests from a private copy
+(:mod:`tools.core.referee`) under a guard (:mod:`tools.core.guard`).
+
+The parent decides: a run is solved only when exactly the tests collected before learner code ran
+reported a pass, and nothing tampered with the machinery. Whatever the child does, exits, crashes,
+sleeps, stops itself, forks or escapes into a session of its own, the run ends with it, within a
+limit, and the parent reports it in the learner's terms. :func:`run_many` runs several
+implementations at once, a worker per core.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import importlib
+import hmac
 import json
 import os
-import pkgutil
+import secrets
 import selectors
 import signal
 import sys
@@ -26,35 +32,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools import ROOT
-from tools.core.collector import Collector, Outcome, Report, kata_pytest_args
+from tools import FIXED, ROOT
+from tools.core import confine, guard, referee
+from tools.core.collector import Collector, Report, kata_pytest_args
+from tools.core.verdict import IDLE_SECONDS, decide
 
-WALL_SECONDS = 600.0  # a run that sleeps or blocks for longer than this is stopped
+WALL_SECONDS = 120.0  # a whole run is stopped after this long
+BUSY = 0.05  # ... and stopped if, over 10 s more, it used less than this share of a CPU
+POLL = 0.25
 
 
 def warm_up() -> None:
     """Import what every run needs once, in the parent, before forking."""
-    # pytest imports most of its own modules lazily, inside pytest.main(): import them here
-    # so that every forked run starts with them already loaded.
-    import _pytest
-    import numpy  # noqa: F401
+    import numpy.testing  # noqa: F401 - every kata's tests use it; the guard watches it
     import pandas  # noqa: F401
     import pytest  # noqa: F401
-
-    for module in pkgutil.walk_packages(_pytest.__path__, "_pytest."):
-        with contextlib.suppress(Exception):
-            importlib.import_module(module.name)
 
 
 @dataclass
 class Job:
-    """One run: a kata's tests against the modules in ``impl``."""
+    """One run: a kata's tests against the modules in ``impl``; ``referee`` for a learner's."""
 
     slug: str
     impl: Path
     extra: tuple[str, ...] = ()
     cwd: Path = ROOT
     env: dict[str, str] = field(default_factory=dict)
+    referee: bool = False
 
 
 @dataclass
@@ -63,36 +67,57 @@ class _Running:
     pid: int
     pipe: int
     output: Path
+    key: bytes
     started: float
+    notes: list[str]
+    pidfd: int | None = None
     buffer: bytes = b""
     events: list[dict] = field(default_factory=list)
+    forged: int = 0
+    last: float = 0.0  # when the child last reported something
+    idle: tuple[float, float] | None = None  # (when, CPU seconds) as the run fell silent
+    ended: str = ""  # why the parent stopped it: timeout | waited | stopped
+    wall: float = WALL_SECONDS
+    open: bool = True  # the pipe: a grandchild may hold it after the child ended
 
 
-def _child(job: Job, pipe: int, output: Path) -> None:
+def _emitter(pipe: int, key: bytes):
+    write, dumps, sign = os.write, json.dumps, hmac.new
+
+    def emit(event: dict) -> None:
+        line = dumps(event).encode()
+        data = sign(key, line, "sha256").hexdigest()[:32].encode() + b" " + line + b"\n"
+        while data:
+            data = data[write(pipe, data) :]
+
+    return emit
+
+
+def _child(job: Job, pipe: int, output: Path, key: bytes, base: Path | None) -> None:
     """In the forked child: run pytest with the collector streaming events; never returns."""
     status = 70
     try:
+        confine.enter_own_group()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         log = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(log, 1)
         os.dup2(log, 2)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        confine.close_inherited({pipe})
         sys.dont_write_bytecode = True
         os.environ.update(job.env)
         os.chdir(job.cwd)
         _forget_test_modules()
-
-        def emit(event: dict) -> None:
-            data = (json.dumps(event) + "\n").encode()
-            while data:
-                data = data[os.write(pipe, data) :]
-
+        emit = _emitter(pipe, key)
+        confine.forbid_signals_to_others()
+        if job.referee:
+            protected = [ROOT, *([base] if base else [])]
+            guard.install_audit_hook(emit, job.impl, FIXED, protected, ROOT)
         import pytest
 
-        collector = Collector(job.slug, job.impl, emit)
-        args = kata_pytest_args(job.slug, job.impl, job.extra)
+        collector = Collector(job.slug, job.impl, emit, guarded=job.referee)
+        args = kata_pytest_args(job.slug, job.impl, job.extra, base)
         code = int(pytest.main(args, plugins=[collector]))
         sys.stdout.flush()
         sys.stderr.flush()
@@ -122,6 +147,11 @@ def _forget_test_modules() -> None:
 
 
 def _start(job: Job, scratch: Path, number: int) -> _Running:
+    base, notes = None, []
+    if job.referee:
+        base = scratch / f"referee-{number}"
+        notes = referee.prepare(job.slug, job.impl, base)
+    key = secrets.token_bytes(32)
     read, write = os.pipe()
     output = scratch / f"output-{number}.txt"
     sys.stdout.flush()
@@ -129,10 +159,16 @@ def _start(job: Job, scratch: Path, number: int) -> _Running:
     pid = os.fork()
     if pid == 0:
         os.close(read)
-        _child(job, write, output)
+        _child(job, write, output, key, base)
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)  # as the child does: no moment when a signal to the group misses it
     os.close(write)
     os.set_blocking(read, False)
-    return _Running(job, pid, read, output, time.monotonic())
+    pidfd = None
+    with contextlib.suppress(AttributeError, OSError):
+        pidfd = os.pidfd_open(pid)  # readable when the child ends, whoever holds the pipe
+    now = time.monotonic()
+    return _Running(job, pid, read, output, key, now, notes, pidfd, last=now)
 
 
 def _read(running: _Running) -> bool:
@@ -142,89 +178,69 @@ def _read(running: _Running) -> bool:
             chunk = os.read(running.pipe, 65536)
         except BlockingIOError:
             return True
+        except OSError:
+            return False
         if not chunk:
             return False
         running.buffer += chunk
+        running.last, running.idle = time.monotonic(), None
         *lines, running.buffer = running.buffer.split(b"\n")
         for line in lines:
+            mac, _, body = line.partition(b" ")
+            expected = hmac.new(running.key, body, "sha256").hexdigest()[:32].encode()
+            if not hmac.compare_digest(mac, expected):
+                running.forged += 1
+                continue
             with contextlib.suppress(ValueError):
-                running.events.append(json.loads(line))
+                running.events.append(json.loads(body))
 
 
-def _how_it_ended(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        try:
-            name = signal.Signals(number).name
-        except ValueError:
-            name = f"signal {number}"
-        return f"the process was killed by {name}" + (
-            " (a crash in native code)" if name in {"SIGSEGV", "SIGBUS", "SIGABRT"} else ""
-        )
-    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
-    return f"your code ended the process (exit status {code}, e.g. os._exit or sys.exit)"
-
-
-def _report(running: _Running, status: int | None) -> Report:
-    """Build the Report from the child's events, whatever way the child ended."""
-    report = Report()
-    current = ""
-    done = None
-    for event in running.events:
-        if "collected" in event:
-            report.collected = list(event["collected"])
-        elif "start" in event:
-            current = event["start"]
-        elif "outcome" in event:
-            outcome = Outcome(**event["outcome"])
-            report.outcomes = [o for o in report.outcomes if o.test != outcome.test]
-            report.outcomes.append(outcome)
-        elif "done" in event:
-            done = int(event["done"])
+def _state(running: _Running, now: float) -> str | None:
+    """'exited' once the child has ended, a reason to stop it, or None while it runs."""
     try:
-        report.output = running.output.read_text(encoding="utf-8", errors="replace")
+        info = os.waitid(os.P_PID, running.pid, os.WEXITED | os.WSTOPPED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return "exited"
+    if info is not None:
+        return "stopped" if info.si_code == os.CLD_STOPPED else "exited"
+    if now - running.started > running.wall:
+        return "timeout"
+    if now - running.last > IDLE_SECONDS:
+        cpu = confine.cpu_seconds(running.pid)
+        if running.idle is None or cpu is None:
+            running.idle = (now, cpu or 0.0)
+        elif now - running.idle[0] >= 10:
+            if cpu - running.idle[1] < BUSY * (now - running.idle[0]):
+                return "waited"
+            running.idle = (now, cpu)
+    return None
+
+
+def _end(running: _Running, why: str, reaper: confine.Reaper, alive: set[int]) -> Report:
+    """Stop the child if it still runs, end its group and strays, and build its Report."""
+    if why != "exited":
+        running.ended = why
+        with contextlib.suppress(OSError):
+            os.kill(running.pid, signal.SIGKILL)
+    _read(running)
+    reaper.end(running.pid)
+    _, status = os.waitpid(running.pid, 0)
+    clean = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    spawned = any("spawned" in event for event in running.events)
+    if spawned or not clean:
+        reaper.sweep(alive)
+    for fd in (running.pipe, running.pidfd):
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    try:
+        output = running.output.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        report.output = ""
-    finished = {o.test for o in report.outcomes}
-    if done is None:
-        ended = (
-            f"it was still running after {WALL_SECONDS:g} s and was stopped"
-            if status is None
-            else _how_it_ended(status)
-        )
-        report.exit_code = -1
-        reason = "timeout" if status is None else "exited"
-        if current and current not in finished:
-            report.outcomes.append(
-                Outcome(current, False, reason, "ProcessEnded", f"{ended} during {current}")
-            )
-            finished.add(current)
-        elif not report.collected:
-            report.outcomes.append(
-                Outcome("(the whole run)", False, reason, "ProcessEnded", f"{ended}")
-            )
-    else:
-        report.exit_code = done
-        if current and current not in finished:
-            report.outcomes.append(
-                Outcome(
-                    current, False, "exited", "ProcessEnded",
-                    f"your code stopped the test run (pytest.exit or a KeyboardInterrupt) during {current}",
-                )
-            )  # fmt: skip
-            finished.add(current)
-    for test in report.collected:
-        if test not in finished:
-            report.outcomes.append(
-                Outcome(
-                    test,
-                    False,
-                    "not-run",
-                    "NotRun",
-                    "this test never ran: an earlier test ended the run",
-                )
-            )
-    return report
+        output = ""
+    return decide(
+        running.events, status, output=output, forged=running.forged, ended=running.ended,
+        wall=running.wall, notes=running.notes,
+    )  # fmt: skip
 
 
 def run_many(
@@ -235,8 +251,9 @@ def run_many(
     workers = max(1, workers or os.cpu_count() or 1)
     results: list[Report | None] = [None] * len(jobs)
     pending = list(enumerate(jobs))[::-1]
-    running: dict[int, tuple[int, _Running]] = {}  # pipe -> (index, run)
+    running: dict[int, _Running] = {}  # job index -> run
     selector = selectors.DefaultSelector()
+    reaper = confine.Reaper()
     gc.collect()
     gc.freeze()  # keep the inherited heap shared with the children
     with tempfile.TemporaryDirectory(prefix="kata-run-") as scratch:
@@ -244,40 +261,51 @@ def run_many(
             while pending or running:
                 while pending and len(running) < workers:
                     index, job = pending.pop()
-                    run = _start(job, Path(scratch), index)
-                    running[run.pipe] = (index, run)
-                    selector.register(run.pipe, selectors.EVENT_READ)
-                for key, _ in selector.select(timeout=0.5):
-                    index, run = running[key.fd]
-                    if _read(run):
-                        continue
-                    selector.unregister(run.pipe)
-                    os.close(run.pipe)
-                    del running[key.fd]
-                    _, status = os.waitpid(run.pid, 0)
-                    results[index] = _report(run, status)
+                    run = running[index] = _start(job, Path(scratch), index)
+                    run.wall = wall
+                    selector.register(run.pipe, selectors.EVENT_READ, index)
+                    if run.pidfd is not None:
+                        selector.register(run.pidfd, selectors.EVENT_READ, index)
+                # Without a pidfd, a child whose pipe is closed is looked at often.
+                blind = any(not r.open and r.pidfd is None for r in running.values())
+                for key, _ in selector.select(timeout=0.01 if blind else POLL):
+                    run = running[key.data]
+                    if key.fd == run.pipe and not _read(run):
+                        selector.unregister(run.pipe)
+                        run.open = False
                 now = time.monotonic()
-                for pipe, (index, run) in list(running.items()):
-                    if now - run.started > wall:
-                        os.kill(run.pid, signal.SIGKILL)
-                        os.waitpid(run.pid, 0)
-                        _read(run)
-                        selector.unregister(pipe)
-                        os.close(pipe)
-                        del running[pipe]
-                        results[index] = _report(run, None)
+                for index, run in list(running.items()):
+                    why = _state(run, now)
+                    if why is None:
+                        continue
+                    for fd in (run.pipe, run.pidfd):
+                        with contextlib.suppress(KeyError, ValueError):
+                            selector.unregister(fd)
+                    del running[index]
+                    alive = {r.pid for r in running.values()}
+                    results[index] = _end(run, why, reaper, alive)
         finally:
-            for pipe, (_, run) in running.items():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(run.pid, signal.SIGKILL)
+            for run in running.values():
+                with contextlib.suppress(OSError):
+                    os.killpg(run.pid, signal.SIGKILL)
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(run.pid, 0)
-                os.close(pipe)
+                for fd in (run.pipe, run.pidfd):
+                    if fd is not None:
+                        with contextlib.suppress(OSError):
+                            os.close(fd)
+            if running:
+                reaper.sweep(set())
+            reaper.close()
             selector.close()
             gc.unfreeze()
     return [r if r is not None else Report(exit_code=-1) for r in results]
 
 
 def run(slug: str, impl: Path, extra: tuple[str, ...] = (), cwd: Path = ROOT) -> Report:
-    """One kata's tests against ``impl``, in a forked child."""
-    return run_many([Job(slug, Path(impl), tuple(extra), cwd)], workers=1)[0]
+    """A learner's run of one kata's tests against ``impl``, refereed, in a forked child; what
+    the referee found out of place is said on stderr (and kept in ``Report.notes``)."""
+    report = run_many([Job(slug, Path(impl), tuple(extra), cwd, referee=True)], workers=1)[0]
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return report

@@ -8,6 +8,7 @@ is a folder holding them (``broken/<slug>``, ``fixed/<slug>``, the workspace), a
 
 from __future__ import annotations
 
+import ast
 import difflib
 import hashlib
 import os
@@ -90,6 +91,11 @@ def copy_in(kata: Kata, source: Source) -> None:
     for name, data in files.items():
         if data is None:
             raise UserError(f"{_label(source)}/{name} is missing: the kata's source is incomplete")
+        if (kata.workspace / name).is_dir():
+            raise UserError(
+                f"{display(kata.workspace / name)} is a folder where the kata's file goes: move it "
+                "elsewhere, then run the same command again"
+            )
     for name, data in files.items():
         _atomic_copy(data or b"", kata.workspace / name)
 
@@ -103,8 +109,9 @@ def checkout(kata: Kata, source: Source) -> bool:
 
 
 def backup(kata: Kata) -> Path | None:
-    """Copy the learner's current files to ``katas/<slug>/.backups/<timestamp>/``."""
-    present = [path for path in files(kata) if path.is_file()]
+    """Copy the learner's current files (a folder where a file should be, too) to
+    ``katas/<slug>/.backups/<timestamp>/``."""
+    present = [path for path in files(kata) if path.is_file() or path.is_dir()]
     if not present:
         return None
     folder = kata.workspace / BACKUPS
@@ -113,14 +120,22 @@ def backup(kata: Kata) -> Path | None:
             f"{display(folder)} is a link or lies outside the repository; backups go only inside "
             "it: remove or rename it, then run the same command again"
         )
+    if folder.exists() and not folder.is_dir():
+        raise UserError(
+            f"{display(folder)} is a file, not the folder backups go to: rename or remove it, "
+            "then run the same command again"
+        )
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = folder / stamp
     suffix = 1
-    while target.exists():
+    while os.path.lexists(target):  # a dangling link counts as taken
         suffix += 1
         target = kata.workspace / BACKUPS / f"{stamp}-{suffix}"
     for path in present:
-        _atomic_copy(path, target / path.name)
+        if path.is_dir():
+            shutil.copytree(path, target / path.name, symlinks=True)
+        else:
+            _atomic_copy(path, target / path.name)
     return target
 
 
@@ -138,20 +153,40 @@ def same_as(kata: Kata, source: Source) -> bool:
 
 
 def digest(kata: Kata, source: Source | None = None) -> str:
-    """A fingerprint of the kata's files in the workspace (or ``source``)."""
+    """A fingerprint of the *code* of the kata's files in the workspace (or ``source``): the
+    same for two copies that differ only in comments, docstrings or formatting."""
     h = hashlib.sha256()
     for name, data in contents(kata, kata.workspace if source is None else source).items():
         h.update(name.encode() + b"\0")
-        h.update(b"(missing)" if data is None else data)
+        h.update(b"(missing)" if data is None else _code(data))
     return h.hexdigest()
+
+
+def _code(data: bytes) -> bytes:
+    """The module's syntax tree without docstrings; the bytes themselves if it does not parse."""
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError):
+        return data
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree).encode()
 
 
 def diff(kata: Kata, old: Source, new: Source, old_label: str, new_label: str) -> str:
     """A unified diff of the kata's files between two sources."""
     chunks, olds, news = [], contents(kata, old), contents(kata, new)
     for name in kata.files:
-        before = (olds[name] or b"").decode("utf-8").splitlines(keepends=True)
-        after = (news[name] or b"").decode("utf-8").splitlines(keepends=True)
+        before = (olds[name] or b"").decode("utf-8", "replace").splitlines(keepends=True)
+        after = (news[name] or b"").decode("utf-8", "replace").splitlines(keepends=True)
         chunks.extend(
             difflib.unified_diff(before, after, f"{old_label}/{name}", f"{new_label}/{name}", n=2)
         )

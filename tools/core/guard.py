@@ -1,0 +1,225 @@
+"""Guards a run from the code it tests: an audit hook that ends the run when learner code reaches
+for the test machinery, and a snapshot of the assertion helpers and pytest's plugins checked
+before each pass is counted.
+
+Both are set up in the run's child before any learner code runs. The audit hook cannot be removed
+by Python code; it ends the run, saying what the code did, when the code searches the runner's
+memory (``gc.get_objects``), reaches raw memory (``ctypes``), installs a trace function, replaces
+a function's code, reads the reference solution, writes into the repository outside its own
+folder, or signals another process. The :class:`Snapshot` catches what no audit event reports: a
+replaced ``numpy.testing.assert_allclose`` or ``pytest.approx``, a plugin registered at run time,
+a test function swapped for another. What this cannot stop is said in the README ("What the
+verdict guarantees").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import types
+from collections.abc import Callable, Iterable
+from pathlib import Path, PurePath
+
+TAMPERED = 86  # the child's exit status after it reported tampering
+
+# Modules whose names a test's verdict rests on: assertion helpers, and pytest's own machinery.
+WATCHED = (
+    "builtins", "math", "operator", "numpy", "numpy.testing", "numpy.testing._private.utils",
+    "numpy.linalg", "numpy._core.numeric", "numpy._core.fromnumeric", "pandas", "pandas.testing",
+    "pandas._testing", "pandas._testing.asserters", "pytest", "_pytest.python_api",
+    "_pytest.raises", "_pytest.outcomes", "_pytest.runner", "_pytest.python", "_pytest.reports",
+    "_pytest.main", "_pytest.fixtures", "_pytest.nodes", "_pytest.skipping", "_pytest.assertion",
+    "_pytest.assertion.rewrite", "_pytest.assertion.util", "pluggy", "pluggy._callers",
+    "pluggy._hooks", "pluggy._manager", "pluggy._result", "tools.core.collector", "tools.core.guard",
+    "katakit",
+)  # fmt: skip
+# Module globals that pytest itself sets for each test.
+CHANGING_GLOBALS = {"_pytest.assertion.util": {"_reprcompare", "_assertion_pass", "_config"}}
+# Audit events that only a search through the runner's memory or raw memory access raises.
+FORBIDDEN = {
+    "gc.get_objects": "searched the test runner's memory (gc.get_objects)",
+    "gc.get_referrers": "searched the test runner's memory (gc.get_referrers)",
+    "gc.get_referents": "searched the test runner's memory (gc.get_referents)",
+    "sys.settrace": "installed a trace function (sys.settrace), which can rewrite a running test",
+    "sys.setprofile": "installed a profile function (sys.setprofile)",
+}
+ARM = "kata.learner-code-may-run"  # raised by the runner once the tests are collected
+SPAWNING = {"os.fork", "os.forkpty", "subprocess.Popen", "os.posix_spawn", "os.system", "os.exec",
+            "os.spawn", "pty.spawn"}  # fmt: skip
+# Events that change a path, and which of their arguments are the paths changed.
+CHANGING = {"os.rename": (0, 1), "os.link": (1,), "os.symlink": (1,), "os.remove": (0,),
+            "os.rmdir": (0,), "os.mkdir": (0,), "os.truncate": (0,), "os.chmod": (0,),
+            "os.chown": (0,), "os.utime": (0,), "shutil.rmtree": (0,)}  # fmt: skip
+PATHS = (type(Path()), type(PurePath()))
+IMMUTABLE_TYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: a built-in type nobody can patch
+SETTABLE = {"__code__", "__defaults__", "__kwdefaults__"}
+WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+def _name(module: str, attribute: str) -> str:
+    return attribute if module == "builtins" else f"{module}.{attribute}"
+
+
+def _public_name(function: types.FunctionType) -> str:
+    """The name a test knows ``function`` by: its first entry in a watched module."""
+    for name in WATCHED:
+        for key, value in vars(sys.modules.get(name) or types).items():
+            if value is function:
+                return _name(name, key)
+    module = function.__module__ if type(function.__module__) is str else "?"
+    return _name(module, function.__qualname__)
+
+
+def install_audit_hook(
+    emit: Callable[[dict], None],
+    own: Path,
+    reference: Path,
+    protected: Iterable[Path],
+    root: Path,
+) -> None:
+    """Watch every audit event of this process from now on (a hook cannot be removed).
+
+    The hook enforces from the ``ARM`` event on (once the tests are collected: before that only
+    the runner's own code runs). ``own`` is the code under test (it may be written and its functions changed), ``reference``
+    the solutions it must not read, ``protected`` the folders it must not write to (but ``own``),
+    ``root`` what paths are shown relative to.
+    """
+    real, decode, stop, getpid = os.path.realpath, os.fsdecode, os._exit, os.getpid
+    own_text, reference_text = str(own.resolve()) + os.sep, str(reference.resolve()) + os.sep
+    guarded = tuple(str(p.resolve()) + os.sep for p in protected)
+    root_text = str(root.resolve()) + os.sep
+    flags = {"busy": False, "spawned": False, "armed": False}
+
+    def path(value: object) -> str | None:
+        if type(value) in (str, bytes):
+            return real(decode(value))
+        if type(value) in PATHS:  # exactly pathlib's own: nothing of the learner's runs here
+            return real(PurePath.__str__(value))  # type: ignore[arg-type]
+        return None
+
+    def shown(text: str) -> str:
+        return text[len(root_text) :] if text.startswith(root_text) else text
+
+    def end(what: str) -> None:
+        try:
+            emit({"tampered": f"your code {what}"})
+        finally:
+            stop(TAMPERED)
+
+    def written(target: str | None) -> None:
+        if target is None or (target + os.sep).startswith(own_text):
+            return
+        if any((target + os.sep).startswith(folder) for folder in guarded):
+            end(f"tried to change {shown(target)}, outside its own folder")
+
+    def check(event: str, args: tuple) -> None:
+        if event == ARM:
+            flags["armed"] = True
+        elif event in SPAWNING and not flags["spawned"]:
+            flags["spawned"] = True
+            emit({"spawned": True})
+        elif not flags["armed"]:
+            return  # collection: only the runner's own code has run so far
+        elif event in FORBIDDEN:
+            end(FORBIDDEN[event])
+        elif event.startswith("ctypes."):
+            end(f"used ctypes to reach raw memory ({event})")
+        elif event == "open":
+            target, mode, bits = path(args[0]), args[1], args[2]
+            if (
+                target is not None
+                and target.startswith(reference_text)
+                and not (target.startswith(own_text))
+            ):
+                end(f"read {shown(target)}, the reference solution")
+            if (type(mode) is str and set(mode) & set("wax+")) or (
+                type(bits) is int and bits & WRITING
+            ):
+                written(target)
+        elif event in CHANGING:
+            for index in CHANGING[event]:
+                written(path(args[index]))
+        elif event == "object.__setattr__" and args[1] in SETTABLE:
+            function = args[0]
+            file = function.__code__.co_filename if type(function) is types.FunctionType else ""
+            if file.startswith(os.sep) and not file.startswith(own_text):  # a module's, not ours
+                end(f"replaced {_public_name(function)} (its code)")
+        elif event in {"os.kill", "os.killpg"} and args[1] != 0:
+            mine = {0, getpid()} if event == "os.kill" else {0, os.getpgrp()}
+            if args[0] not in mine:
+                end(f"sent signal {args[1]} to another process ({args[0]})")
+
+    def hook(event: str, args: tuple) -> None:
+        if flags["busy"]:
+            return
+        flags["busy"] = True
+        try:
+            with contextlib.suppress(Exception):  # a hook that raised would hand out its frame
+                check(event, args)
+        finally:
+            flags["busy"] = False
+
+    sys.addaudithook(hook)
+
+
+class Snapshot:
+    """Who is who in the test machinery before learner code runs: :meth:`changes` says what has
+    since been replaced (a helper, a method, a registered plugin, a hook, a test function)."""
+
+    def take(self, config: object, items: list, recorder: object) -> None:
+        """Record the machinery as it is now; ``recorder`` already holds this snapshot."""
+        self.config = config
+        self.spaces: list[tuple[str, dict, dict]] = []  # (label, namespace, what it held)
+        for name in WATCHED:
+            module = sys.modules.get(name)
+            if module is None:
+                continue
+            self._add(name, vars(module), skip_dunders=True, skip=CHANGING_GLOBALS.get(name, ()))
+            for value in list(vars(module).values()):
+                mutable = isinstance(value, type) and not value.__flags__ & IMMUTABLE_TYPE
+                if mutable and value.__module__ == name:
+                    self._add(f"{name}.{value.__qualname__}", vars(value), skip_dunders=False)
+        for module in {getattr(item, "module", None) for item in items} - {None}:
+            self._add(module.__name__, vars(module), skip_dunders=True)
+        self._add("the runner's recorder", vars(recorder), skip_dunders=False)
+        self.modules = {name: sys.modules.get(name) for name in WATCHED}
+        self.tests = [(item, vars(item).get("_obj")) for item in items]
+        manager = config.pluginmanager  # type: ignore[attr-defined]
+        self.plugins = dict(manager.list_name_plugin())
+        self.hooks = {name: self._impls(caller) for name, caller in vars(manager.hook).items()}
+
+    def _add(self, label: str, space: dict, skip_dunders: bool, skip: Iterable[str] = ()) -> None:
+        held = {
+            k: v
+            for k, v in space.items()
+            if not (skip_dunders and k.startswith("__") and k.endswith("__")) and k not in skip
+        }
+        self.spaces.append((label, space, held))
+
+    @staticmethod
+    def _impls(caller: object) -> list:
+        return [impl.function for impl in getattr(caller, "_hookimpls", [])]
+
+    def changes(self) -> list[str]:
+        """What learner code has replaced since the snapshot, in the learner's terms."""
+        missing = object()
+        found = []
+        for label, space, held in self.spaces:
+            for key, value in held.items():
+                if space.get(key, missing) is not value:
+                    found.append(f"replaced {_name(label, key)}")
+        for name, module in self.modules.items():
+            if module is not None and sys.modules.get(name) is not module:
+                found.append(f"replaced the module {name}")
+        for item, function in self.tests:
+            if vars(item).get("_obj") is not function or "runtest" in vars(item):
+                found.append(f"replaced the test {item.name}")
+        manager = self.config.pluginmanager  # type: ignore[attr-defined]
+        now = dict(manager.list_name_plugin())
+        for name in now.keys() - self.plugins.keys():
+            found.append(f"registered a pytest plugin ({name})")
+        for name, caller in vars(manager.hook).items():
+            if self._impls(caller) != self.hooks.get(name, []):
+                found.append(f"changed pytest's hook {name}")
+        return list(dict.fromkeys(found))
