@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools import ROOT, TESTS, UserError
-from tools.core import catalog, variants
+from tools.core import catalog, exercise, variants
 from tools.core.catalog import Kata
+from tools.core.exercise import Exercise
 
 KEY = "key.json"
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -86,31 +87,15 @@ def deal(students: list[str], katas: list[Kata], seed: int) -> dict[str, list[Bu
     return dealt
 
 
+def bug_exercise(kata: Kata, bug: Bug) -> Exercise:
+    """The exercise a student gets: its brief, hints, class and explanation (as a learner's)."""
+    return exercise.of_kata(kata) if bug.variant is None else exercise.of_variant(kata, bug.variant)
+
+
 def bug_files(kata: Kata, bug: Bug) -> dict[str, str]:
     if bug.variant is None:
         return {n: (kata.broken / n).read_text(encoding="utf-8") for n in kata.files}
     return variants.materialise(kata, bug.variant)
-
-
-def bug_texts(kata: Kata, bug: Bug) -> dict[str, object]:
-    """What the student may read (brief, hints) and what only the key holds (class, explanation)."""
-    if bug.variant is None:
-        return {
-            "brief": kata.brief.read_text(encoding="utf-8"),
-            "hints": list(kata.hints),
-            "category": kata.category,
-            "explanation": kata.explanation,
-            "failing_tests": list(kata.failing_tests),
-        }
-    path = variants.find(kata, bug.variant)
-    manifest = variants.read_variant(path)
-    return {
-        "brief": variants.brief(kata, path),
-        "hints": list(variants.hints(kata, bug.variant)),
-        "category": variants.category(kata, bug.variant),
-        "explanation": variants.explanation(kata, bug.variant),
-        "failing_tests": list(manifest["failing_tests"]),
-    }
 
 
 def tests_digest(slug: str) -> str:
@@ -156,11 +141,11 @@ standard library only.
 def _write_student(folder: Path, student: str, dealt: list[Bug], katas: dict[str, Kata]) -> None:
     for bug in dealt:
         kata = katas[bug.slug]
-        texts = bug_texts(kata, bug)
+        chosen = bug_exercise(kata, bug)
         workspace = folder / "katas" / kata.slug
         variants.write_files(bug_files(kata, bug), workspace)
-        (workspace / "README.md").write_text(str(texts["brief"]), encoding="utf-8")
-        hints = "\n\n".join(f"## Hint {i}\n\n{h}" for i, h in enumerate(texts["hints"], 1))
+        (workspace / "README.md").write_text(chosen.brief, encoding="utf-8")
+        hints = "\n\n".join(f"## Hint {i}\n\n{h}" for i, h in enumerate(chosen.hints, 1))
         (workspace / "HINTS.md").write_text(f"# Hints, vaguest first\n\n{hints}\n", "utf-8")
         files = ", ".join(f'"{n}"' for n in kata.files)
         (workspace / "kata.toml").write_text(f"files = [{files}]\n", encoding="utf-8")
@@ -223,13 +208,14 @@ def build(slugs: list[str], roster: Path, out: Path, seed: int) -> tuple[dict, l
 
 
 def _key_entry(kata: Kata, bug: Bug) -> dict:
-    texts = bug_texts(kata, bug)
+    chosen = bug_exercise(kata, bug)
     return {
         "slug": bug.slug,
         "variant": bug.variant,
-        "category": texts["category"],
-        "failing_tests": texts["failing_tests"],
-        "explanation": texts["explanation"],
+        "title": chosen.title,
+        "category": ", ".join(chosen.classes),
+        "failing_tests": list(chosen.failing_tests),
+        "explanation": chosen.explanation,
     }
 
 
