@@ -172,3 +172,24 @@ def test_run_pipeline_and_fit_leave_the_callers_data_untouched(pipeline, stock):
     )
     X, y = problem(30, seed=5)
     assert_inputs_untouched(lambda X, y: pipeline.fit(X, y, epochs=10), X, y, what="fit(X, y)")
+
+
+def test_loss_history_ends_at_the_loss_of_the_returned_model(pipeline):
+    X, y = problem(50, seed=6)
+    w, b, history = pipeline.fit(X, y, lr=0.1, epochs=30)
+    final = pipeline.mse_loss(X, y, w, b)
+    assert float(history[-1]) == pytest.approx(final, rel=1e-12), (
+        f"the last entry of fit's loss history is {float(history[-1])!r}, but mse_loss of the "
+        f"returned (w, b) is {final!r}: the history does not describe the returned model"
+    )
+
+
+@pytest.mark.edge
+def test_standardise_is_accurate_for_a_column_with_a_large_offset(pipeline):
+    rng = np.random.default_rng(7)
+    X_train = 1e9 + rng.normal(0.0, 1.0, size=(300, 1))  # a meter reading or a timestamp
+    Z, _ = pipeline.standardise(X_train, X_train[:3])
+    assert float(Z.std()) == pytest.approx(1.0, rel=1e-6), (
+        f"a column of values near 1e9 standardises to spread {float(Z.std()):.6f}, not 1: the "
+        "standard deviation lost its precision"
+    )

@@ -16,6 +16,7 @@ from katakit import (
     assert_gradient_matches,
     assert_inputs_untouched,
     assert_unchanged,
+    call_strict,
     numerical_gradient,
 )
 
@@ -199,3 +200,33 @@ def test_fit_learns_the_class_frequencies_of_imbalanced_labels(pipeline):
         "with nothing to go on, the model should predict how often each class occurs",
         atol=1e-3,
     )  # fmt: skip
+
+
+def test_loss_history_ends_at_the_loss_of_the_returned_model(pipeline):
+    X, labels = training_set(pipeline, n=40, seed=2)
+    W, b, history = pipeline.fit(X, labels, 3, lr=0.1, epochs=20)
+    final = pipeline.cross_entropy(X, labels, W, b)
+    assert float(history[-1]) == pytest.approx(final, rel=1e-12), (
+        f"the last entry of fit's loss history is {float(history[-1])!r}, but cross_entropy of "
+        f"the returned (W, b) is {final!r}: the history does not describe the returned model"
+    )
+
+
+@pytest.mark.edge
+def test_softmax_and_cross_entropy_are_finite_for_logits_of_1000(pipeline):
+    logits = np.array([[1000.0, 0.0, -1000.0], [-1000.0, 999.0, 1000.0]])
+    probs = call_strict(pipeline.softmax, logits, what="softmax of logits of +-1000")
+    assert_close(
+        probs, [[1.0, 0.0, 0.0], [0.0, np.exp(-1.0) / (1 + np.exp(-1.0)), 1 / (1 + np.exp(-1.0))]],
+        "softmax of logits of +-1000", rtol=1e-12, atol=1e-300,
+    )  # fmt: skip
+    X = np.eye(3)
+    W = np.diag([1000.0, 1000.0, 1000.0])
+    loss = call_strict(
+        pipeline.cross_entropy, X, np.array([1, 2, 0]), W, np.zeros(3),
+        what="cross_entropy of three patches, each given logit 1000 for a wrong class",
+    )  # fmt: skip
+    assert loss == pytest.approx(1000.0, rel=1e-9), (
+        f"cross_entropy is {loss} when every patch puts logit 1000 on a wrong class and 0 on "
+        "the right one; the model is wrong by 1000 nats per patch"
+    )
