@@ -8,11 +8,8 @@ TARGET = "defaulted"
 
 
 def make_loans(n_rows=300, seed=0):
-    """Synthetic applicants; whether they default is a fixed rule of their features.
-
-    Counts are whole numbers and the debt ratio is rounded to two decimals, as in the bureau's
-    export, so many applicants share a value.
-    """
+    """Synthetic applicants as in the bureau's export; whether they default is a fixed rule of
+    their features."""
     rng = np.random.default_rng(seed)
     cards = rng.integers(0, 7, n_rows)
     years = rng.integers(0, 16, n_rows)

@@ -1,14 +1,22 @@
 """The loan-default tree must put every training row where its own thresholds say.
 
-A fully grown tree separates separable data exactly, also when applicants share a value; every
-training row routed by the tree's thresholds reaches the node that counted it during fit; the
-split of a hand-worked example minimises the size-weighted Gini impurity; the tree does not
-depend on the order of the rows. The rest pin down the parts the pipeline is built from.
+A fully grown tree fits separable training data exactly; every training row routed by the tree's
+thresholds reaches the node that counted it during fit; the split of a hand-worked example is the
+threshold with the lowest size-weighted Gini impurity; the tree does not depend on the order of
+the rows. The rest pin down the parts the pipeline is built from.
 """
 
 import numpy as np
 import pytest
-from katakit import assert_close
+from katakit import (
+    accuracy,
+    assert_close,
+    assert_figures,
+    assert_inputs_untouched,
+    assert_seeded_split,
+    assert_unchanged,
+    perturb_rows,
+)
 
 SEED = 0
 
@@ -20,13 +28,13 @@ def tree(kata):
 
 @pytest.fixture(scope="module")
 def loans(tree):
-    """Whole-number and rounded features (many ties); labels are a rule of the features."""
+    """The bureau's applicants; whether they default is a rule of their features."""
     df = tree.make_loans(n_rows=240, seed=SEED)
     return df[tree.FEATURES].to_numpy(dtype=float), df[tree.TARGET].to_numpy(dtype=int)
 
 
-def distinct_values(seed=1, n=120):
-    """Continuous features (no two rows share a value) and a label that is a rule of them."""
+def separable_rule(seed=1, n=120):
+    """Normal features and a label that is a rule of them."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3))
     y = ((X[:, 0] > 0.3) ^ (X[:, 1] * X[:, 2] > 0.2)).astype(int)
@@ -73,9 +81,9 @@ def test_hand_worked_split_minimises_weighted_impurity(tree):
     )
 
 
-def test_split_never_separates_rows_with_equal_values(tree):
-    # Values 1 2 2 2 3 4 with labels 0 0 1 1 1 1: no threshold can split the three 2s apart,
-    # so the best achievable split is x <= 1 (weighted Gini 0.267), not x <= 2 (0.333).
+def test_second_hand_worked_split_is_the_best_threshold(tree):
+    # Values 1 2 2 2 3 4 with labels 0 0 1 1 1 1: of the thresholds x <= 1, 2 and 3,
+    # x <= 1 has the lowest weighted Gini (0.267); x <= 2 gives 0.333 and x <= 3 gives 0.5.
     X = np.array([[1.0], [2.0], [2.0], [2.0], [3.0], [4.0]])
     y = np.array([0, 0, 1, 1, 1, 1])
     feature, threshold = tree.best_split(X, y)[:2]
@@ -84,18 +92,18 @@ def test_split_never_separates_rows_with_equal_values(tree):
     assert np.isclose(score, 4 / 15), (
         f"best_split chose threshold {threshold} on x = [1, 2, 2, 2, 3, 4], labels "
         f"[0, 0, 1, 1, 1, 1]; applying it gives weighted Gini {score:.3f}, while x <= 1 gives "
-        "0.267: the split that was scored is not the split the threshold makes"
+        "0.267"
     )
 
 
-def test_fully_grown_tree_separates_data_with_distinct_values(tree):
-    X, y = distinct_values()
+def test_fully_grown_tree_fits_a_separable_rule(tree):
+    X, y = separable_rule()
     fitted = tree.DecisionTreeClassifier().fit(X, y)
     acc = tree.accuracy(y, fitted.predict(X))
     assert acc == 1.0, f"a fully grown tree scored {acc:.3f} on its own separable training data"
 
 
-def test_fully_grown_tree_separates_data_with_tied_values(tree, loans):
+def test_fully_grown_tree_fits_the_training_applicants(tree, loans):
     X, y = loans
     fitted = tree.DecisionTreeClassifier().fit(X, y)
     acc = tree.accuracy(y, fitted.predict(X))
@@ -155,7 +163,7 @@ def test_constant_features_give_class_frequencies(tree):
         probs,
         np.tile([1 / 3, 2 / 3], (6, 1)),
         "predict_proba of a tree fitted on constant features",
-        "no threshold separates identical rows, so every row must get the class frequencies",
+        "identical applicants got different probabilities",
     )
 
 
@@ -172,4 +180,54 @@ def test_held_out_accuracy_beats_the_majority_baseline(tree):
     assert result["test_accuracy"] > baseline + 0.1, (
         f"held-out accuracy {result['test_accuracy']:.3f} is within 0.1 of always predicting the "
         f"majority class ({baseline:.3f})"
+    )
+
+
+def test_split_is_seeded_shuffled_and_reproducible(tree):
+    assert_seeded_split(lambda seed: tree.train_test_split(300, 0.25, seed), 300, 75)
+
+
+def test_reported_accuracies_are_those_of_the_returned_tree(tree):
+    df = tree.make_loans(n_rows=300, seed=SEED)
+    result = assert_inputs_untouched(tree.run_pipeline, df, what="run_pipeline(loans)")
+    X = df[tree.FEATURES].to_numpy(dtype=float)
+    y = df[tree.TARGET].to_numpy(dtype=int)
+    train_idx, test_idx = tree.train_test_split(len(df), 0.25, SEED)
+    probs = result["tree"].predict_proba(X)
+    assert_close(probs.sum(axis=1), np.ones(len(X)), "the rows of predict_proba")
+    labels = np.argmax(probs, axis=1)
+    assert_figures(
+        result,
+        {
+            "train_accuracy": accuracy(y[train_idx], labels[train_idx]),
+            "test_accuracy": accuracy(y[test_idx], labels[test_idx]),
+        },
+        "run_pipeline(loans)",
+    )
+
+
+def test_tree_ignores_the_held_out_applicants(tree):
+    df = tree.make_loans(n_rows=300, seed=SEED)
+    _, test_idx = tree.train_test_split(len(df), 0.25, SEED)
+    changed = perturb_rows(df, df.index[test_idx], columns=tree.FEATURES)
+    changed.loc[df.index[test_idx], tree.TARGET] = 1 - df[tree.TARGET].iloc[test_idx]
+    X = df[tree.FEATURES].to_numpy(dtype=float)
+    before = tree.run_pipeline(df)["tree"].predict_proba(X)
+    after = tree.run_pipeline(changed)["tree"].predict_proba(X)
+    assert_unchanged(
+        before, after, "the fitted tree's probabilities",
+        "the tree changed when only the held-out applicants changed",
+    )  # fmt: skip
+
+
+def test_three_classes_and_a_depth_limit(tree):
+    X = np.arange(12.0)[:, None]
+    y = np.repeat([0, 1, 2], 4)
+    full = tree.DecisionTreeClassifier().fit(X, y)
+    assert list(full.predict(X)) == y.tolist(), f"three classes in blocks: {full.predict(X)}"
+    stump = tree.DecisionTreeClassifier(max_depth=1).fit(X, y)
+    probs = stump.predict_proba(X)
+    assert probs.shape == (12, 3), f"predict_proba of 3 classes has shape {probs.shape}"
+    assert len({tuple(row) for row in probs.round(6)}) == 2, (
+        f"a tree of depth 1 gives {len({tuple(row) for row in probs.round(6)})} different rows"
     )
