@@ -8,7 +8,7 @@ TARGET = "bearing_temp_c"
 
 
 def make_log(n_rows=400, seed=0, start=1_700_000_000.0):
-    """A sensor log sampled about once a second; `timestamp` is in seconds since `start`'s epoch.
+    """A sensor log sampled about ten times a second; `timestamp` is in seconds, counted from `start`.
 
     The bearing warms up slowly over the run, with load and with the room temperature.
     """
