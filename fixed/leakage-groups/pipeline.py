@@ -9,10 +9,9 @@ TARGET = "impaired"
 
 
 def make_sessions(n_users=30, weeks=8, seed=0):
-    """Weekly walking sessions from a wrist sensor, one row per (user, week), in recording order.
+    """Weekly walking sessions from a wrist sensor, one row per (user, week).
 
-    Every user walks once a week, so one user's rows are spread through the table. Each user
-    has a personal gait signature; the label (gait impairment) belongs to the user.
+    Each user has a personal gait signature; the label (gait impairment) belongs to the user.
     """
     rng = np.random.default_rng(seed)
     impaired = (rng.random(n_users) < 0.5).astype(int)  # (n_users,)
