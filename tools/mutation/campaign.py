@@ -12,7 +12,7 @@ import time
 from tools.core import catalog
 from tools.core.catalog import Kata
 from tools.core.term import say
-from tools.mutation import mutmut_api, operators, sandbox, strength, workers
+from tools.mutation import equivalents, mutmut_api, operators, sandbox, strength, workers
 from tools.mutation.install import fingerprint, opaque_id, unchanged, write_variants
 from tools.mutation.model import (
     RECORD,
@@ -27,6 +27,7 @@ from tools.mutation.model import (
     unified,
 )
 from tools.mutation.mutmut_api import plain_mutmut
+from tools.mutation.project import makes_data
 from tools.mutation.selection import ranked
 
 
@@ -89,7 +90,10 @@ def campaign(kata: Kata, settings: Settings, mutmut: str | None) -> dict:
                 m.failing = m.failing or sorted(kata.failing_tests)
 
         for m in mutants:  # the code that makes the data: no variant, no figure that matters
-            if not settings.scenery and not m.status and SCENERY.search(m.function):
+            if makes_data(kata, m.function):  # an outside project's [tool.katas] scenery
+                m.bug_class = ""
+            made_data = SCENERY.search(m.function) or makes_data(kata, m.function)
+            if not settings.scenery and not m.status and made_data:
                 m.status = "scenery"
 
         def exact(m: Mutant) -> bool:  # a possible variant lists exactly the tests it fails
@@ -138,7 +142,8 @@ def campaign(kata: Kata, settings: Settings, mutmut: str | None) -> dict:
     extra = {"activation": checked, "rejected": rejected}
     extra["variants"] = [opaque_id(kata, m) for m in chosen]
     extra["written"] = not settings.no_write
-    result = strength.summarise(kata.slug, records, tool=tool, timing=timing, **extra)
+    listed = equivalents.load(kata.tests / equivalents.FILE)
+    result = strength.summarise(kata.slug, records, listed, tool=tool, timing=timing, **extra)
     if not settings.no_write:
         text = json.dumps(strength.committed(result), indent=1) + "\n"
         strength.write_atomically(kata.variants / "strength.json", text)

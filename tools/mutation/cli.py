@@ -1,4 +1,4 @@
-"""``nox -s mutate -- <slug>``: the instructor's command line for bug variants and test strength."""
+"""``nox -s mutate -- <slug>`` or ``--path DIR``: the instructor's command line for variants and test strength."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from tools import EXIT_FAILED, EXIT_OK, UserError
 from tools.core import catalog, variants
 from tools.core.term import error, say
 from tools.core.workspace import display
-from tools.mutation import equivalents, install, mutmut_api, operators, refresh, sandbox, strength
+from tools.mutation import (
+    equivalents,
+    install,
+    mutmut_api,
+    operators,
+    outside,
+    refresh,
+    sandbox,
+    strength,
+)
 from tools.mutation.campaign import campaign
 from tools.mutation.install import BUILD, recover
 from tools.mutation.model import Settings
@@ -38,6 +47,15 @@ OPTIONS = {
         FLAG,
         "only rewrite the variants' hints, explanation and class from tools/mutation/bugclasses.py",
     ),
+    "--path": (
+        {"metavar": "DIR"},
+        "an outside project instead of katas: its modules in DIR, its tests in DIR/tests",
+    ),
+    "--tests": ({"metavar": "DIR"}, "with --path: the project's tests (default: DIR/tests)"),
+    "--out": (
+        {"metavar": "OUT"},
+        "with --path: where variants and report go (default: build/outside/<DIR's name>/)",
+    ),
     "--refresh": (
         FLAG,
         "after editing a kata's fixed/ or tests: only re-apply its variants (a hunk whose context "
@@ -55,6 +73,7 @@ EXAMPLES = """examples:
                                            the strength gate and the mutants the tests miss, quickest
   nox -s mutate -- --all --shard 2/4       the second of four CI jobs; then: nox -s mutate -- --summary
   nox -s mutate -- leakage --refresh       after editing fixed/leakage or tests/leakage: variants re-checked
+  nox -s mutate -- --path ~/course/churn   an outside project: variants and report in build/outside/churn/
 """
 
 
@@ -87,6 +106,7 @@ def chosen_slugs(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    outside.check_arguments(args)
     if args.list_operators:
         for name, category, _, function in operators.OPERATORS:
             say(f"{name:20} {category:10} {(function.__doc__ or '').strip().splitlines()[0]}")
@@ -102,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--count must be at least 0 and --jobs at least 1")
     if args.count == 0 and not args.no_write:
         raise UserError("--count 0 writes no variants: add --no-write (a test-strength report)")
+    if args.path:
+        return outside.run(args)
     if args.refresh:
         for slug in chosen_slugs(args):
             kata = catalog.load(slug)

@@ -193,7 +193,10 @@ def write_variants(
                 problem = stage(kata, fixed, m, area, reformat)
                 staged += [] if problem else [m]
                 rejected += [{"id": m.id, "why": problem}] if problem else []
-            jobs = [runner.Job(kata.slug, running(area, opaque_id(kata, m))) for m in staged]
+            home = kata.tests.parent.parent  # the repository, or an outside project's copy
+            jobs = [
+                runner.Job(kata.slug, running(area, opaque_id(kata, m)), cwd=home) for m in staged
+            ]
             reports = runner.run_many(jobs, workers=settings.jobs)
             shown = measured(kata, [job.impl for job in jobs], settings.jobs)
             for m, report, change in zip(staged, reports, shown, strict=True):

@@ -24,11 +24,15 @@ def figures(mutants: list[dict]) -> dict:
     return out
 
 
-def summarise(slug: str, mutants: list[dict], **extra: object) -> dict:
-    """The whole campaign result for one kata, as written to ``build/mutation/<slug>.json``."""
+def summarise(
+    slug: str, mutants: list[dict], listed: list[dict] | None = None, **extra: object
+) -> dict:
+    """The whole campaign result for one kata, as written to ``build/mutation/<slug>.json``;
+    ``listed``: its equivalent mutants (default: those of ``tests/<slug>/equivalents.toml``)."""
     by_source = {s: figures([m for m in mutants if m["source"] == s]) for s in ("mutmut", "ml")}
     mutmut = Counter(m["mutmut_status"] for m in mutants if m["source"] == "mutmut")
-    listed = equivalents.load(equivalents.path_for(slug))
+    if listed is None:
+        listed = equivalents.load(equivalents.path_for(slug))
     return {
         "slug": slug,
         "figures": {
