@@ -173,3 +173,37 @@ def test_run_pipeline_leaves_the_callers_table_untouched(network, readings):
         lambda df: network.run_pipeline(df, hidden=(6,), epochs=3), readings.copy(),
         what="run_pipeline(readings)",
     )  # fmt: skip
+
+
+def test_fit_takes_plain_gradient_steps_and_records_the_loss_before_each(network):
+    X, y = small_problem(n=20, seed=8)
+    layers = network.build_network(4, (5,), seed=4)
+    start = [(layer.W.copy(), layer.b.copy()) for layer in dense_layers(network, layers)]
+    first_loss = network.mse_loss(layers, X, y)
+    network.backward(layers, X, y)
+    grads = [(layer.grad_W.copy(), layer.grad_b.copy()) for layer in dense_layers(network, layers)]
+    history = network.fit(layers, X, y, lr=0.05, epochs=1)
+    assert float(history[0]) == pytest.approx(first_loss, rel=1e-12), (
+        f"fit's first recorded loss is {float(history[0])!r}; the loss of the starting network "
+        f"is {first_loss!r}"
+    )
+    for i, (layer, (W, b), (gW, gb)) in enumerate(
+        zip(dense_layers(network, layers), start, grads, strict=True)
+    ):
+        assert_close(layer.W, W - 0.05 * gW, f"Dense layer {i}'s W after one fit step", rtol=1e-12)
+        assert_close(layer.b, b - 0.05 * gb, f"Dense layer {i}'s b after one fit step", rtol=1e-12)
+
+
+def test_shifting_a_feature_or_the_target_by_a_constant_changes_nothing(network, readings):
+    before = network.run_pipeline(readings, hidden=(6,), epochs=30)
+    shifted = readings.assign(
+        no2_we_mv=readings["no2_we_mv"] + 1e7,  # voltages logged against another zero
+        no2_ppb=readings["no2_ppb"] + 1e8,
+    )
+    after = network.run_pipeline(shifted, hidden=(6,), epochs=30)
+    for key in ("test_rmse", "test_r2"):
+        assert after[key] == pytest.approx(before[key], rel=1e-6), (
+            f"run_pipeline's {key} went from {before[key]:.6f} to {after[key]:.6f} when a "
+            "voltage and the reference were logged against another zero: standardising should "
+            "remove any constant offset"
+        )

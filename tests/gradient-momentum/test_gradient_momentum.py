@@ -45,6 +45,7 @@ def test_momentum_velocity_accumulates_on_a_constant_gradient(optimisers):
                 path[k][name], -0.1 * factor * g[name],
                 f"{name} after {k} Momentum(lr=0.1, momentum=0.9) steps on a constant gradient",
                 "momentum should build up speed on a constant slope (a geometric series)",
+                rtol=1e-12,
             )  # fmt: skip
 
 
@@ -147,6 +148,7 @@ def test_fit_linear_records_the_loss_before_each_step_and_leaves_the_data_alone(
     assert_close(
         history[0], 0.5 * np.mean(y**2), "the first recorded loss of fit_linear",
         "training starts from w = 0, b = 0, whose loss is half the mean squared target",
+        rtol=1e-12,
     )  # fmt: skip
 
 
@@ -161,3 +163,24 @@ def test_momentum_keeps_a_separate_velocity_for_each_optimiser_and_parameter(opt
     assert_close(p1["b"], [0.561], "b of the first optimiser after three steps")
     assert_close(p2["w"], [0.561, 0.0], "w of the second optimiser after three steps")
     assert_close(p2["b"], [-1.122], "b of the second optimiser after three steps")
+
+
+def test_fit_linear_takes_the_optimisers_step_from_zero(optimisers):
+    X, y = optimisers.make_deliveries(40, seed=4)
+    params, _ = optimisers.fit_linear(X, y, optimisers.Momentum(lr=0.01, momentum=0.0), epochs=1)
+    # From zero the residual is -y: one plain step moves w by 0.01 * X.T y / n and b by 0.01 * mean(y).
+    assert_close(params["w"], 0.01 * X.T @ y / len(y), "w after one fit_linear step", rtol=1e-12)
+    assert_close(params["b"], [0.01 * y.mean()], "b after one fit_linear step", rtol=1e-12)
+
+
+@pytest.mark.edge
+def test_adam_leaves_a_parameter_with_zero_gradient_where_it_is(optimisers):
+    params = {"w": np.array([0.5, 0.5])}
+    adam = optimisers.Adam(lr=0.1)
+    with np.errstate(divide="raise", invalid="raise", over="raise"):
+        for _ in range(3):
+            adam.step(params, {"w": np.array([0.0, 1.0])})
+    assert params["w"][0] == 0.5 and np.isfinite(params["w"]).all(), (
+        f"after three Adam steps in which the first parameter's gradient was 0 it is "
+        f"{params['w'][0]}: a parameter the loss does not depend on should not move"
+    )
