@@ -1,145 +1,269 @@
-"""A delivery must be encoded and priced the same whatever batch it arrives in.
+"""The delivery-time job, end to end: parse and clean the log, split, encode, fit, evaluate, quote.
 
-The model is fitted once on the training deliveries; the tests then score test batches of
-different make-up (all of them, one at a time, without one region, with a region never seen in
-training) and check that each delivery gets the same features and the same prediction.
+A delivery's features, its predicted time and its quote depend only on that delivery and the
+fitted model, never on the other orders it is scored with; the cleaning, the split, the fitted
+model and every reported figure are checked against independent computations.
 """
 
 import numpy as np
 import pandas as pd
 import pytest
-from katakit import assert_close, assert_unchanged, with_shuffled_index
+from katakit import (
+    assert_close,
+    assert_figures,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    mae,
+)
+
+ALPHA = 1.0
 
 
 @pytest.fixture(scope="module")
-def pipeline(kata):
-    return kata("pipeline")
+def orders(kata):
+    return kata("orders")
 
 
 @pytest.fixture(scope="module")
-def frames(pipeline):
-    df = with_shuffled_index(pipeline.make_deliveries(n_rows=300, seed=0), seed=1)
-    return df.iloc[:200], df.iloc[200:]
+def quotes(kata):
+    return kata("quotes")
 
 
 @pytest.fixture(scope="module")
-def model(pipeline, frames):
-    return pipeline.fit_model(frames[0])
+def log(orders):
+    return orders.make_log(n_rows=400, seed=0)
 
 
-def test_each_training_delivery_gets_one_indicator_per_categorical_column(pipeline, frames, model):
-    encoded = model[0].transform(frames[0])
-    n_categories = frames[0]["region"].nunique() + frames[0]["vehicle"].nunique()
-    assert encoded.shape == (200, n_categories), (
-        f"encoding 200 training deliveries gave shape {encoded.shape}; expected (200, "
-        f"{n_categories}): one column per region and per vehicle seen in training"
+@pytest.fixture(scope="module")
+def frames(orders, log):
+    return orders.split_deliveries(orders.clean_deliveries(log), 0.25, 0)
+
+
+@pytest.fixture(scope="module")
+def model(quotes, frames):
+    return quotes.fit_model(frames[0], ALPHA)
+
+
+def requests_for(test):
+    """The held-out deliveries as the web shop's form sends them."""
+    return [
+        {"order_id": str(i), "region": r.title(), "vehicle": v, "distance": f"{d:.2f} km"}
+        for i, r, v, d in zip(
+            test["order_id"], test["region"], test["vehicle"], test["distance_km"], strict=True
+        )
+    ]
+
+
+def by_hand(frame, categories):
+    """Distance, then one indicator per training category of region and of vehicle."""
+    columns = [frame["distance_km"].to_numpy(dtype=float)]
+    for col in ("region", "vehicle"):
+        columns += [(frame[col].to_numpy() == c).astype(float) for c in categories[col]]
+    return np.column_stack(columns)
+
+
+# -- loading and cleaning ------------------------------------------------------------------------
+
+
+def test_the_log_is_parsed_into_typed_normalised_columns(orders):
+    log = pd.DataFrame(
+        {
+            "order_id": ["7", "8", "9"],
+            "region": [" North", "EAST", "west "],
+            "vehicle": ["Van", "bike", "Car"],
+            "distance": ["3.20 km", "0.75 km", "12.00 km"],
+            "minutes": ["24.5", "", "61.0"],
+        },
+        index=[40, 41, 42],
     )
-    assert_close(encoded.sum(axis=1), np.full(200, 2.0), "indicators set per training row")
+    parsed = orders.parse_log(log)
+    assert parsed["order_id"].tolist() == [7, 8, 9], f"order ids {parsed['order_id'].tolist()}"
+    assert parsed["region"].tolist() == ["north", "east", "west"], f"{parsed['region'].tolist()}"
+    assert parsed["vehicle"].tolist() == ["van", "bike", "car"], f"{parsed['vehicle'].tolist()}"
+    assert_close(parsed["distance_km"], [3.2, 0.75, 12.0], "parsed distances (km)")
+    assert_close(parsed["minutes"].iloc[[0, 2]], [24.5, 61.0], "parsed minutes")
+    assert np.isnan(parsed["minutes"].iloc[1]), "a cancelled delivery got a time"
+    assert list(parsed.index) == [40, 41, 42], "parsing changed the rows' labels"
+    request = orders.parse_log(log.drop(columns="minutes"))
+    assert request["minutes"].isna().all(), "a request for a quote got a delivery time"
 
 
-def test_the_model_predicts_held_out_deliveries_to_within_a_few_minutes(pipeline, frames):
-    result = pipeline.run_pipeline(*frames)
-    assert result["test_mae"] < 3.0, (
-        f"held-out mean absolute error is {result['test_mae']:.2f} minutes; the data "
-        "(noise of 2 minutes) supports well under 3"
+def test_cleaning_keeps_one_completed_delivery_per_order(orders, log):
+    cleaned = orders.clean_deliveries(log)
+    parsed = orders.parse_log(log)
+    latest = parsed.drop_duplicates("order_id", keep="last")
+    completed = latest.dropna(subset=["minutes"])
+    assert cleaned["order_id"].tolist() == sorted(completed["order_id"]), (
+        f"cleaning kept {len(cleaned)} deliveries; the log holds {len(completed)} completed "
+        "orders, each once"
     )
+    assert_close(
+        cleaned.set_index("order_id")["minutes"].sort_index(),
+        completed.set_index("order_id")["minutes"].sort_index(),
+        "the minutes of each order after cleaning (the last record of an order sent twice)",
+    )  # fmt: skip
+    summary = orders.log_summary(log)
+    assert summary == {
+        "records": len(log),
+        "deliveries": len(latest),
+        "cancelled": int(latest["minutes"].isna().sum()),
+        "resent": len(log) - len(latest),
+    }, f"log_summary(log) is {summary}"
 
 
-def test_a_delivery_is_encoded_the_same_alone_as_in_its_batch(pipeline, frames, model):
-    encoder = model[0]
+def test_split_is_seeded_shuffled_and_reproducible(orders, log):
+    cleaned = orders.clean_deliveries(log).reset_index(drop=True)
+
+    def positions(seed):
+        train, test = orders.split_deliveries(cleaned, 0.25, seed)
+        return train.index.to_numpy(), test.index.to_numpy()
+
+    assert_seeded_split(positions, len(cleaned), round(len(cleaned) * 0.25))
+
+
+# -- features and model ----------------------------------------------------------------------
+
+
+def test_training_deliveries_are_encoded_as_their_categories(quotes, frames, model):
+    encoder, _ = model
+    train = frames[0]
+    assert {c: list(v) for c, v in encoder.categories_.items()} == {
+        "region": sorted(train["region"].unique()),
+        "vehicle": sorted(train["vehicle"].unique()),
+    }, f"the encoder learned the categories {encoder.categories_}"
+    assert_close(
+        quotes.design_matrix(train, encoder), by_hand(train, encoder.categories_),
+        "design_matrix of the training deliveries",
+        "the features of a training delivery are not its distance and its indicators",
+    )  # fmt: skip
+
+
+def test_a_delivery_gets_the_same_features_in_any_batch(quotes, frames, model):
+    encoder, _ = model
     test = frames[1]
     batch = encoder.transform(test)
-    for i in range(10):
+    for i in range(12):
         alone = encoder.transform(test.iloc[[i]])
         assert_unchanged(
-            batch[i], alone[0], f"the encoding of test delivery {i} ({test.iloc[i]['region']}, "
+            batch[i], alone[0],
+            f"the indicators of held-out delivery {i} ({test.iloc[i]['region']}, "
             f"{test.iloc[i]['vehicle']})",
-            "a delivery's features depend on which other deliveries are in the batch",
+            "a delivery's features depend on which other deliveries are encoded with it",
         )  # fmt: skip
-
-
-def test_a_delivery_is_predicted_the_same_alone_as_in_its_batch(pipeline, frames, model):
-    test = frames[1]
-    batch = pipeline.predict(*model, test)
-    alone = np.array([pipeline.predict(*model, test.iloc[[i]])[0] for i in range(len(test))])
+    without = test[test["region"] != "centre"]
     assert_unchanged(
-        batch,
-        alone,
-        "predicted minutes for each test delivery scored on its own",
-        "the same order gets a different delivery time when it is scored in a batch of one",
-    )
-
-
-def test_a_batch_without_one_region_is_predicted_like_the_full_batch(pipeline, frames, model):
-    test = frames[1]
-    full = pipeline.predict(*model, test)
-    for region in sorted(test["region"].unique()):
-        kept = (test["region"] != region).to_numpy()
-        part = pipeline.predict(*model, test[kept])
-        assert_unchanged(
-            full[kept],
-            part,
-            f"predictions for a test batch with no deliveries to {region!r}",
-            "leaving one region out of the batch changes the predictions for the others",
-        )
-
-
-def test_held_out_error_stays_small_on_a_batch_without_one_region(pipeline, frames):
-    train, test = frames
-    result = pipeline.run_pipeline(train, test[test["region"] != "centre"])
-    assert result["test_mae"] < 3.0, (
-        f"held-out mean absolute error on test deliveries outside 'centre' is "
-        f"{result['test_mae']:.2f} minutes; on the full test set it is under 3: the model is "
-        "fed the wrong features when a region is missing from the batch"
-    )
-
-
-@pytest.mark.edge
-def test_an_unseen_region_loses_only_its_region_indicator(pipeline, frames, model):
-    encoder = model[0]
-    known = frames[1].iloc[[0]].copy()
-    unseen = known.copy()
-    unseen["region"] = "harbour"
-    before, after = encoder.transform(known)[0], encoder.transform(unseen)[0]
-    assert after.shape == before.shape, (
-        f"a delivery to the unseen region 'harbour' is encoded with {after.shape[0]} columns; "
-        f"the model was trained on {before.shape[0]}"
-    )
-    assert np.all(after <= before), (
-        f"the delivery to the unseen region 'harbour' is encoded as {after}, the same delivery to "
-        f"{known.iloc[0]['region']!r} as {before}: the unseen region switches on an indicator "
-        "of some other category"
-    )
-    assert before.sum() - after.sum() == 1.0, (
-        f"the delivery to 'harbour' has {after.sum():g} indicators set, the same delivery to "
-        f"{known.iloc[0]['region']!r} has {before.sum():g}: an unseen region should set no region "
-        "indicator and keep the vehicle's"
-    )
-
-
-@pytest.mark.edge
-def test_an_unseen_region_in_the_batch_leaves_the_other_deliveries_alone(pipeline, frames, model):
-    test = frames[1]
-    odd = test.iloc[[0]].copy()
-    odd["region"] = "harbour"
-    odd.index = [-1]
-    batch = test.iloc[1:]
-    before = pipeline.predict(*model, batch)
-    after = pipeline.predict(*model, pd.concat([batch, odd]))
-    assert np.isfinite(after[-1]), "the delivery to an unseen region got a non-finite prediction"
-    assert_unchanged(
-        before,
-        after[:-1],
-        "predictions for the other test deliveries",
-        "adding one delivery to an unseen region changes the predictions for everyone else",
-    )
-
-
-def test_shuffling_the_batch_shuffles_the_predictions(pipeline, frames, model):
-    test = frames[1]
-    order = np.random.default_rng(3).permutation(len(test))
-    assert_unchanged(
-        pipeline.predict(*model, test)[order], pipeline.predict(*model, test.iloc[order]),
-        "predictions for the shuffled test batch",
-        "a delivery's prediction depends on its position in the batch",
+        batch[(test["region"] != "centre").to_numpy()], encoder.transform(without),
+        "the indicators of the held-out deliveries outside the centre",
+        "a delivery's features depend on which other deliveries are encoded with it",
     )  # fmt: skip
+
+
+def test_ridge_solves_its_normal_equations(quotes):
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(30, 4)), rng.normal(size=30)
+    w = quotes.fit_ridge(X, y, alpha=2.0)
+    assert_close(
+        X.T @ (X @ w - y) + 2.0 * w, np.zeros(4), "the ridge gradient at the fit", atol=1e-9
+    )
+
+
+def test_model_recovers_the_minutes_of_an_offset_log(quotes, frames):
+    train, test = frames
+    shifted = train.assign(minutes=train["minutes"] + 100.0)
+    before = quotes.predict(*quotes.fit_model(train, ALPHA), test)
+    after = quotes.predict(*quotes.fit_model(shifted, ALPHA), test)
+    assert_close(
+        np.mean(after - before), 100.0,
+        "the mean change of the predictions when every training time is 100 minutes longer",
+        "the model does not carry a base time", atol=2.5,
+    )  # fmt: skip
+
+
+# -- evaluation and quotes -------------------------------------------------------------------
+
+
+def test_report_is_that_of_the_returned_model(quotes, log, frames):
+    result = assert_inputs_untouched(quotes.run_pipeline, log, what="run_pipeline(log)")
+    test = frames[1]
+    pd.testing.assert_frame_equal(result["test"], test, obj="run_pipeline(log)['test']")
+    predicted = by_hand(test, result["encoder"].categories_) @ result["weights"]
+    assert_close(result["predictions"], predicted, "run_pipeline(log)['predictions']")
+    y = test["minutes"].to_numpy()
+    errors = np.abs(y - predicted)
+    by_region = {
+        r: float(errors[(test["region"] == r).to_numpy()].mean())
+        for r in sorted(set(test["region"]))
+    }
+    promised = 5.0 * np.ceil(predicted / 5.0)
+    assert_figures(
+        result,
+        {"test_mae": mae(y, predicted), "late_share": float(np.mean(y > promised))},
+        "run_pipeline(log)",
+    )
+    assert sorted(result["mae_by_region"]) == sorted(by_region), f"{result['mae_by_region']}"
+    assert_figures(result["mae_by_region"], by_region, "run_pipeline(log)['mae_by_region']")
+    assert result["test_mae"] < 2.5, f"held-out error {result['test_mae']:.2f} minutes"
+
+
+def test_model_ignores_the_held_out_deliveries(quotes, orders, log, frames):
+    _, test = frames
+    changed = log.copy()
+    held_out = changed["order_id"].astype(int).isin(test["order_id"])
+    changed.loc[held_out, "minutes"] = "999.0"
+    changed.loc[held_out, "region"] = "west"
+    before, after = quotes.run_pipeline(log), quotes.run_pipeline(changed)
+    assert_unchanged(
+        before["weights"], after["weights"], "the ridge weights",
+        "the model changed when only the held-out deliveries changed",
+    )  # fmt: skip
+
+
+def test_seed_chooses_the_held_out_deliveries(quotes, log):
+    assert_reproducible(lambda seed: quotes.run_pipeline(log, seed=seed)["test_mae"], "test_mae")
+
+
+def test_a_promise_is_the_prediction_rounded_up_to_five_minutes(quotes):
+    got = quotes.promised_minutes([0.5, 12.0, 15.0, 15.01, 33.7])
+    assert_close(got, [5.0, 15.0, 15.0, 20.0, 35.0], "promised_minutes of 0.5, 12, 15, 15.01, 33.7")
+
+
+def test_an_order_is_quoted_the_same_alone_as_in_a_basket(quotes, frames, model):
+    test = frames[1]
+    requests = requests_for(test)
+    basket = quotes.quote(*model, requests)
+    assert basket["order_id"].tolist() == test["order_id"].tolist()
+    alone = np.array([quotes.quote(*model, [r])["minutes"].iloc[0] for r in requests])
+    far = np.abs(alone - basket["minutes"].to_numpy()) > 1e-9
+    assert not far.any(), (
+        f"{int(far.sum())} of {len(test)} orders are quoted differently on their own than in a "
+        f"basket with the others, by up to {float(np.max(np.abs(alone - basket['minutes']))):.1f} "
+        f"minutes; quoted alone, the held-out orders are off by {mae(test['minutes'], alone):.2f} "
+        f"minutes on average, in one basket by {mae(test['minutes'], basket['minutes']):.2f}"
+    )
+    assert_close(basket["promised"], quotes.promised_minutes(basket["minutes"]), "the promises")
+
+
+@pytest.mark.edge
+def test_an_unseen_region_loses_only_its_region_indicator(quotes, frames, model):
+    encoder, weights = model
+    test = frames[1].iloc[:6].copy()
+    test.iloc[2, test.columns.get_loc("region")] = "harbour"  # opened after training
+    encoded = encoder.transform(test)
+    n_regions = len(encoder.categories_["region"])
+    assert encoded.shape == (6, n_regions + len(encoder.categories_["vehicle"])), (
+        f"encoding 6 deliveries, one to a new region, gave shape {encoded.shape}"
+    )
+    assert encoded[2, :n_regions].sum() == 0 and encoded[2, n_regions:].sum() == 1, (
+        f"the delivery to the new region got region indicators {encoded[2, :n_regions]} and "
+        f"vehicle indicators {encoded[2, n_regions:]}"
+    )
+    others = np.delete(encoded, 2, axis=0)
+    assert_unchanged(
+        others, encoder.transform(test.drop(index=test.index[2])),
+        "the indicators of the other five deliveries",
+        "an order to a new region changed how the other orders are encoded",
+    )  # fmt: skip
+    basket = quotes.quote(encoder, weights, requests_for(test))
+    assert len(basket) == 6 and np.isfinite(basket["minutes"]).all(), f"{basket}"
