@@ -41,7 +41,7 @@ class Run:
 
     call: str = ""  # "run_pipeline(make_customers())", "" when the pipeline cannot be run so
     figures: dict[str, str] = field(default_factory=dict)  # name -> value as printed
-    numbers: dict[str, float] = field(default_factory=dict)  # name -> value, for comparisons
+    numbers: dict[str, list[float]] = field(default_factory=dict)  # name -> values, to compare
     error: str = ""  # "FloatingPointError: overflow encountered in exp"
     where: str = ""  # "pipeline.py:55 in sigmoid": the innermost kata frame of the error
     warned: list[str] = field(
@@ -84,15 +84,17 @@ def compare(reference: Run, variant: Run) -> Change:
     return Change(rows, crashed, new, bool(crashed or new or material), True, reference.call)
 
 
-def _distance(before: float | None, after: float | None) -> float:
-    """A relative size of change: 1 for a number that became nan or inf."""
-    if before is None or after is None:
-        return 0.5  # a figure that is not a number (a label, a shape) and changed
-    if not math.isfinite(after) and math.isfinite(before):
-        return 1.0
-    if not (math.isfinite(before) and math.isfinite(after)):
-        return 0.0
-    return min(1.0, abs(after - before) / max(abs(before), 1e-12))
+def _distance(before: list[float] | None, after: list[float] | None) -> float:
+    """The largest relative change of a figure's numbers: 1 for one that became nan or inf."""
+    if before is None or after is None or len(before) != len(after):
+        return 0.5  # a figure that is not numbers (a label, a shape) and changed
+    sizes = [0.0]
+    for old, new in zip(before, after, strict=True):
+        if math.isfinite(old) and not math.isfinite(new):
+            return 1.0
+        if math.isfinite(old) and math.isfinite(new):
+            sizes.append(min(1.0, abs(new - old) / max(abs(old), 1e-12)))
+    return max(sizes)
 
 
 def run_many(
@@ -246,21 +248,20 @@ def _numeric_list(value: tuple | list) -> bool:
     return all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
 
 
-def _shown(value: object) -> tuple[str, float | None] | None:
-    """``value`` as a short text and, if it is one number, as a float."""
+def _shown(value: object) -> tuple[str, list[float] | None] | None:
+    """``value`` as a short text and, if it is numbers, as floats."""
     if isinstance(value, bool | str):
         return (str(value), None) if len(str(value)) <= 40 else None
     if isinstance(value, int | float) or (
         type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0
     ):
         number = float(value)
-        return (f"{number:.4g}", number)
-    if hasattr(value, "shape") and getattr(value, "size", 99) <= 4:
+        return (f"{number:.4g}", [number])
+    small = hasattr(value, "shape") and getattr(value, "size", 99) <= 4
+    if small or (isinstance(value, list | tuple) and len(value) <= 4 and _numeric_list(value)):
         try:
-            items = [f"{float(v):.3g}" for v in numpy.asarray(value, dtype=float).ravel()]
+            numbers = [float(v) for v in numpy.asarray(value, dtype=float).ravel()]
         except (TypeError, ValueError):
             return None
-        return ("[" + ", ".join(items) + "]", None)
-    if isinstance(value, list | tuple) and len(value) <= 4 and _numeric_list(value):
-        return ("[" + ", ".join(f"{float(v):.3g}" for v in value) + "]", None)
+        return ("[" + ", ".join(f"{v:.3g}" for v in numbers) + "]", numbers)
     return None
