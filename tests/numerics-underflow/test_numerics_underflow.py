@@ -1,15 +1,26 @@
-"""The ticket router must rank queues correctly however long a thread is.
+"""The ticket router must send every thread to the queue its words favour.
 
-Short threads pin the posteriors down against the textbook product formula; the edge tests use
-threads of hundreds to thousands of words, whose likelihoods are far below the smallest float,
-with numpy's floating-point errors raised (underflow to 0 itself stays allowed).
+The first tests route production threads end to end; the others pin the posteriors down against
+the textbook product formula on short threads and against the log-likelihoods on threads of every
+length, with numpy's floating-point errors raised (underflow to 0 itself stays allowed), and
+check the split, the fitted frequencies and every figure run_pipeline reports.
 """
 
 import math
 
 import numpy as np
 import pytest
-from katakit import assert_close, assert_finite, assert_partition, call_strict
+from katakit import (
+    accuracy,
+    assert_close,
+    assert_figures,
+    assert_finite,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    call_strict,
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +55,25 @@ def textbook_posterior(training, X):
     return joint / joint.sum(axis=1, keepdims=True)
 
 
+def test_short_threads_are_routed_well(nb):
+    X, y = nb.make_tickets(240, seed=0, min_words=20, max_words=40)
+    acc = nb.run_pipeline(X, y)["test_accuracy"]
+    assert acc >= 0.8, f"held-out accuracy on the prototype's threads of 20-40 words is {acc:.3f}"
+
+
+def test_production_threads_are_routed_well(nb):
+    X, y = nb.make_tickets(240, seed=0)
+    with np.errstate(all="ignore"):  # judged by the accuracy
+        results = nb.run_pipeline(X, y)
+    acc = results["test_accuracy"]
+    routed = np.bincount(results["test_predictions"], minlength=3)
+    assert acc >= 0.95, (
+        f"held-out accuracy on production threads (make_tickets(240, seed=0)) is {acc:.3f} "
+        f"(threads routed per queue: {routed.tolist()}); the queues' vocabularies differ "
+        "clearly, so routing should be near perfect"
+    )
+
+
 def test_posteriors_match_the_textbook_formula_on_short_threads(nb, training, model):
     X, _ = nb.make_tickets(20, seed=5, min_words=10, max_words=30)
     assert_close(model.predict_proba(X), textbook_posterior(training, X),
@@ -53,7 +83,7 @@ def test_posteriors_match_the_textbook_formula_on_short_threads(nb, training, mo
 
 
 @pytest.mark.edge
-def test_posteriors_are_probabilities_for_long_threads(nb, model):
+def test_posteriors_are_probabilities_for_every_thread(nb, model):
     X, _ = nb.make_tickets(30, seed=6, min_words=200, max_words=600)
     probs = call_strict(model.predict_proba, X, what="predict_proba(threads of 200-600 words)")
     assert_finite(probs, "predict_proba(threads of 200-600 words)",
@@ -64,8 +94,8 @@ def test_posteriors_are_probabilities_for_long_threads(nb, model):
 
 
 @pytest.mark.edge
-@pytest.mark.parametrize("words", [(150, 300), (4000, 5000)], ids=["150-300", "4000-5000"])
-def test_long_threads_go_to_the_queue_their_log_likelihoods_favour(nb, training, model, words):
+@pytest.mark.parametrize("words", [(150, 300), (4000, 5000)], ids=["some", "many"])
+def test_threads_go_to_the_queue_their_log_likelihoods_favour(nb, training, model, words):
     X, _ = nb.make_tickets(30, seed=7, min_words=words[0], max_words=words[1])
     what = f"predict_proba(threads of {words[0]}-{words[1]} words)"
     probs = call_strict(model.predict_proba, X, what=what)
@@ -94,24 +124,64 @@ def test_doubling_the_evidence_keeps_the_decision(nb, model):
     )
 
 
-def test_split_is_a_partition(nb):
-    train_idx, test_idx = nb.train_test_split(240, 0.25, 0)
-    assert_partition(train_idx, test_idx, 240, n_test=60)
-
-
-def test_short_threads_are_routed_well(nb):
-    X, y = nb.make_tickets(240, seed=0, min_words=20, max_words=40)
-    acc = nb.run_pipeline(X, y)["test_accuracy"]
-    assert acc >= 0.8, f"held-out accuracy on threads of 20-40 words is {acc:.3f}"
-
-
-def test_long_threads_are_routed_well(nb):
-    X, y = nb.make_tickets(240, seed=0)
-    with np.errstate(all="ignore"):  # judged by the accuracy
-        results = nb.run_pipeline(X, y)
-    acc = results["test_accuracy"]
-    routed = np.bincount(results["test_predictions"], minlength=3)
-    assert acc >= 0.95, (
-        f"held-out accuracy on threads of 200-600 words is {acc:.3f} (threads routed per queue: "
-        f"{routed}); longer threads carry more evidence, so routing should be near perfect"
+def test_split_is_seeded_shuffled_and_reproducible(nb):
+    assert_seeded_split(lambda seed: nb.train_test_split(240, 0.25, seed), 240, 60)
+    default = nb.train_test_split(240)
+    explicit = nb.train_test_split(240, 0.25, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
+        "train_test_split(240) differs from train_test_split(240, 0.25, 0), its documented defaults"
     )
+
+
+@pytest.mark.parametrize("alpha", [None, 0.5])
+def test_fit_learns_the_smoothed_frequencies(nb, alpha):
+    X, y = nb.make_tickets(90, seed=3, min_words=20, max_words=40)
+    y = np.where(np.arange(90) < 60, 0, y)  # queue 0 twice as common: the prior matters
+    model = (nb.MultinomialNB() if alpha is None else nb.MultinomialNB(alpha=alpha)).fit(X, y)
+    a = 1.0 if alpha is None else alpha
+    counts = np.stack([X[y == c].sum(axis=0) for c in range(3)]) + a
+    assert_close(model.class_prior_, np.bincount(y, minlength=3) / 90, "class_prior_",
+                 "the share of training threads in each queue", rtol=1e-12)  # fmt: skip
+    assert_close(model.word_probs_, counts / counts.sum(axis=1, keepdims=True), "word_probs_",
+                 f"each queue's word counts plus {a}, normalised", rtol=1e-12)  # fmt: skip
+
+
+def test_predict_routes_to_the_most_probable_queue(nb, training, model):
+    X, _ = nb.make_tickets(20, seed=9, min_words=10, max_words=30)
+    assert np.array_equal(model.predict(X), np.argmax(reference_log_joint(training, X), axis=1)), (
+        "predict(threads) differs from the queue of highest posterior probability"
+    )
+
+
+def test_reported_figures_come_from_the_training_threads(nb):
+    X, y = nb.make_tickets(120, seed=4, min_words=20, max_words=40)
+    result = nb.run_pipeline(X, y, 0.3, 4)
+    train_idx, test_idx = nb.train_test_split(120, 0.3, 4)
+    probs = textbook_posterior((X[train_idx], y[train_idx]), X[test_idx])
+    assert_figures(
+        result,
+        {
+            "test_probabilities": probs,
+            "test_predictions": probs.argmax(axis=1),
+            "test_accuracy": accuracy(y[test_idx], probs.argmax(axis=1)),
+        },
+        "run_pipeline(120 threads, test_size=0.3, seed=4)",
+        rtol=1e-9,
+    )
+
+
+def test_defaults_seed_and_held_out_threads(nb):
+    X, y = nb.make_tickets(120, seed=5, min_words=20, max_words=40)
+    assert_unchanged(nb.run_pipeline(X, y), nb.run_pipeline(X, y, 0.25, 0), "run_pipeline(X, y)",
+                     "the defaults are not test_size=0.25, seed=0")  # fmt: skip
+    assert_reproducible(lambda seed: nb.run_pipeline(X, y, 0.25, seed)["test_probabilities"],
+                        "run_pipeline(threads, seed=...)['test_probabilities']")  # fmt: skip
+    _, test_idx = nb.train_test_split(120, 0.25, 0)
+    X_moved, y_moved = X.copy(), y.copy()
+    X_moved[test_idx[1:]] *= 2.0
+    y_moved[test_idx[1:]] = (y_moved[test_idx[1:]] + 1) % 3
+    before = nb.run_pipeline(X, y)["test_probabilities"][0]
+    after = nb.run_pipeline(X_moved, y_moved)["test_probabilities"][0]
+    assert_unchanged(before, after, "the first held-out thread's probabilities",
+                     "they moved when only the other held-out threads changed")  # fmt: skip
+    assert_inputs_untouched(nb.run_pipeline, X, y, what="run_pipeline(X, y)")
