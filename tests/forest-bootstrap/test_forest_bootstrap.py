@@ -219,3 +219,79 @@ def test_depth_limits_the_tree(forest, orders):
     assert depth(tree) == 2, f"a tree grown with max_depth=2 has depth {depth(tree)}"
     model = forest.RandomForestClassifier(n_trees=3, max_depth=1, seed=SEED).fit(X, y)
     assert all(depth(t) <= 1 for t in model.trees_), "max_depth=1 grew deeper trees"
+
+
+def test_every_split_of_a_tree_uses_all_the_features_it_may(forest):
+    x = np.arange(40.0)
+    X = np.column_stack([np.random.default_rng(0).normal(size=40), x])
+    y = (x >= 22).astype(float)
+    for seed in range(10):
+        root = forest.grow_tree(X, y, 1, 2, np.random.default_rng(seed))
+        assert root.feature == 1, (
+            f"with max_features=2 of 2 features (rng seed {seed}) the root splits on feature "
+            f"{root.feature}, not on the one feature that separates the classes"
+        )
+
+
+def test_a_split_that_separates_nothing_is_not_made(forest):
+    X = np.array([[1.0], [1.0], [2.0], [2.0]])
+    y = np.array([0.0, 1.0, 0.0, 1.0])  # both sides of x <= 1 are half returns, like the node
+    root = forest.grow_tree(X, y, 3, 1, np.random.default_rng(0))
+    assert root.left is None, (
+        f"a node of rate 0.5 was split at {root.threshold} into two sides of rate 0.5"
+    )
+
+
+@pytest.mark.parametrize("returned", [0, 7])
+def test_a_single_order_can_be_split_off(forest, returned):
+    X = np.arange(1.0, 9.0)[:, None]
+    y = np.zeros(8)
+    y[returned] = 1.0
+    root = forest.grow_tree(X, y, 1, 1, np.random.default_rng(0))
+    left = X[:, 0] <= root.threshold
+    assert int(left.sum()) == (1 if returned == 0 else 7), (
+        f"with the one returned order at x = {returned + 1}, the root sends "
+        f"{int(left.sum())} of 8 orders left instead of splitting that order off"
+    )
+
+
+def test_leaf_rates_are_predicted_as_they_were_learned(forest):
+    x = np.arange(40.0)
+    X = x[:, None]
+    y = (x >= 23).astype(float)  # no candidate threshold separates 22 from 23
+    root = forest.grow_tree(X, y, 1, 1, np.random.default_rng(0))
+    leaf_of = np.where(X[:, 0] <= root.threshold, root.left.value, root.right.value)
+    assert np.array_equal(forest.predict_tree(root, X), leaf_of), (
+        f"predict_tree gives {forest.predict_tree(root, X)[-1]!r} where the leaf learned a return "
+        f"rate of {root.right.value!r}"
+    )
+
+
+def test_growing_trees_raises_no_warning(forest, orders):
+    import warnings
+
+    X, y = orders
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        forest.RandomForestClassifier(n_trees=5, seed=SEED).fit(X, y)
+
+
+def test_the_pipeline_grows_the_forest_it_is_asked_for(forest):
+    df = forest.make_orders(n_rows=300, seed=SEED)
+    small = forest.run_pipeline(df, n_trees=3)["forest"]
+    assert len(small.trees_) == 3, f"run_pipeline(n_trees=3) grew {len(small.trees_)} trees"
+    first = forest.run_pipeline(df, seed=0)["forest"].samples_[0]
+    second = forest.run_pipeline(df, seed=1)["forest"].samples_[0]
+    assert not np.array_equal(first, second), (
+        "run_pipeline with seeds 0 and 1 drew the same bootstrap rows for the first tree"
+    )
+    labels = forest.run_pipeline(df)["forest"].predict(df[forest.FEATURES].to_numpy(float))
+    assert labels.dtype.kind in "iu", f"predict returned labels of dtype {labels.dtype}"
+
+
+def test_split_defaults_hold_out_a_quarter_with_seed_zero(forest):
+    default = forest.train_test_split(300)
+    explicit = forest.train_test_split(300, 0.25, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
+        "train_test_split(300) differs from train_test_split(300, 0.25, 0), its documented defaults"
+    )
