@@ -1,7 +1,8 @@
 """``nox -s new -- <slug>``: scaffold a kata's brief, metadata, code and tests for an author to fill in.
 
 Every placeholder says TODO, and the self-check (``nox -s verify -- <slug>``) names each one that
-is left, so an author always knows exactly what is still missing.
+is left, so an author always knows exactly what is still missing. ``--from DIR`` makes the kata
+from an outside project instead (:mod:`tools.authoring.adopt`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from tools import EXIT_OK, KATAS, ROOT, UserError
+from tools.authoring import adopt
 from tools.core import catalog
 from tools.core.term import say, style
 
@@ -98,6 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--family", default="regression", help="the algorithm family (default: regression)"
     )
+    adopt.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,6 +109,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"'{slug}' is not a slug: use lowercase words joined by '-', e.g. leakage-impute"
         )
+    if args.source:
+        return adopt.run(args)
+    given = [name for name in ("tests", "variant", "out") if getattr(args, name, None)]
+    if given:
+        raise UserError(f"--{given[0]} goes with --from DIR (a kata made from an outside project)")
     first = slug.split("-")[0]
     category = args.category or (first if first in catalog.CATEGORIES else "algorithm")
     module = slug.replace("-", "_")

@@ -38,8 +38,10 @@ def static_problems(kata: Kata) -> list[str]:
         lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
         todo = [str(n) for n, line in enumerate(lines, 1) if "TODO" in line]
         if todo:
+            what = _placeholders(path, lines)
             problems.append(
-                f"{display(path)}: placeholders still to fill in (TODO on line {', '.join(todo)})"
+                f"{display(path)}: placeholders still to fill in{what} (TODO on line "
+                f"{', '.join(todo)})"
             )
     if not any(kata.tests.glob("test_*.py")):
         problems.append(f"{display(kata.tests)}/: no test_*.py files")
@@ -52,13 +54,34 @@ def static_problems(kata: Kata) -> list[str]:
             continue
         for name in kata.files:
             problems.extend(_module_problems(directory / name, set(kata.files)))
-    if not problems and all(
+    present = all((d / n).is_file() for d in (kata.broken, kata.fixed) for n in kata.files)
+    if present and all(
         (kata.broken / n).read_bytes() == (kata.fixed / n).read_bytes() for n in kata.files
     ):
         problems.append(
             f"{display(kata.broken)}/ is identical to {display(kata.fixed)}/: there is no bug"
         )
     return problems
+
+
+def _placeholders(path: Path, lines: list[str]) -> str:
+    """ ": title, symptom and hints": the kata.toml fields or brief sections holding a TODO."""
+    if path.suffix not in (".toml", ".md"):
+        return ""
+    found, current = [], "the title" if path.suffix == ".md" else ""
+    for line in lines:
+        key = re.match(r"([A-Za-z_]+) *=", line) if path.suffix == ".toml" else None
+        heading = re.match(r"## +(.+)", line) if path.suffix == ".md" else None
+        if key or heading:
+            current = key[1] if key else f"'{heading[1].strip()}'"
+        if "TODO" in line and current not in found:
+            found.append(current)
+        if path.suffix == ".md" and line.startswith("# "):
+            current = "the scenario"
+    named = [name for name in found if name]
+    if not named:
+        return ""
+    return ": " + (", ".join(named[:-1]) + " and " if len(named) > 1 else "") + named[-1]
 
 
 def _module_problems(path: Path, siblings: set[str]) -> list[str]:

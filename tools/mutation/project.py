@@ -34,7 +34,7 @@ from tools import BROKEN, FIXED, KATAS, ROOT, TESTS, UserError
 from tools.core.catalog import Kata
 from tools.core.workspace import display
 from tools.mutation import sandbox
-from tools.mutation.rewrite import markers_hook, rewrite
+from tools.mutation.rewrite import rewrite, with_markers
 
 TABLE = {"scenery": list, "family": str, "title": str, "scenario": str}
 NOT_MODULES = {"conftest", "setup", "noxfile", "__init__", "__main__"}
@@ -214,13 +214,8 @@ def kata_tests(project: Project) -> dict[str, bytes]:
             data = text.encode("utf-8")
         tree[str(relative)] = data
     if project.markers:
-        conftest = tree.get(
-            "conftest.py", b'"""Fixtures shared by the tests."""\n\nimport pytest\n'
-        )
-        text = conftest.decode("utf-8")
-        if not re.search(r"^import pytest$", text, re.M):
-            text = "import pytest\n" + text
-        tree["conftest.py"] = (text.rstrip("\n") + "\n" + markers_hook(project.markers)).encode()
+        conftest = tree.get("conftest.py", b'"""Settings shared by the tests."""\n').decode("utf-8")
+        tree["conftest.py"] = with_markers(conftest, project.markers).encode("utf-8")
     return tree
 
 

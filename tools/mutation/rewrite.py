@@ -20,6 +20,7 @@ constant), an import inside a function, ``import *``, and a session-wide fixture
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Collection, Iterator
 
 from tools import UserError
@@ -35,10 +36,9 @@ def {name}(kata):
 '''
 MARKERS = '''
 
-@pytest.hookimpl(specname="pytest_configure")
-def _register_pipeline_markers(config):
+def pytest_configure(config):
     """The markers the pipeline's own pytest configuration declares."""
-    for line in {markers!r}:
+    for line in {markers}:
         config.addinivalue_line("markers", line)
 '''
 
@@ -189,6 +189,10 @@ def _docstring(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(getattr(node.value, "value", None), str)
 
 
-def markers_hook(markers: Collection[str]) -> str:
-    """Code for a conftest.py that registers the project's own pytest markers."""
-    return MARKERS.format(markers=list(markers))
+def with_markers(conftest: str, markers: Collection[str]) -> str:
+    """``conftest`` (a conftest.py's text) registering the project's own pytest ``markers``
+    too; as it is if it has a ``pytest_configure`` of its own (which registers them, then)."""
+    tree = ast.parse(conftest)
+    if any(getattr(node, "name", "") == "pytest_configure" for node in tree.body):
+        return conftest
+    return conftest.rstrip("\n") + "\n" + MARKERS.format(markers=json.dumps(list(markers)))
