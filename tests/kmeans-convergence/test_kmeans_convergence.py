@@ -173,3 +173,70 @@ def test_report_is_that_of_the_returned_palette(kmeans):
     assert report["palette"].shape == (3, 3), (
         f"a 3-colour palette has shape {report['palette'].shape}"
     )
+
+
+def centre_moves(X, init, steps=12):
+    """The largest distance any centre moves at each of the first Lloyd update steps."""
+    centres = np.array(init, dtype=float)
+    moves = []
+    for _ in range(steps):
+        labels = np.argmin(((X[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
+        before = centres.copy()
+        for j in range(len(centres)):
+            if np.any(labels == j):
+                centres[j] = X[labels == j].mean(axis=0)
+        moves.append(float(np.max(np.sqrt(((centres - before) ** 2).sum(axis=1)))))
+    return moves
+
+
+@pytest.mark.parametrize("step", [2, 3])
+def test_stops_at_the_first_step_no_centre_moves_more_than_tol(kmeans, pixels, step):
+    init = poor_start(pixels, seed=1)
+    moves = centre_moves(pixels, init)
+    tol = moves[step]  # exactly the largest move of that step
+    expected = next(t for t, m in enumerate(moves, start=1) if m <= tol)
+    model = kmeans.KMeans(n_clusters=4, tol=tol).fit(pixels, init=init)
+    assert (model.n_iter_, model.converged_) == (expected, True), (
+        f"the largest centre moves of the first steps are {np.round(moves[:6], 6).tolist()}; with "
+        f"tol={tol:.6g} fit reported n_iter_={model.n_iter_}, converged_={model.converged_}, "
+        f"while step {expected} is the first at which no centre moves more than tol"
+    )
+
+
+def test_not_converging_is_reported_as_false(kmeans, pixels):
+    model = kmeans.KMeans(n_clusters=4, max_iter=1, tol=0.0).fit(pixels, init=poor_start(pixels))
+    assert model.converged_ is False, f"converged_ is {model.converged_!r} after 1 of many steps"
+
+
+def test_a_start_given_in_whole_numbers_is_averaged_exactly(kmeans, pixels):
+    corners = np.array([[0, 0, 0], [1, 1, 1], [1, 0, 0], [0, 1, 0]])
+    whole = kmeans.KMeans(n_clusters=4).fit(pixels, init=corners)
+    real = kmeans.KMeans(n_clusters=4).fit(pixels, init=corners.astype(float))
+    assert_close(
+        whole.cluster_centers_, real.cluster_centers_,
+        "centres fitted from a start given as integer colours",
+        "the colours are rounded to whole numbers on the way", rtol=1e-9,
+    )  # fmt: skip
+
+
+def test_k_distinct_pixels_get_k_centres(kmeans):
+    X = np.array(
+        [[0.1, 0.2, 0.3], [0.9, 0.1, 0.1], [0.2, 0.8, 0.2], [0.5, 0.5, 0.9], [0.0, 0.0, 0.0]]
+    )
+    for seed in range(8):
+        model = kmeans.KMeans(n_clusters=5, seed=seed).fit(X)
+        assert_close(
+            model.inertia_, 0.0, f"inertia_ of 5 distinct pixels in 5 colours (seed {seed})",
+            "two colours started on the same pixel", atol=1e-12,
+        )  # fmt: skip
+
+
+def test_pipeline_defaults_and_seed(kmeans):
+    image = kmeans.make_image(16, 16, seed=0)
+    assert kmeans.run_pipeline(image)["palette"].shape == (4, 3), (
+        "the default palette has 4 colours"
+    )
+    assert_reproducible(
+        lambda seed: kmeans.run_pipeline(image, 4, seed)["palette"], "the palette in start order",
+        seeds=(0, 3),
+    )  # fmt: skip
