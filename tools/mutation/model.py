@@ -12,6 +12,7 @@ from pathlib import Path
 from tools.core.catalog import Kata
 from tools.core.collector import BEHAVIOURAL, Report
 from tools.mutation import operators, plausible
+from tools.mutation.bugclasses import CLASSES
 
 GENERATED = ("mutmut", "ml")
 
@@ -125,7 +126,12 @@ def describe(mutant: Mutant, before: str) -> str:
     more = max(len(removed), len(added)) - 1
     change = f"`{old}` -> `{new}`" + (f" (and {more} more lines)" if more > 0 else "")
     where = f"{mutant.function}, line {mutant.line}: {change}"
-    return f"{mutant.summary.split(' (')[0].rstrip('.')}; {where}" if mutant.summary else where
+    if not mutant.summary:
+        return where
+    what = mutant.summary.split(" (")[0].rstrip(".")
+    if mutant.bug_class in CLASSES:  # named by the class it plants here, not the operator's family
+        what = f"{CLASSES[mutant.bug_class].title[0].upper()}{CLASSES[mutant.bug_class].title[1:]}: {what.split(': ', 1)[-1]}"
+    return f"{what}; {where}"
 
 
 def changed_lines(before: str, after: str) -> set[int]:

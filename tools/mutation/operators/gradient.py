@@ -35,7 +35,7 @@ def drop_normaliser(node: cst.BinaryOperation, scope: Scope) -> Iterator[cst.Bas
 
 
 def mean_to_sum(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
-    """Gradients: an average becomes a total and scales with the batch (``error.mean()`` -> ``error.sum()``)."""
+    """Gradients: an average becomes a total that grows with the number of rows (``error.mean()`` -> ``error.sum()``)."""
     func = node.func
     if isinstance(func, cst.Attribute) and func.attr.value == "mean":
         yield node.with_changes(func=func.with_changes(attr=cst.Name("sum")))
