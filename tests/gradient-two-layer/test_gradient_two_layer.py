@@ -167,3 +167,34 @@ def test_run_pipeline_is_reproducible_and_follows_its_seed(network):
 def test_fit_leaves_the_callers_arrays_untouched(network):
     X, y = network.make_bearings(40, seed=6)
     assert_inputs_untouched(lambda X, y: network.fit(X, y, epochs=5), X, y, what="fit(X, y)")
+
+
+def test_loss_history_ends_at_the_loss_of_the_returned_network(network):
+    X, y = network.make_bearings(40, seed=7)
+    params, history = network.fit(X, y, n_hidden=4, lr=0.5, epochs=15, seed=7)
+    final = network.log_loss(params, X, y)
+    assert float(history[-1]) == pytest.approx(final, rel=1e-12), (
+        f"the last entry of fit's loss history is {float(history[-1])!r}, but log_loss of the "
+        f"returned network is {final!r}: the history does not describe the returned network"
+    )
+
+
+@pytest.mark.edge
+def test_probabilities_and_loss_are_finite_for_logits_of_1000(network):
+    X = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    params = {
+        "W1": np.array([[10.0], [0.0]]),
+        "b1": np.zeros(1),
+        "W2": np.array([1000.0]),
+        "b2": 0.0,
+    }
+    # tanh(+-10) is +-1 to 8 digits: logits of about +1000 and -1000.
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        probs = network.predict_proba(params, X)
+        right = network.log_loss(params, X, np.array([1.0, 0.0]))
+        wrong = network.log_loss(params, X, np.array([0.0, 1.0]))
+    assert_close(probs, [1.0, 0.0], "predict_proba at logits of about +-1000", atol=1e-12)
+    assert 0.0 <= right < 1e-6 and wrong == pytest.approx(1000.0, rel=1e-3), (
+        f"log_loss at logits of about +-1000 is {right} when every label is right and {wrong} "
+        "when every label is wrong; expected about 0 and about 1000"
+    )

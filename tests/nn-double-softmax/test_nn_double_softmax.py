@@ -178,3 +178,30 @@ def test_fit_leaves_the_callers_arrays_untouched(network, images):
     assert_inputs_untouched(
         lambda X, y: net.fit(X, y, epochs=3), X[:30].copy(), y[:30].copy(), what="fit(X, y)"
     )
+
+
+@pytest.mark.edge
+def test_softmax_and_cross_entropy_are_finite_for_logits_of_1000(network):
+    logits = np.array([[1000.0, 0.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0, 0.0]])
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        probs = network.softmax(logits)
+        loss = network.cross_entropy(logits, np.array([2, 3]))
+    assert_close(probs, reference_softmax(logits), "softmax of logits of +-1000", atol=1e-300)
+    expected = (2000.0 + 1000.0 + math.log1p(math.exp(-1.0))) / 2
+    assert loss == pytest.approx(expected, rel=1e-9), (
+        f"cross_entropy is {loss} for two images given logits of 1000 on a wrong class (the right "
+        f"ones get -1000 and 0); the model is wrong by about 2000 and 1000 nats: {expected:.4f}"
+    )
+
+
+def test_fit_takes_plain_gradient_steps(network, images):
+    X, y = images
+    net = network.TwoLayerNet(X.shape[1], 5, K, seed=6)
+    start = {name: getattr(net, name).copy() for name in ("W1", "b1", "W2", "b2")}
+    grads = net.gradients(X[:30], y[:30])
+    net.fit(X[:30], y[:30], lr=0.5, epochs=1)
+    for name, value in start.items():
+        assert_close(
+            getattr(net, name), value - 0.5 * grads[name], f"{name} after one fit step",
+            "fit(lr=0.5) should move every parameter by -0.5 times its gradient", rtol=1e-12,
+        )  # fmt: skip
