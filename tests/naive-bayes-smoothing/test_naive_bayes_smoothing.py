@@ -189,3 +189,18 @@ def test_seed_chooses_the_held_out_reviews(sentiment, data):
             lambda seed: sentiment.run_pipeline(*data, seed=seed)["test_probabilities"],
             "the held-out probabilities",
         )
+
+
+@pytest.mark.edge
+def test_a_very_long_rant_gets_a_finite_probability(model):
+    rant = ["refund", "broken", "waste", "poor"] * 120
+    p = p_positive(model, rant, what="predict_proba of a 480-word rant")
+    assert 0.0 <= p < 1e-6, f"P(positive) of a 480-word rant is {p}"
+
+
+def test_split_defaults_hold_out_a_quarter_with_seed_zero(sentiment):
+    default = sentiment.train_test_split(300)
+    explicit = sentiment.train_test_split(300, 0.25, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
+        "train_test_split(300) differs from train_test_split(300, 0.25, 0), its documented defaults"
+    )
