@@ -7,9 +7,13 @@ scored, so neither its own label nor the labels of other held-out rows may move 
 import numpy as np
 import pytest
 from katakit import (
+    accuracy,
     assert_close,
+    assert_figures,
     assert_finite,
-    assert_partition,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
     assert_unchanged,
     with_shuffled_index,
 )
@@ -77,10 +81,11 @@ def test_random_labels_score_near_chance(pipeline):
         df = with_shuffled_index(pipeline.make_clicks(n_rows=400, seed=seed), seed=seed)
         df[pipeline.TARGET] = np.random.default_rng(100 + seed).integers(0, 2, len(df))
         scores.append(run(pipeline, df)["test_accuracy"])
-    assert np.mean(scores) < 0.62, (
+    mean = float(np.mean(scores))
+    assert mean < 0.62, (
         f"with coin-flip click labels that nothing can predict, run_pipeline reports held-out "
-        f"accuracies {np.round(scores, 3)} (mean {np.mean(scores):.3f}); an honest held-out "
-        "score is near 0.5: the held-out score is inflated by information about the held-out labels"
+        f"accuracies {np.round(scores, 3).tolist()} (mean {mean:.3f}); nothing can beat about "
+        "0.5 on such labels"
     )
 
 
@@ -129,14 +134,143 @@ def test_encoder_shrinks_small_publishers_towards_the_prior(pipeline):
 
 @pytest.mark.edge
 def test_held_out_publishers_absent_from_training_are_scored(pipeline, clicks):
-    df = clicks.copy()
-    rows = held_out_labels(pipeline, df)
-    df.loc[rows[:10], pipeline.CATEGORY] = [f"new-{k}" for k in range(10)]
-    result = run(pipeline, df)
+    result = run(pipeline, with_new_publishers(pipeline, clicks))
     assert_finite(result["test_scores"], what="run_pipeline(...)['test_scores']")
     assert len(result["test_scores"]) == 100, "expected a score for each of the 100 held-out rows"
 
 
-def test_split_partitions_rows(pipeline):
-    train_idx, test_idx = pipeline.train_test_split(200, 0.25, seed=3)
-    assert_partition(train_idx, test_idx, n_rows=200, n_test=50)
+def with_new_publishers(pipeline, df, n=10):
+    """The same log, with ``n`` held-out impressions from publishers no training row has."""
+    out = df.copy()
+    rows = held_out_labels(pipeline, out)
+    out.loc[rows[:n], pipeline.CATEGORY] = [f"new-{k}" for k in range(n)]
+    return out
+
+
+def test_held_out_scores_ignore_every_held_out_label(pipeline, clicks):
+    df = with_new_publishers(pipeline, clicks)
+    before = run(pipeline, df)["test_scores"]
+    after = run(pipeline, flipped(pipeline, df, held_out_labels(pipeline, df)))["test_scores"]
+    assert_unchanged(
+        before, after, what="the scores of the 100 held-out impressions (10 of them from "
+        "publishers with no training impression)",
+        meaning="only the held-out click labels were flipped: " + LEAK,
+    )  # fmt: skip
+
+
+def training_features(pipeline, df, rows, train_rows, smoothing=2.0):
+    """Click rate (TargetEncoder fitted on ``train_rows``) and ad slot of the rows ``rows``."""
+    train = df.iloc[train_rows]
+    encoder = pipeline.TargetEncoder(smoothing).fit(
+        train[pipeline.CATEGORY], train[pipeline.TARGET]
+    )
+    frame = df.iloc[rows]
+    rate = encoder.transform(frame[pipeline.CATEGORY])
+    return np.column_stack([rate, frame["ad_slot"].to_numpy(dtype=float)])
+
+
+def closed_form_ridge(X, y, alpha=1.0):
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    w = np.linalg.solve(Xc.T @ Xc + alpha * np.eye(X.shape[1]), Xc.T @ yc)
+    return w, float(y.mean() - X.mean(axis=0) @ w)
+
+
+@pytest.mark.parametrize("smoothing", [2.0, 25.0])
+def test_model_is_the_ridge_of_the_training_impressions(pipeline, clicks, smoothing):
+    result = pipeline.run_pipeline(clicks, TEST_SIZE, SEED, smoothing=smoothing)
+    train_idx, test_idx = pipeline.train_test_split(len(clicks), TEST_SIZE, SEED)
+    X_train = training_features(pipeline, clicks, train_idx, train_idx, smoothing)
+    y = clicks[pipeline.TARGET].to_numpy()
+    w, b = closed_form_ridge(X_train, y[train_idx].astype(float))
+    assert_close(
+        result["weights"],
+        w,
+        f"run_pipeline(..., smoothing={smoothing:g})['weights']",
+        "the ridge (alpha 1) of the training impressions' click rates and slots",
+        rtol=1e-7,
+    )
+    assert_close(
+        result["bias"], b, f"run_pipeline(..., smoothing={smoothing:g})['bias']", rtol=1e-7
+    )
+    assert_figures(
+        result,
+        {
+            "train_accuracy": accuracy(y[train_idx], (X_train @ w + b >= 0.5).astype(int)),
+            "test_accuracy": accuracy(
+                y[test_idx], (np.asarray(result["test_scores"]) >= 0.5).astype(int)
+            ),
+        },
+        what="run_pipeline(...)",
+    )
+
+
+def test_held_out_scores_use_what_training_says_of_each_publisher(pipeline, clicks):
+    df = with_new_publishers(pipeline, clicks)
+    result = run(pipeline, df)
+    train_idx, test_idx = pipeline.train_test_split(len(df), TEST_SIZE, SEED)
+    X_test = training_features(pipeline, df, test_idx, train_idx)
+    expected = X_test @ result["weights"] + result["bias"]
+    got = np.asarray(result["test_scores"], dtype=float)
+    off = int(np.sum(~np.isclose(got, expected, rtol=1e-9, atol=1e-12)))
+    assert off == 0, (
+        f"{off} of the 100 held-out scores differ from what the returned weights and bias "
+        "give an impression from its publisher's training click rate and its slot"
+    )
+
+
+def test_split_is_shuffled_seeded_and_reproducible(pipeline):
+    assert_seeded_split(lambda seed: pipeline.train_test_split(400, 0.25, seed), 400, 100)
+    assert_seeded_split(lambda seed: pipeline.train_test_split(10, 0.3, seed), 10, 3)
+    default = pipeline.train_test_split(400)
+    explicit = pipeline.train_test_split(400, 0.25, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
+        "train_test_split(400) differs from train_test_split(400, 0.25, 0): its documented "
+        "defaults are test_size=0.25 and seed=0"
+    )
+
+
+def test_defaults_hold_out_a_quarter_with_seed_0_and_smoothing_2(pipeline, clicks):
+    assert_unchanged(
+        run(pipeline, clicks), pipeline.run_pipeline(clicks), what="run_pipeline(clicks)",
+        meaning="the defaults (test_size=0.25, seed=0, smoothing=2.0) give a different run "
+        "from passing them",
+    )  # fmt: skip
+    result = pipeline.run_pipeline(clicks, 0.1, SEED)
+    assert len(result["test_scores"]) == 40, (
+        f"run_pipeline(clicks, test_size=0.1) scored {len(result['test_scores'])} of 400 "
+        "impressions; a tenth is 40"
+    )
+
+
+def test_run_depends_on_its_seed_and_only_on_it(pipeline, clicks):
+    assert_reproducible(
+        lambda seed: pipeline.run_pipeline(clicks, TEST_SIZE, seed)["weights"],
+        what="run_pipeline(clicks, 0.25, seed)['weights']",
+    )
+
+
+def test_run_leaves_the_callers_table_untouched(pipeline, clicks):
+    assert_inputs_untouched(
+        lambda df: pipeline.run_pipeline(df, TEST_SIZE, SEED), clicks.copy(), what="run_pipeline"
+    )
+
+
+def test_encoder_smooths_with_the_documented_formula(pipeline):
+    cats = ["a", "a", "a", "b", "c", "c"]
+    y = [1, 1, 0, 0, 1, 1]
+    prior = 4 / 6
+    for smoothing in (None, 5.0):
+        encoder = (
+            pipeline.TargetEncoder() if smoothing is None else pipeline.TargetEncoder(smoothing)
+        )
+        m = 2.0 if smoothing is None else smoothing
+        got = encoder.fit(cats, y).transform(["a", "b", "c", "new"])
+        expected = [(2 + m * prior) / (3 + m), (0 + m * prior) / (1 + m),
+                    (2 + m * prior) / (2 + m), prior]  # fmt: skip
+        assert_close(
+            got,
+            expected,
+            f"TargetEncoder(smoothing={m:g}) rates of a, b, c and a new publisher",
+            "(clicks + m * prior) / (impressions + m), and the prior for a publisher never seen",
+            rtol=1e-12,
+        )
