@@ -9,7 +9,18 @@ is built from.
 
 import numpy as np
 import pytest
-from katakit import assert_close, assert_decreasing, assert_unchanged, call_strict, design
+from katakit import (
+    assert_close,
+    assert_decreasing,
+    assert_figures,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    call_strict,
+    design,
+    rmse,
+)
 
 SEED = 0
 
@@ -133,3 +144,86 @@ def test_pipeline_errors_match_the_noise_in_prices(pipeline):
 def test_rmse_of_hand_worked_errors(pipeline):
     got = pipeline.rmse(np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.0, 2.0, 1.0, 4.0]))
     assert_close(got, np.sqrt(5 / 4), "rmse([1, 2, 3, 4], [2, 2, 1, 4])")
+
+
+def test_split_is_seeded_shuffled_and_reproducible(pipeline):
+    assert_seeded_split(lambda seed: pipeline.train_test_split(240, 0.25, seed), 240, 60)
+    default = pipeline.train_test_split(240)
+    explicit = pipeline.train_test_split(240, 0.25, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
+        "train_test_split(240) differs from train_test_split(240, 0.25, 0), its documented defaults"
+    )
+
+
+def unit_scale(seed=8):
+    """Standard-normal features and a price far from 0 on average (the intercept matters)."""
+    X, y, _, _ = design(80, 3, seed=seed, noise=0.5)
+    return X, y + 200.0
+
+
+def test_run_pipeline_reports_its_models_errors(pipeline):
+    df = pipeline.make_homes(n_rows=200, seed=3)
+    with np.errstate(all="ignore"):  # judged by the figures
+        result = pipeline.run_pipeline(df, 0.3, 4, lr=0.05, epochs=300)
+    X = df[pipeline.FEATURES].to_numpy(dtype=float)
+    y = df[pipeline.TARGET].to_numpy(dtype=float)
+    train_idx, test_idx = pipeline.train_test_split(200, 0.3, 4)
+    model = result["model"]
+    assert (model.lr, model.epochs, len(model.loss_history_)) == (0.05, 300, 300), (
+        f"run_pipeline(lr=0.05, epochs=300) returned a model with lr={model.lr}, "
+        f"epochs={model.epochs} and {len(model.loss_history_)} recorded losses"
+    )
+    with np.errstate(all="ignore"):
+        expected = {
+            "train_rmse": rmse(y[train_idx], model.predict(X[train_idx])),
+            "test_rmse": rmse(y[test_idx], model.predict(X[test_idx])),
+        }
+    assert_unchanged(expected, {k: result[k] for k in expected},
+                     "run_pipeline(homes, test_size=0.3, seed=4)",
+                     "a reported error is not the returned model's error on the right homes")  # fmt: skip
+
+
+def test_figures_on_unit_scale_features(pipeline):
+    X, y = unit_scale()
+    df = pipeline.make_homes(n_rows=80, seed=9)
+    df[pipeline.FEATURES[:3]] = X
+    df[pipeline.FEATURES[3]] = 0.0
+    df[pipeline.TARGET] = y
+    result = pipeline.run_pipeline(df, 0.25, 2)
+    train_idx, test_idx = pipeline.train_test_split(80, 0.25, 2)
+    model = result["model"]
+    Xf = df[pipeline.FEATURES].to_numpy(dtype=float)
+    assert_figures(
+        result,
+        {
+            "train_rmse": rmse(y[train_idx], model.predict(Xf[train_idx])),
+            "test_rmse": rmse(y[test_idx], model.predict(Xf[test_idx])),
+        },
+        "run_pipeline(homes on a unit scale)",
+        rtol=1e-9,
+    )
+    assert result["train_rmse"] < 0.7, (
+        f"on standard-normal features with a price of about 200 plus noise of sd 0.5, the "
+        f"training RMSE is {result['train_rmse']:.3f}: the intercept is not learned"
+    )
+
+
+def test_defaults_seed_and_inputs(pipeline):
+    df = pipeline.make_homes(n_rows=120, seed=11)
+    with np.errstate(all="ignore"):  # judged by the results
+        default = pipeline.run_pipeline(df)
+        explicit = pipeline.run_pipeline(df, 0.25, 0, 0.1, 1000)
+        assert_unchanged({k: default[k] for k in ("train_rmse", "test_rmse")},
+                         {k: explicit[k] for k in ("train_rmse", "test_rmse")}, "run_pipeline(homes)",
+                         "the defaults are not test_size=0.25, seed=0, lr=0.1, epochs=1000")  # fmt: skip
+        model = pipeline.LinearRegressionGD()
+        assert (model.lr, model.epochs) == (0.1, 1000), (
+            f"LinearRegressionGD() has lr={model.lr}, epochs={model.epochs}; documented 0.1 and 1000"
+        )
+        assert_reproducible(lambda seed: pipeline.run_pipeline(df, 0.25, seed, epochs=20)["test_rmse"],
+                            "run_pipeline(homes, seed=...)['test_rmse']")  # fmt: skip
+        assert_inputs_untouched(pipeline.run_pipeline, df, what="run_pipeline(homes)")
+        X = df[pipeline.FEATURES].to_numpy(dtype=float)
+        y = df[pipeline.TARGET].to_numpy(dtype=float)
+        assert_inputs_untouched(pipeline.LinearRegressionGD(epochs=5).fit, X, y,
+                                what="LinearRegressionGD().fit(X, y)")  # fmt: skip
