@@ -6,6 +6,7 @@ reconstruction and its alarm depend only on that reading and the fitted model.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from katakit import (
     assert_close,
@@ -238,3 +239,49 @@ def test_monitor_ignores_the_readings_it_checks(pca):
          "threshold": after["threshold"]},
         "the fitted monitor", "the monitor changed when only the readings it checks changed",
     )  # fmt: skip
+
+
+def test_explained_variance_ratio_is_the_share_of_the_total_variance(pca):
+    _, _, X = day(pca)
+    total = np.var(X[:200], axis=0, ddof=1).sum()
+    model = pca.PCA(2).fit(X[:200])
+    for ddof in (0, 1):
+        share = (
+            np.var(model.transform(X[:200]), axis=0, ddof=ddof)
+            / np.var(X[:200], axis=0, ddof=ddof).sum()
+        )
+        if np.allclose(model.explained_variance_ratio_, share, rtol=1e-6):
+            break
+    else:
+        raise AssertionError(
+            f"explained_variance_ratio_ is {np.round(model.explained_variance_ratio_, 4)}, but the "
+            f"projections carry {np.round(np.var(model.transform(X[:200]), axis=0, ddof=1) / total, 4)} "
+            "of the readings' total variance"
+        )
+    assert_close(
+        pca.PCA(5).fit(X[:200]).explained_variance_ratio_.sum(), 1.0, "the ratios of all 5"
+    )
+
+
+def test_a_reading_as_far_as_the_worst_training_reading_raises_no_alarm(pca):
+    df, is_fault, X = day(pca)
+    result = pca.run_pipeline(df, is_fault)
+    errors = pca.reconstruction_error(result["pca"], X[:200])
+    worst = int(np.argmax(errors))
+    assert not pca.score_reading(result["pca"], result["threshold"], X[worst]), (
+        f"training reading {worst}, whose error {errors[worst]:.4g} is the threshold itself, "
+        "raised an alarm; only an error above the threshold is a fault"
+    )
+    again = pd.concat([df.iloc[:200], df.iloc[[worst]], df.iloc[200:]])
+    flags = np.r_[np.asarray(is_fault)[:200], False, np.asarray(is_fault)[200:]]
+    repeated = pca.run_pipeline(again, flags)
+    assert repeated["false_alarms"] == result["false_alarms"], (
+        f"a later copy of training reading {worst} became a false alarm in the report"
+    )
+
+
+def test_the_number_of_components_is_honoured(pca):
+    df, is_fault, X = day(pca)
+    assert pca.run_pipeline(df, is_fault)["pca"].components_.shape == (2, 5)
+    assert pca.run_pipeline(df, is_fault, n_components=3)["pca"].components_.shape == (3, 5)
+    assert pca.fit_monitor(X[:200])[0].components_.shape == (2, 5)
