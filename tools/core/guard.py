@@ -15,10 +15,13 @@ verdict guarantees").
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 import os
 import sys
 import types
 from collections.abc import Callable, Iterable
+from itertools import repeat
 from pathlib import Path, PurePath
 
 TAMPERED = 86  # the child's exit status after it reported tampering
@@ -163,6 +166,34 @@ def install_audit_hook(
     sys.addaudithook(hook)
 
 
+MISSING = object()
+
+
+def _keys(space: dict, dunders: bool, skip: Iterable[str] = ()) -> tuple[str, ...]:
+    return tuple(k for k in space if k not in skip and (dunders or not (k[:2] == "__" == k[-2:])))
+
+
+@functools.cache
+def watched_spaces() -> tuple[tuple[str, dict, tuple[str, ...]], ...]:
+    """(label, namespace, names to watch) of the watched modules and their classes; computed once
+    per process (the runner calls it before forking: every run's child inherits it)."""
+    found = []
+    for name in WATCHED:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        found.append(
+            (name, vars(module), _keys(vars(module), False, CHANGING_GLOBALS.get(name, ())))
+        )
+        for value in list(vars(module).values()):
+            mutable = isinstance(value, type) and not value.__flags__ & IMMUTABLE_TYPE
+            if mutable and value.__module__ == name:
+                found.append(
+                    (f"{name}.{value.__qualname__}", vars(value), _keys(vars(value), True))
+                )
+    return tuple(found)
+
+
 class Snapshot:
     """Who is who in the test machinery before learner code runs: :meth:`changes` says what has
     since been replaced (a helper, a method, a registered plugin, a hook, a test function)."""
@@ -170,32 +201,26 @@ class Snapshot:
     def take(self, config: object, items: list, recorder: object) -> None:
         """Record the machinery as it is now; ``recorder`` already holds this snapshot."""
         self.config = config
-        self.spaces: list[tuple[str, dict, dict]] = []  # (label, namespace, what it held)
-        for name in WATCHED:
-            module = sys.modules.get(name)
-            if module is None:
-                continue
-            self._add(name, vars(module), skip_dunders=True, skip=CHANGING_GLOBALS.get(name, ()))
-            for value in list(vars(module).values()):
-                mutable = isinstance(value, type) and not value.__flags__ & IMMUTABLE_TYPE
-                if mutable and value.__module__ == name:
-                    self._add(f"{name}.{value.__qualname__}", vars(value), skip_dunders=False)
+        spaces = [*watched_spaces()]
         for module in {getattr(item, "module", None) for item in items} - {None}:
-            self._add(module.__name__, vars(module), skip_dunders=True)
-        self._add("the runner's recorder", vars(recorder), skip_dunders=False)
+            spaces.append((module.__name__, vars(module), _keys(vars(module), False)))
+        spaces.append(("the runner's recorder", vars(recorder), _keys(vars(recorder), True)))
+        # One flat row per watched name, for a look at C speed: (namespace, name, what it held),
+        # kept apart by the namespace's kind (a module's dict, a class's mapping proxy).
+        self.rows = []
+        for kind in (dict, types.MappingProxyType):
+            rows = [
+                (space, key) for _, space, keys in spaces if type(space) is kind for key in keys
+            ]
+            spaces_, keys_ = tuple(r[0] for r in rows), tuple(r[1] for r in rows)
+            held = tuple(map(kind.get, spaces_, keys_, repeat(MISSING)))
+            self.rows.append((kind.get, spaces_, keys_, held))
+        self.labels = {id(space): label for label, space, _ in spaces}
         self.modules = {name: sys.modules.get(name) for name in WATCHED}
         self.tests = [(item, vars(item).get("_obj")) for item in items]
         manager = config.pluginmanager  # type: ignore[attr-defined]
-        self.plugins = dict(manager.list_name_plugin())
+        self.plugins = {name for name, _ in manager.list_name_plugin()}
         self.hooks = {name: self._impls(caller) for name, caller in vars(manager.hook).items()}
-
-    def _add(self, label: str, space: dict, skip_dunders: bool, skip: Iterable[str] = ()) -> None:
-        held = {
-            k: v
-            for k, v in space.items()
-            if not (skip_dunders and k.startswith("__") and k.endswith("__")) and k not in skip
-        }
-        self.spaces.append((label, space, held))
 
     @staticmethod
     def _impls(caller: object) -> list:
@@ -203,12 +228,14 @@ class Snapshot:
 
     def changes(self) -> list[str]:
         """What learner code has replaced since the snapshot, in the learner's terms."""
-        missing = object()
         found = []
-        for label, space, held in self.spaces:
-            for key, value in held.items():
-                if space.get(key, missing) is not value:
-                    found.append(f"replaced {_name(label, key)}")
+        for getter, spaces, keys, held in self.rows:
+            if any(map(operator.is_not, map(getter, spaces, keys, repeat(MISSING)), held)):
+                found += [  # the slow look, only once something moved
+                    f"replaced {_name(self.labels[id(space)], key)}"
+                    for space, key, value in zip(spaces, keys, held, strict=True)
+                    if getter(space, key, MISSING) is not value
+                ]
         for name, module in self.modules.items():
             if module is not None and sys.modules.get(name) is not module:
                 found.append(f"replaced the module {name}")
@@ -216,8 +243,7 @@ class Snapshot:
             if vars(item).get("_obj") is not function or "runtest" in vars(item):
                 found.append(f"replaced the test {item.name}")
         manager = self.config.pluginmanager  # type: ignore[attr-defined]
-        now = dict(manager.list_name_plugin())
-        for name in now.keys() - self.plugins.keys():
+        for name in {name for name, _ in manager.list_name_plugin()} - self.plugins:
             found.append(f"registered a pytest plugin ({name})")
         for name, caller in vars(manager.hook).items():
             if self._impls(caller) != self.hooks.get(name, []):

@@ -48,6 +48,8 @@ def warm_up() -> None:
     import pandas  # noqa: F401
     import pytest  # noqa: F401
 
+    guard.watched_spaces()  # computed once, here, for every child
+
 
 @dataclass
 class Job:
