@@ -13,9 +13,9 @@ from katakit import (
     assert_close,
     assert_figures,
     assert_inputs_untouched,
+    assert_reproducible,
     assert_seeded_split,
     assert_unchanged,
-    perturb_rows,
 )
 
 SEED = 0
@@ -150,8 +150,9 @@ def test_max_depth_limits_the_tree(tree, loans):
     def depth(node):
         return 0 if node.left is None else 1 + max(depth(node.left), depth(node.right))
 
-    got = depth(tree.DecisionTreeClassifier(max_depth=2).fit(X, y).root_)
-    assert got <= 2, f"DecisionTreeClassifier(max_depth=2) grew a tree of depth {got}"
+    for limit in (2, 3):
+        got = depth(tree.DecisionTreeClassifier(max_depth=limit).fit(X, y).root_)
+        assert got == limit, f"DecisionTreeClassifier(max_depth={limit}) grew a tree of depth {got}"
 
 
 @pytest.mark.edge
@@ -189,7 +190,7 @@ def test_split_is_seeded_shuffled_and_reproducible(tree):
 
 def test_reported_accuracies_are_those_of_the_returned_tree(tree):
     df = tree.make_loans(n_rows=300, seed=SEED)
-    result = assert_inputs_untouched(tree.run_pipeline, df, what="run_pipeline(loans)")
+    result = assert_inputs_untouched(tree.run_pipeline, df, 0.25, 0, 2, what="run_pipeline(loans)")
     X = df[tree.FEATURES].to_numpy(dtype=float)
     y = df[tree.TARGET].to_numpy(dtype=int)
     train_idx, test_idx = tree.train_test_split(len(df), 0.25, SEED)
@@ -202,21 +203,75 @@ def test_reported_accuracies_are_those_of_the_returned_tree(tree):
             "train_accuracy": accuracy(y[train_idx], labels[train_idx]),
             "test_accuracy": accuracy(y[test_idx], labels[test_idx]),
         },
-        "run_pipeline(loans)",
+        "run_pipeline(loans, max_depth=2)",
     )
 
 
 def test_tree_ignores_the_held_out_applicants(tree):
     df = tree.make_loans(n_rows=300, seed=SEED)
     _, test_idx = tree.train_test_split(len(df), 0.25, SEED)
-    changed = perturb_rows(df, df.index[test_idx], columns=tree.FEATURES)
+    changed = df.copy()
     changed.loc[df.index[test_idx], tree.TARGET] = 1 - df[tree.TARGET].iloc[test_idx]
     X = df[tree.FEATURES].to_numpy(dtype=float)
     before = tree.run_pipeline(df)["tree"].predict_proba(X)
     after = tree.run_pipeline(changed)["tree"].predict_proba(X)
     assert_unchanged(
         before, after, "the fitted tree's probabilities",
-        "the tree changed when only the held-out applicants changed",
+        "the tree changed when only the held-out applicants' outcomes changed",
+    )  # fmt: skip
+
+
+def test_pipeline_seed_and_depth_are_honoured(tree):
+    df = tree.make_loans(n_rows=300, seed=SEED)
+    assert_reproducible(
+        lambda seed: tree.run_pipeline(df, seed=seed, max_depth=2)["test_accuracy"],
+        "test_accuracy", seeds=(0, 2),
+    )  # fmt: skip
+    stump = tree.run_pipeline(df, max_depth=1)["tree"].root_
+    assert stump.left is not None and stump.left.left is None and stump.right.left is None, (
+        "run_pipeline(loans, max_depth=1) did not grow a single split"
+    )
+
+
+def test_split_defaults_hold_out_a_quarter_with_seed_zero(tree):
+    default = tree.train_test_split(300)
+    explicit = tree.train_test_split(300, 0.25, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
+        "train_test_split(300) differs from train_test_split(300, 0.25, 0), its documented defaults"
+    )
+
+
+def test_a_pure_node_is_a_leaf(tree):
+    X = np.arange(10.0).reshape(5, 2)
+    fitted = tree.DecisionTreeClassifier().fit(X, np.array([1, 1, 1, 1, 1]))
+    assert fitted.root_.left is None, "a tree of five defaulters split its root anyway"
+
+
+def test_two_applicants_of_different_classes_are_split(tree):
+    fitted = tree.DecisionTreeClassifier().fit(np.array([[1.0], [2.0]]), np.array([0, 1]))
+    assert list(fitted.predict(np.array([[1.0], [2.0]]))) == [0, 1], (
+        "a fully grown tree on two applicants with different outcomes predicts them wrong"
+    )
+
+
+def test_labels_given_as_floats_grow_the_same_tree(tree, loans):
+    X, y = loans
+    as_ints = tree.DecisionTreeClassifier(max_depth=3).fit(X, y).predict(X)
+    as_floats = tree.DecisionTreeClassifier(max_depth=3).fit(X, y.astype(float)).predict(X)
+    assert list(as_ints) == list(as_floats), "labels 0.0/1.0 grew another tree than labels 0/1"
+
+
+def test_a_value_exactly_at_a_threshold_goes_left(tree, loans):
+    X, y = loans
+    root = tree.DecisionTreeClassifier(max_depth=1).fit(X, y).root_
+    fitted = tree.DecisionTreeClassifier(max_depth=1).fit(X, y)
+    probe = X[:1].copy()
+    probe[0, root.feature] = root.threshold
+    left = root.left.counts / np.sum(root.left.counts)
+    assert_close(
+        fitted.predict_proba(probe)[0], left,
+        f"predict_proba of an applicant whose feature {root.feature} equals the threshold",
+        "rows with x[feature] <= threshold go left", rtol=1e-12,
     )  # fmt: skip
 
 
