@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 
 from tools import EXIT_FAILED, EXIT_OK, UserError
 from tools.core import catalog, variants
@@ -106,6 +107,9 @@ def chosen_slugs(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Ctrl-C stops a campaign even when this process inherited SIGINT ignored (a script's
+    # background job): nothing is installed after it (install.uninterrupted).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     outside.check_arguments(args)
     if args.list_operators:
         for name, category, _, function in operators.OPERATORS:

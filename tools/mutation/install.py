@@ -10,10 +10,12 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import tomli_w
@@ -171,6 +173,16 @@ def install(folder: Path, target: Path, area: Path) -> None:
         raise
 
 
+@contextlib.contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Hold Ctrl-C back for a few renames, so that they all happen or (Ctrl-C first) none."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def write_variants(
     kata: Kata, fixed: dict[str, str], order: list[Mutant], settings: Settings, guard: str
 ) -> tuple[list, list]:
@@ -210,13 +222,14 @@ def write_variants(
             return chosen, rejected
         unchanged(kata, guard)  # never install variants of code that has changed since
         kata.variants.mkdir(parents=True, exist_ok=True)
-        for m in chosen:
-            ident = opaque_id(kata, m)
-            install(area / ident, kata.variants / ident, area)
-        kept = {opaque_id(kata, m) for m in chosen}
-        for path in variant_dirs(kata) if settings.prune else []:
-            if path.name not in kept and _generated(path):
-                os.rename(path, area / f"pruned-{path.name}")
+        with uninterrupted():  # the set is installed whole or, after Ctrl-C, not at all
+            for m in chosen:
+                ident = opaque_id(kata, m)
+                install(area / ident, kata.variants / ident, area)
+            kept = {opaque_id(kata, m) for m in chosen}
+            for path in variant_dirs(kata) if settings.prune else []:
+                if path.name not in kept and _generated(path):
+                    os.rename(path, area / f"pruned-{path.name}")
     finally:
         shutil.rmtree(area, ignore_errors=True)
         with contextlib.suppress(OSError):
