@@ -45,8 +45,7 @@ def fit_linear_regression(X, y):
     """Least-squares weights and intercept.
 
     X : ndarray of shape (n, d); y : ndarray of shape (n,).
-    Returns (w of shape (d,), b). When columns are collinear many weight vectors fit equally
-    well; any of them is acceptable, their predictions on the training rows are the same.
+    Returns (w of shape (d,), b).
     """
     A = np.column_stack([np.ones(len(X)), X])  # (n, d + 1): intercept first
     theta = np.linalg.inv(A.T @ A) @ A.T @ y  # the normal equation

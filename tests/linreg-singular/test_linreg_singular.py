@@ -9,7 +9,18 @@ built from.
 
 import numpy as np
 import pytest
-from katakit import SHAPE_CASES, assert_close, design
+from katakit import (
+    SHAPE_CASES,
+    assert_close,
+    assert_figures,
+    assert_inputs_untouched,
+    assert_reproducible,
+    assert_seeded_split,
+    assert_unchanged,
+    design,
+    perturb_rows,
+    rmse,
+)
 
 SEED = 0
 
@@ -119,3 +130,67 @@ def test_pipeline_errors_match_the_noise_in_prices(pipeline):
 def test_rmse_of_hand_worked_errors(pipeline):
     got = pipeline.rmse(np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.0, 2.0, 1.0, 4.0]))
     assert_close(got, np.sqrt(5 / 4), "rmse([1, 2, 3, 4], [2, 2, 1, 4])")
+
+
+def test_split_is_seeded_shuffled_and_reproducible(pipeline):
+    assert_seeded_split(lambda seed: pipeline.train_test_split(200, 0.25, seed), 200, 50)
+    default = pipeline.train_test_split(200)
+    explicit = pipeline.train_test_split(200, 0.25, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
+        "train_test_split(200) differs from train_test_split(200, 0.25, 0), its documented defaults"
+    )
+
+
+def test_design_matrix_holds_the_numbers_and_one_indicator_per_neighbourhood(pipeline):
+    df = pipeline.make_houses(n_rows=30, seed=4)
+    X = pipeline.design_matrix(df)
+    expected = np.column_stack([
+        df[pipeline.NUMERIC].to_numpy(dtype=float),
+        *[(df["neighbourhood"] == n).to_numpy(dtype=float) for n in pipeline.NEIGHBOURHOODS],
+    ])  # fmt: skip
+    assert_close(X, expected, "design_matrix(30 homes)",
+                 "area in m², area in ft², rooms, then a 0/1 column per neighbourhood")  # fmt: skip
+
+
+def test_predict_is_the_linear_model(pipeline):
+    X, _, w, b = design(7, 3, seed=5)
+    assert_close(pipeline.predict(X, w, b), X @ w + b, "predict(X, w, b)", rtol=1e-12)
+
+
+def homes_with_one_area(pipeline, n_rows=120, seed=6):
+    """Homes whose ft² column is replaced by an unrelated reading (the area appears once)."""
+    df = pipeline.make_houses(n_rows=n_rows, seed=seed)
+    df["area_ft2"] = np.random.default_rng(seed).normal(0.0, 1.0, n_rows)  # an unrelated column
+    return df
+
+
+def test_reported_figures_come_from_the_returned_model(pipeline):
+    df = homes_with_one_area(pipeline)
+    result = pipeline.run_pipeline(df, 0.3, 4)
+    X, y = pipeline.design_matrix(df), df[pipeline.TARGET].to_numpy(dtype=float)
+    train_idx, test_idx = pipeline.train_test_split(len(df), 0.3, 4)
+    w, b = np.asarray(result["weights"]), result["bias"]
+    assert_figures(
+        result,
+        {
+            "train_rmse": rmse(y[train_idx], X[train_idx] @ w + b),
+            "test_rmse": rmse(y[test_idx], X[test_idx] @ w + b),
+        },
+        "run_pipeline(homes, test_size=0.3, seed=4)",
+        rtol=1e-9,
+    )
+
+
+def test_defaults_seed_and_held_out_homes(pipeline):
+    df = homes_with_one_area(pipeline, seed=7)
+    assert_unchanged(pipeline.run_pipeline(df), pipeline.run_pipeline(df, 0.25, 0),
+                     "run_pipeline(homes)", "the defaults are not test_size=0.25, seed=0")  # fmt: skip
+    assert_reproducible(lambda seed: pipeline.run_pipeline(df, 0.25, seed)["test_rmse"],
+                        "run_pipeline(homes, seed=...)['test_rmse']")  # fmt: skip
+    _, test_idx = pipeline.train_test_split(len(df), 0.25, 0)
+    before = pipeline.run_pipeline(df)
+    after = pipeline.run_pipeline(perturb_rows(df, df.index[test_idx]))
+    for name in ("weights", "bias", "train_rmse"):
+        assert_unchanged(before[name], after[name], name,
+                         "it moved when only the held-out homes changed")  # fmt: skip
+    assert_inputs_untouched(pipeline.run_pipeline, df, what="run_pipeline(homes)")
