@@ -20,8 +20,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import hmac
+import importlib
 import json
 import os
+import pkgutil
 import secrets
 import selectors
 import signal
@@ -44,10 +46,16 @@ POLL = 0.25
 
 def warm_up() -> None:
     """Import what every run needs once, in the parent, before forking."""
+    # pytest imports most of its own modules lazily, inside pytest.main(): import them here
+    # so that every forked run starts with them already loaded.
+    import _pytest
     import numpy.testing  # noqa: F401 - every kata's tests use it; the guard watches it
     import pandas  # noqa: F401
     import pytest  # noqa: F401
 
+    for module in pkgutil.walk_packages(_pytest.__path__, "_pytest."):
+        with contextlib.suppress(Exception):
+            importlib.import_module(module.name)
     guard.watched_spaces()  # computed once, here, for every child
 
 
