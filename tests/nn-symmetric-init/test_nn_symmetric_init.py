@@ -179,3 +179,34 @@ def test_train_leaves_the_callers_arrays_untouched(network, parts):
     assert_inputs_untouched(
         lambda X, y: network.train(X, y, epochs=3), X.copy(), y.copy(), what="train(X, y)"
     )
+
+
+def test_a_part_at_exactly_one_half_is_not_called_defective(network):
+    params = {"W1": np.zeros((2, 3)), "b1": np.zeros(3), "W2": np.zeros(3), "b2": 0.0}
+    labels = network.predict(params, np.ones((4, 2)))
+    assert np.array_equal(labels, [0, 0, 0, 0]), (
+        f"a network whose defect probability is exactly 0.5 labels parts {labels.tolist()}; "
+        "predict documents 1 only where the probability is above one half"
+    )
+
+
+@pytest.mark.edge
+def test_loss_and_gradients_are_finite_for_logits_of_1000(network):
+    X = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    params = {
+        "W1": np.array([[10.0], [0.0]]),
+        "b1": np.zeros(1),
+        "W2": np.array([1000.0]),
+        "b2": 0.0,
+    }
+    # tanh(+-10) is +-1 to 8 digits: logits of about +1000 and -1000, both labels wrong.
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        loss, grads = network.loss_and_grads(params, X, np.array([0.0, 1.0]))
+    assert loss == pytest.approx(1000.0, rel=1e-3), (
+        f"the loss is {loss} for two parts given logits of about +-1000 on the wrong side; "
+        "each is wrong by about 1000 nats"
+    )
+    assert_gradient_matches(
+        lambda b: network.loss_and_grads({**params, "b2": float(b)}, X, np.array([0.0, 1.0]))[0],
+        grads["b2"], np.array(0.0), "the gradient of b2 at logits of about +-1000",
+    )  # fmt: skip

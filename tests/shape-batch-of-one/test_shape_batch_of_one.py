@@ -152,3 +152,45 @@ def test_pipeline_reports_a_share_per_activity(network):
     assert share.shape == (3,), f"run_pipeline()['share'] has shape {share.shape}; one per activity"
     assert np.isclose(share.sum(), 1.0, rtol=1e-9), f"the shares add up to {share.sum():.4f}"
     assert result["dominant_activity"] == network.ACTIVITIES[int(share.argmax())]
+
+
+@pytest.mark.edge
+def test_forward_is_finite_for_windows_that_saturate_the_network(network, params):
+    loud = 1e4 * network.make_windows(4, seed=11)[0]  # a sensor glitch: huge readings
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        probs = network.forward(params, loud)
+    assert np.all(np.isfinite(probs)), f"forward on glitched windows gave {probs}"
+    assert_close(probs.sum(axis=1), np.ones(4), "the row sums of forward on glitched windows")
+
+
+def reference_step(params, X, y, lr):
+    """One gradient step on the mean cross-entropy of the two-layer ReLU network, by hand."""
+    hidden = np.maximum(X @ params["W1"] + params["b1"], 0.0)
+    logits = hidden @ params["W2"] + params["b2"]
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    d_logits = (probs - np.eye(3)[y]) / len(y)
+    d_hidden = d_logits @ params["W2"].T * (hidden > 0)
+    grads = {
+        "W1": X.T @ d_hidden,
+        "b1": d_hidden.sum(axis=0),
+        "W2": hidden.T @ d_logits,
+        "b2": d_logits.sum(axis=0),
+    }
+    return {name: params[name] - lr * grads[name] for name in params}
+
+
+def test_fit_descends_the_cross_entropy_step_by_step(network):
+    X, y = network.make_windows(40, seed=12)
+    start = network.fit(X, y, epochs=0, seed=3)
+    for steps in (1, 2):
+        expected = start
+        for _ in range(steps):
+            expected = reference_step(expected, X, y, lr=0.2)
+        got = network.fit(X, y, lr=0.2, epochs=steps, seed=3)
+        for name in ("W1", "b1", "W2", "b2"):
+            assert_close(
+                got[name], expected[name], f"{name} after {steps} step(s) of fit(lr=0.2)",
+                "fit does not take gradient-descent steps on the mean cross-entropy",
+                rtol=1e-10, atol=1e-12,
+            )  # fmt: skip
