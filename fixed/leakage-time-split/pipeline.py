@@ -8,7 +8,7 @@ TARGET = "units"
 
 
 def make_demand(n_days=200, seed=0):
-    """Daily unit sales of one store, one row per day in date order, with a weekly rhythm."""
+    """Daily unit sales of one store, one row per day, with a weekly rhythm."""
     rng = np.random.default_rng(seed)
     dates = pd.date_range("2024-01-01", periods=n_days, freq="D")
     weekend = (dates.day_of_week >= 5).astype(float)
@@ -21,13 +21,12 @@ def make_demand(n_days=200, seed=0):
 
 
 def add_features(df):
-    """Features known at the start of each day, from earlier days only.
+    """The model inputs of each day: the columns of ``df`` plus FEATURES.
 
-    Returns the rows sorted by date with the columns of ``df`` plus FEATURES; the first 7 days,
-    which lack a full week of history, are dropped.
+    The first 7 days, which lack a full week of history, are dropped.
     """
     out = df.sort_values("date").copy()
-    past = out[TARGET].shift(1)  # yesterday's sales, aligned to today
+    past = out[TARGET].shift(1)
     out["lag_1"] = past
     out["lag_7"] = out[TARGET].shift(7)
     out["mean_7"] = past.rolling(7).mean()
