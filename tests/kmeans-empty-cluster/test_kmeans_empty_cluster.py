@@ -6,6 +6,7 @@ are at least k distinct customers, after any number of update steps.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from katakit import (
     assert_close,
@@ -181,3 +182,72 @@ def test_seed_chooses_the_start(kmeans):
         lambda seed: kmeans.KMeans(n_clusters=3, max_iter=1, seed=seed).fit(X).cluster_centers_,
         "the centres after one step from a seeded random start",
     )
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [[-5.0, -5.0], [1.0, 0.0]],
+    ids=["a-record-on-the-far-side", "a-record-next-door"],
+)
+def test_the_one_record_no_centre_sits_on_wins_a_segment(kmeans, extra):
+    X = np.array([[0.0, 0.0]] * 3 + [extra] + [[10.0, 10.0]] * 3)
+    init = np.array([[0.0, 0.0], [0.0, 0.0], [10.0, 10.0]])
+    model = call_strict(
+        kmeans.KMeans(n_clusters=3, max_iter=1).fit, X, init=init,
+        what=f"KMeans(3, max_iter=1).fit(3 x (0, 0), {extra}, 3 x (10, 10))",
+    )  # fmt: skip
+    assert_every_segment_used(model, 3, f"one step on three records, one of them {extra}")
+
+
+def test_update_leaves_the_centres_it_is_given_untouched(kmeans, blobs):
+    centres = blobs[[0, 0, 40]].copy()
+    labels = kmeans.assign(blobs, centres)
+    assert_inputs_untouched(
+        kmeans.update_centroids, blobs, labels, centres, what="update_centroids(X, labels, centres)"
+    )
+
+
+def test_iterations_are_counted_and_capped(kmeans, blobs):
+    for max_iter in (1, 2, 100):
+        model = kmeans.KMeans(n_clusters=4, max_iter=max_iter, seed=1).fit(blobs)
+        assert (
+            model.n_iter_ == len(model.inertia_history_) - 1 and 1 <= model.n_iter_ <= max_iter
+        ), (
+            f"with max_iter={max_iter}, n_iter_ is {model.n_iter_} after "
+            f"{len(model.inertia_history_) - 1} update steps"
+        )
+    quick = kmeans.KMeans(n_clusters=3, seed=0).fit(blobs)
+    assert quick.n_iter_ < 20, f"three well-separated groups took {quick.n_iter_} steps"
+
+
+def test_a_start_given_in_whole_numbers_is_averaged_exactly(kmeans, blobs):
+    whole = kmeans.KMeans(n_clusters=3).fit(blobs, init=np.array([[10, 10], [20, 10], [10, 20]]))
+    assert_finite(whole.cluster_centers_, "centres from an integer start")
+    for j in range(3):
+        assert_close(
+            whole.cluster_centers_[j], blobs[whole.labels_ == j].mean(axis=0),
+            f"centre {j} fitted from a start given in whole numbers",
+            "the centres are rounded to whole numbers on the way",
+        )  # fmt: skip
+
+
+def test_k_distinct_records_get_k_segments_from_any_seed(kmeans):
+    X = np.array([[1.0, 1.0], [4.0, 2.0], [2.0, 5.0], [6.0, 6.0], [0.0, 3.0]])
+    for seed in range(8):
+        model = kmeans.KMeans(n_clusters=5, seed=seed, max_iter=1).fit(X)
+        assert_close(model.inertia_, 0.0, f"inertia_ of 5 records in 5 segments (seed {seed})")
+
+
+def test_pipeline_defaults_seed_and_sizes(kmeans):
+    df = kmeans.make_customers(n_rows=150, seed=0)
+    report = kmeans.run_pipeline(df)
+    assert len(report["sizes"]) == 3 and report["model"].n_clusters == 3, (
+        "the default is 3 segments"
+    )
+    assert_reproducible(
+        lambda seed: kmeans.run_pipeline(df, 3, seed)["centres"], "the segment centres",
+        seeds=(0, 1),
+    )  # fmt: skip
+    two = pd.DataFrame({kmeans.FEATURES[0]: [1.0, 1.0, 5.0], kmeans.FEATURES[1]: [2.0, 2.0, 2.0]})
+    sizes = kmeans.run_pipeline(two, 3, 0)["sizes"]
+    assert len(sizes) == 3 and sizes.sum() == 3, f"sizes of 3 segments on 2 records: {sizes}"
