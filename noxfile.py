@@ -71,7 +71,7 @@ def list(session: nox.Session) -> None:
 
 @nox.session(default=False, venv_backend="none")
 def new(session: nox.Session) -> None:
-    """Authors: scaffold a new kata (brief, kata.toml, code, tests): nox -s new -- <slug>."""
+    """Authors: scaffold a new kata: nox -s new -- <slug>, or from your own project: -- <slug> --from DIR."""
     _tool(session, "new", *session.posargs)
 
 

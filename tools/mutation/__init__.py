@@ -14,5 +14,7 @@
   re-applied after a kata changes
 - :mod:`.strength`, :mod:`.equivalents`: test-strength reports; :mod:`.campaign`: one kata's
   campaign
+- :mod:`.project`, :mod:`.rewrite`: an outside project staged as a kata (its tests load its
+  modules through the kit's ``kata`` fixture); :mod:`.outside`: ``nox -s mutate -- --path DIR``
 - :mod:`.cli`: ``nox -s mutate``
 """
