@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import os
 import sys
 import tempfile
@@ -47,6 +48,27 @@ FIELDS: dict[str, tuple[tuple[type, ...], Callable[[], Any]]] = {
 }
 
 
+# The fields of an open interview that every command reads (a missing one takes the default).
+INTERVIEW: dict[str, tuple[tuple[type, ...], Any]] = {
+    "started": (NUMBER, None),
+    "deadline": (NUMBER, None),
+    "hints_before": ((int,), 0),
+    "known_digests": ((list,), []),
+}
+
+
+def _of(value: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether ``value`` is one of ``kinds`` (a bool only where bool is named; no inf or nan)."""
+    if isinstance(value, bool) and bool not in kinds:
+        return False
+    return isinstance(value, kinds) and not (isinstance(value, float) and not math.isfinite(value))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _empty() -> dict[str, Any]:
     return {"version": VERSION, "katas": {}}
 
@@ -63,10 +85,16 @@ def clean_record(slug: str, record: Any) -> dict[str, Any]:
         record = {}
     for name, (kinds, default) in FIELDS.items():
         value = record.get(name, default())
-        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-            _warn(f"progress field '{name}' of '{slug}' held {value!r}; it is reset")
+        if not _of(value, kinds):
+            _warn(f"progress field '{name}' of '{slug}' held {_short(value)}; it is reset")
             value = default()
         record[name] = value
+    interview = record["interview"]
+    if interview is not None and not all(
+        _of(interview.get(key, default), kinds) for key, (kinds, default) in INTERVIEW.items()
+    ):
+        _warn(f"the open interview of '{slug}' held {_short(interview)}; it is closed")
+        record["interview"] = None
     record["attempts"] = [a for a in record["attempts"] if isinstance(a, dict)]
     record["interviews"] = [a for a in record["interviews"] if isinstance(a, dict)]
     record["done_variants"] = [v for v in record["done_variants"] if isinstance(v, str)]
