@@ -217,3 +217,14 @@ def test_nothing_fitted_depends_on_the_held_out_products(pipeline):
 def test_run_pipeline_leaves_the_callers_arrays_alone(pipeline):
     X, y = pipeline.make_products(n_rows=100, seed=SEED)
     assert_inputs_untouched(pipeline.run_pipeline, X, y, what="run_pipeline(X, y)")
+
+
+def test_predictions_do_not_depend_on_where_a_feature_is_measured_from(pipeline):
+    X, y = pipeline.make_products(n_rows=200, seed=12)
+    shifted = X.copy()
+    shifted[:, 2] += 1e7  # log reviews counted from another origin
+    before, after = pipeline.run_pipeline(X, y), pipeline.run_pipeline(shifted, y)
+    assert_close(after["test_rmse"], before["test_rmse"],
+                 "held-out RMSE after adding 1e7 to one feature",
+                 "standardising removes any constant offset, so nothing should change",
+                 rtol=1e-5)  # fmt: skip

@@ -16,6 +16,7 @@ from katakit import (
     assert_reproducible,
     assert_seeded_split,
     assert_unchanged,
+    call_strict,
     numerical_gradient,
 )
 
@@ -154,6 +155,9 @@ def test_loss_and_softmax_are_the_textbook_ones(pipeline):
     assert_close(pipeline.loss(X, Y, W, b), textbook_loss(X, Y, W, b), "loss(X, Y, W, b)",
                  "the mean cross-entropy of the model with W[j] the weights of class j",
                  rtol=1e-10)  # fmt: skip
+    confident = call_strict(pipeline.loss, X, Y, 400.0 * W, b, what="loss(X, Y, 400 W, b)")
+    assert_close(confident, textbook_loss(X, Y, 400.0 * W, b), "loss(X, Y, 400 W, b)",
+                 "the cross-entropy of a very confident model is large but finite", rtol=1e-10)  # fmt: skip
     logits = np.array([[1000.0, 0.0, -1000.0, 5.0], [1.0, 2.0, 3.0, 4.0]])
     exps = np.exp(logits - logits.max(axis=1, keepdims=True))
     assert_close(pipeline.softmax(logits), exps / exps.sum(axis=1, keepdims=True),
@@ -201,6 +205,14 @@ def test_standardise_uses_the_training_rows_statistics(pipeline, flows):
     assert_close(Z_other, (X_other - mean) / scale, "standardise(...)[1]",
                  "the other rows are scaled by the training rows' means and deviations",
                  rtol=1e-12)  # fmt: skip
+
+
+def test_standardise_copes_with_an_offset_column(pipeline):
+    rng = np.random.default_rng(12)
+    X = np.column_stack([rng.normal(0, 1, 200), 1e7 + rng.normal(0, 3.0, 200)])
+    Z, _ = pipeline.standardise(X, X[:5])
+    assert_close(Z.std(axis=0), np.ones(2), "the spread of standardise(a column near 1e7)",
+                 "standardised columns have spread 1 wherever their values sit", rtol=1e-6)  # fmt: skip
 
 
 def test_reported_figures_come_from_the_returned_model(pipeline):
