@@ -80,6 +80,7 @@ def test_the_log_is_parsed_into_typed_normalised_columns(orders):
     )
     parsed = orders.parse_log(log)
     assert parsed["order_id"].tolist() == [7, 8, 9], f"order ids {parsed['order_id'].tolist()}"
+    assert parsed["order_id"].dtype.kind == "i", f"order ids of dtype {parsed['order_id'].dtype}"
     assert parsed["region"].tolist() == ["north", "east", "west"], f"{parsed['region'].tolist()}"
     assert parsed["vehicle"].tolist() == ["van", "bike", "car"], f"{parsed['vehicle'].tolist()}"
     assert_close(parsed["distance_km"], [3.2, 0.75, 12.0], "parsed distances (km)")
@@ -90,10 +91,13 @@ def test_the_log_is_parsed_into_typed_normalised_columns(orders):
     assert request["minutes"].isna().all(), "a request for a quote got a delivery time"
 
 
-def test_cleaning_keeps_one_completed_delivery_per_order(orders, log):
+def test_cleaning_keeps_the_latest_record_of_each_completed_delivery(orders, log):
     cleaned = orders.clean_deliveries(log)
     parsed = orders.parse_log(log)
-    latest = parsed.drop_duplicates("order_id", keep="last")
+    sent = pd.to_datetime(log["sent_at"])
+    latest = parsed.loc[sent.sort_values(kind="stable").index].drop_duplicates(
+        "order_id", keep="last"
+    )
     completed = latest.dropna(subset=["minutes"])
     assert cleaned["order_id"].tolist() == sorted(completed["order_id"]), (
         f"cleaning kept {len(cleaned)} deliveries; the log holds {len(completed)} completed "
@@ -102,14 +106,15 @@ def test_cleaning_keeps_one_completed_delivery_per_order(orders, log):
     assert_close(
         cleaned.set_index("order_id")["minutes"].sort_index(),
         completed.set_index("order_id")["minutes"].sort_index(),
-        "the minutes of each order after cleaning (the last record of an order sent twice)",
+        "the minutes of each order after cleaning",
+        "an order's time is not the one of its latest record",
     )  # fmt: skip
     summary = orders.log_summary(log)
     assert summary == {
         "records": len(log),
         "deliveries": len(latest),
         "cancelled": int(latest["minutes"].isna().sum()),
-        "resent": len(log) - len(latest),
+        "corrected": len(log) - len(latest),
     }, f"log_summary(log) is {summary}"
 
 
@@ -184,8 +189,9 @@ def test_model_recovers_the_minutes_of_an_offset_log(quotes, frames):
 # -- evaluation and quotes -------------------------------------------------------------------
 
 
-def test_report_is_that_of_the_returned_model(quotes, log, frames):
+def test_report_is_that_of_the_returned_model(quotes, orders, log, frames):
     result = assert_inputs_untouched(quotes.run_pipeline, log, what="run_pipeline(log)")
+    assert result["log"] == orders.log_summary(log), f"run_pipeline(log)['log'] is {result['log']}"
     test = frames[1]
     pd.testing.assert_frame_equal(result["test"], test, obj="run_pipeline(log)['test']")
     predicted = by_hand(test, result["encoder"].categories_) @ result["weights"]
@@ -267,3 +273,37 @@ def test_an_unseen_region_loses_only_its_region_indicator(quotes, frames, model)
     )  # fmt: skip
     basket = quotes.quote(encoder, weights, requests_for(test))
     assert len(basket) == 6 and np.isfinite(basket["minutes"]).all(), f"{basket}"
+
+
+def test_split_defaults_hold_out_a_quarter_with_seed_zero(orders, log):
+    cleaned = orders.clean_deliveries(log)
+    default, explicit = orders.split_deliveries(cleaned), orders.split_deliveries(cleaned, 0.25, 0)
+    assert all(a.index.equals(b.index) for a, b in zip(default, explicit, strict=True)), (
+        "split_deliveries(deliveries) differs from split_deliveries(deliveries, 0.25, 0)"
+    )
+
+
+def test_the_ridge_penalty_is_honoured(quotes, log, frames):
+    train = frames[0]
+    for alpha in (1.0, 50.0):
+        result = quotes.run_pipeline(log, alpha=alpha) if alpha != 1.0 else quotes.run_pipeline(log)
+        encoder = result["encoder"]
+        X = by_hand(train, encoder.categories_)
+        y = train["minutes"].to_numpy()
+        expected = np.linalg.solve(X.T @ X + alpha * np.eye(X.shape[1]), X.T @ y)
+        assert_close(result["weights"], expected, f"the ridge weights with alpha={alpha}")
+
+
+def test_a_delivery_that_takes_exactly_its_promise_is_on_time(quotes, log):
+    whole = log.assign(
+        minutes=[f"{5 * round(float(m) / 5):.1f}" if m else "" for m in log["minutes"]]
+    )
+    result = quotes.run_pipeline(whole)
+    y, promised = (
+        result["test"]["minutes"].to_numpy(),
+        quotes.promised_minutes(result["predictions"]),
+    )
+    assert np.any(y == promised), "no held-out delivery took exactly its promise"
+    assert_figures(
+        result, {"late_share": float(np.mean(y > promised))}, "run_pipeline(whole minutes)"
+    )
