@@ -434,9 +434,10 @@ def test_a_campaign_writes_variants_that_the_self_check_accepts(repo):
         manifest = read_variant(variants / ident)
         assert manifest["failing_tests"] and manifest["source"] in ("mutmut", "ml")
     assert json.loads((variants / "strength.json").read_text())["figures"] == result["figures"]
+    # the mutants' session fails the kata's broken version exactly on its listed tests, and
     # each mutant ran on the tests that reach its lines: fewer than all, more than none ...
     checked = result["activation"]
-    assert 0 < checked["mean_tests_per_mutant"] < checked["tests"]
+    assert checked["proof"] and 0 < checked["mean_tests_per_mutant"] < checked["tests"]
     # ... and a mutant that makes gradient descent climb is killed; mutmut's twin of it is ours.
     climbing = [m for m in result["mutants"] if "+        w += lr * (X.T @ error) / n" in m["diff"]]
     assert sorted((m["source"], m["status"]) for m in climbing) == [
@@ -458,7 +459,7 @@ def test_sigkill_half_way_writes_nothing_protected_and_the_next_run_sweeps_up(re
     child = subprocess.Popen([sys.executable, "-m", "tools", "mutate", "leakage"], cwd=repo, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     deadline = time.monotonic() + 900
-    while not list(scratch.glob("kata-mutate-*/leakage-*/reports/*.json")):  # mutmut is half way
+    while not list(scratch.glob("kata-mutate-*/leakage-*/impl/0*/report.json")):  # mutants half way
         assert child.poll() is None and time.monotonic() < deadline, "the campaign never got going"
         time.sleep(0.1)
     os.killpg(child.pid, signal.SIGKILL)
@@ -484,7 +485,7 @@ def test_several_katas_in_one_run_each_get_their_own_report(repo):
     done = run_tool(repo, "mutate", "leakage", twin, *quick, "--no-write", timeout=900)
     assert done.returncode == 0, done.stderr
     rows = json.loads((repo / "build" / "mutation" / "summary.json").read_text())["katas"]
-    assert [(r["slug"], r["made"], r["caught"]) for r in rows] == [("leakage", 3, 3), (twin, 3, 3)]
+    assert [(r["slug"], r["made"], r["caught"]) for r in rows] == [("leakage", 2, 2), (twin, 2, 2)]
 
 
 def test_only_changes_that_model_a_real_mistake_are_offered_to_learners():

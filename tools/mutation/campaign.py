@@ -99,9 +99,11 @@ def campaign(kata: Kata, settings: Settings, mutmut: str | None) -> dict:
         def exact(m: Mutant) -> bool:  # a possible variant lists exactly the tests it fails
             return bool(settings.count and m.bug_class and not SCENERY.search(m.function))
 
-        ran = workers.judge(
-            box, mutants, reach, touched, exact, deadline=deadline, jobs=settings.jobs
-        )
+        broken = {n: (kata.broken / n).read_text(encoding="utf-8") for n in kata.files}
+        ran, proof = workers.judge(
+            box, mutants, reach, touched, exact, deadline=deadline, jobs=settings.jobs,
+            proof=broken,
+        )  # fmt: skip
         for m in mutants:  # in mutmut's words, for the report's comparison with a plain run
             m.mutmut_status = MUTMUT_WORDS.get(m.status, m.status) if m.source == "mutmut" else ""
         say(
@@ -138,6 +140,8 @@ def campaign(kata: Kata, settings: Settings, mutmut: str | None) -> dict:
         "tests": len(durations),
         "mean_tests_per_mutant": round(sum(selected) / max(1, len(selected)), 2),
         "run": ran,
+        # the kata's broken version, run in the mutants' session, fails exactly its listed tests
+        "proof": proof is not None and proof.failing_tests == sorted(kata.failing_tests),
     }
     extra = {"activation": checked, "rejected": rejected}
     extra["variants"] = [opaque_id(kata, m) for m in chosen]

@@ -210,12 +210,15 @@ class _Judge:
         self, box: Sandbox, tasks: Sequence[Task], jobs: int, deadline: float, seconds: dict
     ) -> None:
         self.box, self.tasks, self.jobs, self.deadline = box, tasks, jobs, deadline
-        self.seconds, self.kills = seconds, Counter()
+        self.seconds, self.kills, self.collected = seconds, Counter(), True
         self.cpu: list[float] = []
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         items = {item.nodeid: item for item in session.items}
+        if session.testsfailed or not items:  # the tests no longer collect as they did
+            self.collected = False
+            return True
         run = lambda i: self._child(session, items, self.tasks[i])  # noqa: E731
         self.cpu = fork_each(
             len(self.tasks), run, jobs=self.jobs, deadline=self.deadline, done=self._learn
@@ -285,6 +288,12 @@ def run_many(
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(environ)
+    if not judge.collected:
+        raise UserError(
+            f"tests/{box.kata.slug} did not collect in the mutants' session (a marker or fixture "
+            f"of a third-party plugin?): run python -m pytest tests/{box.kata.slug} -p no:randomly "
+            "with PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 to see why"
+        )
     found = [task.impl / "report.json" for task in tasks]
     reports = [Report.from_json(p.read_text()) if p.is_file() else None for p in found]
     return reports, judge.cpu or [0.0] * len(tasks)
@@ -306,10 +315,14 @@ def judge(
     *,
     deadline: float,
     jobs: int,
-) -> int:
+    proof: dict[str, str] | None = None,
+) -> tuple[int, Report | None]:
     """Run every mutant not judged yet against the tests that reach its ``touched`` lines: to the
     end where ``exact`` (its failing tests are what a variant lists), else to the first failure,
-    as a plain mutmut run does. A mutant no test reaches is not run. Returns how many ran."""
+    as a plain mutmut run does. A mutant no test reaches is not run. With ``proof`` (files of a
+    version whose failing tests are known, the kata's broken one), that version runs with every
+    test in the same session, proving the session tests what it is given. Returns how many
+    mutants ran, and the proof's report."""
     todo, selections = [], []
     for m in mutants:
         if m.status:
@@ -324,7 +337,8 @@ def judge(
         Task(box.impl(f"{i:04d}", {m.file: m.code}), tuple(tests), not exact(m))
         for i, (m, tests) in enumerate(zip(todo, selections, strict=True))
     ]
+    tasks += [Task(box.impl("proof", proof))] if proof is not None else []
     reports, _ = run_many(box, tasks, jobs=jobs, deadline=deadline, seconds=reach.seconds)
-    for m, report in zip(todo, reports, strict=True):
+    for m, report in zip(todo, reports[: len(todo)], strict=True):
         m.settle(report if report is not None else timed_out())
-    return len(todo)
+    return len(todo), (reports[-1] if proof is not None else None)
