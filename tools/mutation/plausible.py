@@ -55,7 +55,7 @@ def classify(source: str, operator: str, given: str, function: str, before: str,
     ``given`` is the class our operator plants ('' for mutmut's changes); ``before`` and ``after``
     are the whole module before and after the change.
     """
-    old, new = _changed_lines(before, after)
+    old, new = changed_code(before, after)
     if source == "ml":
         return _ours(operator, given, function, old)
     if len(old) != 1 or len(new) != 1 or re.search(r"\bNone\b|XX", new[0]):
@@ -63,7 +63,7 @@ def classify(source: str, operator: str, given: str, function: str, before: str,
     return _generic(old[0], new[0], function)
 
 
-def _changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
+def changed_code(before: str, after: str) -> tuple[list[str], list[str]]:
     a, b = before.splitlines(), after.splitlines()
     removed, added = [], []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():

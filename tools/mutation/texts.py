@@ -22,6 +22,7 @@ from tools.core.collector import Report
 from tools.mutation.bugclasses import CLASSES
 from tools.mutation.measure import Change
 from tools.mutation.model import Mutant
+from tools.mutation.plausible import changed_code
 
 MINUTES = (5, 10, 15, 20, 25)
 WHERE = re.compile(r"([\w.-]+):(\d+) in (\S+)$")
@@ -163,7 +164,10 @@ def hints(mutant: Mutant, report: Report | None, change: Change | None) -> list[
 def explanation(mutant: Mutant, before: str, report: Report | None, change: Change | None) -> str:
     """What this change did, measured, then the lesson of its class."""
     line, _, old, new = changed_line(before, mutant.code)
-    did = f"In `{mutant.function}` ({mutant.file}, line {line}) `{old}` became `{new}`."
+    removed, added = changed_code(before, mutant.code)
+    more = max(len(removed), len(added)) - 1
+    rest = f" (and {more} more line{'s' if more > 1 else ''} with it)" if more > 0 else ""
+    did = f"In `{mutant.function}` ({mutant.file}, line {line}) `{old}` became `{new}`{rest}."
     if change is not None and change.ran and change.crashed:
         effect = f"Run on the kata's own data, `{change.call}` now stops with `{change.crashed}`."
     elif change is not None and change.ran and change.moved and change.visible:
