@@ -91,11 +91,15 @@ def accuracy(y_true, y_pred):
     return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
 
 
-def train_network(X_train, y_train, X_val, y_val, n_hidden=16, lr=0.5, epochs=60, seed=0):
-    """Full-batch gradient descent; keeps the parameters of the epoch with the best validation
-    accuracy (early stopping). Returns those parameters and the per-epoch history."""
+def train_network(
+    X_train, y_train, X_val, y_val, n_hidden=16, lr=0.5, epochs=300, patience=15, seed=0
+):
+    """Full-batch gradient descent with early stopping on the validation accuracy (``patience``
+    epochs). Returns the parameters of the epoch with the best validation accuracy and the
+    per-epoch history."""
     params = init_params(X_train.shape[1], n_hidden, int(y_train.max()) + 1, seed)
-    best, best_acc, history = None, -1.0, {"loss": [], "val_accuracy": [], "best_epoch": 0}
+    best, best_acc, stale = None, -1.0, 0
+    history = {"loss": [], "val_accuracy": [], "best_epoch": 0}
     for epoch in range(epochs):
         loss, grads = loss_and_grads(params, X_train, y_train)
         params = {name: value - lr * grads[name] for name, value in params.items()}
@@ -104,13 +108,17 @@ def train_network(X_train, y_train, X_val, y_val, n_hidden=16, lr=0.5, epochs=60
         history["val_accuracy"].append(val_acc)
         if val_acc > best_acc:
             best, best_acc, history["best_epoch"] = dict(params), val_acc, epoch
+        else:
+            stale += 1
+        if stale >= patience:
+            break
     return best, history
 
 
 def run_pipeline(X, y, seed=0):
     """Split, train with early stopping, and score. Returns the model and its scores."""
     train_idx, val_idx, test_idx = train_val_test_split(len(y), seed)
-    params, history = train_network(X[train_idx], y[train_idx], X[test_idx], y[test_idx], seed=seed)
+    params, history = train_network(X[train_idx], y[train_idx], X[val_idx], y[val_idx], seed=seed)
     return {
         "params": params,
         "history": history,
