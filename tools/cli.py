@@ -53,9 +53,20 @@ COMMANDS = {
 class Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line on stderr and exit status 2."""
 
+    json = False  # --json was asked for: a usage error is a results.json document on stdout too
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        error(f"{message} (see: {self.prog} --help)")
+        _failed(f"{message} (see: {self.prog} --help)", self.json)
         sys.exit(EXIT_USAGE)
+
+
+def _failed(message: str, as_json: bool) -> None:
+    """Say a mistake on one line; with ``--json``, also as the document a reader waits for."""
+    error(message)
+    if as_json:
+        from tools.core import results
+
+        print(results.dumps(results.error_document(message)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,17 +92,18 @@ def main(argv: list[str] | None = None) -> int:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(parser)
+        parser.json = "--json" in argv[1:]
         args = parser.parse_args(argv[1:])
         return module.run(args)
     except UserError as problem:
-        error(str(problem))
+        _failed(str(problem), "--json" in argv[1:])
         return problem.exit_code
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
     except PermissionError as problem:
         where = problem.filename or "a file"
-        error(f"cannot write {where}: permission denied; make it writable and run again")
+        error(f"permission denied on {where}: make it readable and writable, then run again")
         return EXIT_USAGE
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, as other command-line tools do.

@@ -99,7 +99,7 @@ def prepare(slug: str, impl: Path, target: Path) -> list[str]:
                 f"{name} is not part of the repository's tests: it was left out of this run "
                 "(delete it)"
             )
-    if not (target / "tests" / slug).is_dir():
+    if not any((target / "tests" / slug).glob("test_*.py")):
         notes.append(
             f"tests/{slug} has no test files (restore them with: git checkout -- tests/{slug})"
         )

@@ -65,6 +65,11 @@ def kata_document(slug: str, report: Report, variant: str | None = None) -> dict
             "slug": slug, "variant": variant}  # fmt: skip
 
 
+def error_document(message: str) -> dict:
+    """A run that could not start (a usage mistake): ``status`` error and why, no tests."""
+    return {"version": VERSION, "status": "error", "message": message, "tests": []}
+
+
 def verify_document(problems: dict[str, list[str]]) -> dict:
     """The self-check as a results.json document: one test per kata."""
     tests = [

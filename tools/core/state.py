@@ -153,6 +153,19 @@ def save(data: dict[str, Any], path: Path = STATE_FILE) -> None:
         raise
 
 
+def ensure_writable(path: Path = STATE_FILE) -> None:
+    """Fail now, in one line, if progress could not be saved: before files are replaced."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=path.parent)
+    except PermissionError:
+        raise UserError(
+            f"cannot save progress in {path.parent}: permission denied (make it writable)"
+        ) from None
+    os.close(fd)
+    Path(temporary).unlink(missing_ok=True)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

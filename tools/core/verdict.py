@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from tools.core.collector import Outcome, Report
 
+NO_TESTS = 5  # pytest's exit status when it collected nothing
 IDLE_SECONDS = 30.0  # a run that reported nothing this long is watched for waiting
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -106,6 +107,12 @@ def decide(
     finished = {o.test for o in report.outcomes}
     where = current if current and current not in finished else ""
     report.exit_code = done if done is not None else -1
+    if done == NO_TESTS and not report.collected and not report.outcomes:
+        report.outcomes.append(
+            Outcome("(the whole run)", False, "missing", "NoTests",
+                    "the kata has no tests to run: its test files are missing (git checkout "
+                    "restores them)")
+        )  # fmt: skip
     if report.tampering:
         report.outcomes.append(
             Outcome(where or "(the whole run)", False, "tampered", "Tampering",

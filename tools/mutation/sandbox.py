@@ -40,9 +40,15 @@ def private_parent(base: Path | None = None) -> Path:
         or info.st_uid != os.getuid()
         or info.st_mode & 0o077
     ):
+        fix = (
+            "another user owns it: set TMPDIR to a folder of your own "
+            "(TMPDIR=$HOME/tmp nox -s mutate -- ...)"
+            if info.st_uid != os.getuid()
+            else "remove it and run the same command again"
+        )
         raise UserError(
             f"{parent} is not a private folder of yours (a link, another owner, or open to "
-            "other users); remove it and run the same command again"
+            f"other users); {fix}"
         )
     return parent
 

@@ -23,6 +23,7 @@ from tools.core import catalog
 from tools.core.term import say, style
 
 FILE = "root-cause.txt"
+LONGEST = 20_000  # bytes of root-cause.txt read: three sentences need far fewer
 CAUSES = {
     "leakage": "information from held-out rows (or the label) reaches something fitted",
     "shape": "an array has the wrong shape or axis, and broadcasting hides it",
@@ -269,9 +270,17 @@ def warn_unknown(unknown: list[str]) -> str:
 def read_file(workspace: Path) -> Statement | None:
     path = workspace / FILE
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        with path.open("rb") as handle:
+            data = handle.read(LONGEST + 1)
+    except OSError:
         return None
+    text, said = data[:LONGEST].decode("utf-8", "replace"), []
+    if len(data) > LONGEST:
+        said.append(f"{FILE} is longer than {LONGEST // 1000} kB: only its start was read")
+    if "\ufffd" in text:
+        said.append(f"{FILE} is not UTF-8 text: unreadable bytes were replaced")
+    for note in said:
+        print(f"warning: {note}", file=sys.stderr)
     classes, unknown, rest = (), [], []
     for line in (line.strip() for line in text.splitlines()):
         match = re.fullmatch(r"(?i)(?:category|categories|class|classes)\s*:\s*(.*)", line)
@@ -282,7 +291,7 @@ def read_file(workspace: Path) -> Statement | None:
     notes = [warn_unknown(unknown)] if unknown else []
     if unknown:
         print(f"warning: {FILE}: {notes[0]}", file=sys.stderr)
-    return Statement(classes, " ".join(rest), FILE, notes)
+    return Statement(classes, " ".join(rest), FILE, said + notes)
 
 
 def ask() -> Statement:

@@ -38,6 +38,7 @@ def checkout(ex: Exercise) -> bool:
 
 def start_over(ex: Exercise, brief: bool = False) -> None:
     """Put the handed-out files back (the learner's are backed up first) and restart the clock."""
+    state.ensure_writable()  # a reset that could not be recorded replaces nothing
     saved = ex.write_files()
     if saved is not None:
         say(f"Your previous files are saved in {workspace.display(saved)}/")
