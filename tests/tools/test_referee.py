@@ -242,3 +242,33 @@ def test_copies_of_the_reference_are_recognised_through_comments_and_formatting(
     assert workspace.digest(kata, tmp_path) != workspace.digest(kata, kata.fixed)
     (tmp_path / "pipeline.py").write_text("def broken(:\n")
     assert workspace.digest(kata, tmp_path) != workspace.digest(kata, kata.fixed)
+
+
+def open_interview(repo) -> None:
+    """An interview whose time is up: the next run ends it with its report."""
+    import time
+
+    path = repo / "katas/.state.json"
+    data = json.loads(path.read_text())
+    now = time.time()
+    data["katas"]["leakage"]["interview"] = {"started": now - 60, "deadline": now - 1}
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "# all my own work\n" + (ROOT / "fixed/leakage/pipeline.py").read_text(),
+        "from pathlib import Path\n"
+        f"exec(Path({str(ROOT / 'fixed/leakage/pipeline.py')!r}).read_text())\n",
+    ],
+    ids=["reference-with-a-comment", "exec-of-the-reference"],
+)
+def test_an_interview_notices_the_reference_however_it_is_handed_in(repo, tool, code):
+    tool("kata", "leakage")
+    (repo / WORKSPACE).write_text(code.replace(str(ROOT), str(repo)))
+    open_interview(repo)
+    done = tool("kata", "leakage")
+    report = said(done)[said(done).index("Interview report") :]
+    assert "Note:" in report and "says nothing about solving it" in report, report
+    assert "reference solution" in report, report

@@ -176,7 +176,7 @@ def finish(
         "communication": clear_basis,
     }
     record["interview"] = None
-    reused = _reused(exercise, current)
+    reused = _reused(exercise, current) or "; ".join(result.tampering[:1])
     record["interviews"].append(
         {
             **asdict(rubric),
@@ -199,7 +199,9 @@ def _reused(exercise: Exercise, current: dict) -> str:
     """Why the submitted code is not the learner's own work of this interview, if it is not."""
     mine = workspace.digest(exercise)
     if mine == workspace.digest(exercise, exercise.fixed):
-        return "the submitted code is identical to the reference solution"
+        return (
+            "the submitted code is identical to the reference solution (comments and layout aside)"
+        )
     if mine in current.get("known_digests", []):
         return (
             "the submitted code is identical to a copy you had already solved before this interview"
