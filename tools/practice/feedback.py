@@ -27,8 +27,12 @@ def _describe(outcome: Outcome) -> str:
         return f"did not finish within the time limit: the code under test may loop forever{stuck}"
     if outcome.reason == "assertion":
         return _clean(outcome.message)
-    if outcome.reason in {"exited", "not-run"}:
+    if outcome.reason in {"exited", "not-run", "tampered"}:
         return _clean(outcome.message)
+    if outcome.reason == "waited":
+        return _clean(outcome.message) + (
+            f"; it was waiting at {outcome.where}" if outcome.where else ""
+        )
     if outcome.reason == "skipped":
         return f"{_clean(outcome.message)}{where}"
     return f"{outcome.exc_type}: {_clean(outcome.message)}{where}"
@@ -64,10 +68,8 @@ def print_failures(exercise: Exercise, report: Report, hints_shown: int, hints_t
             say(f"\n  {number}. {style(name, 'bold')}{tag}")
             say(indent(exercise.scrub(_describe(outcome)), "     "))
         if never:
-            say(
-                f"\n  {len(never)} more test{'s' if len(never) != 1 else ''} never ran: "
-                "the process ended before reaching them."
-            )
+            why = never[0].message.partition("never ran: ")[2] or "the process ended before them"
+            say(f"\n  {len(never)} more test{'s' if len(never) != 1 else ''} never ran: {why}.")
     say()
     say(f"Edit:  {', '.join(display(p) for p in files(exercise))}")
     width = len(exercise.command()) + 2
