@@ -63,7 +63,8 @@ def assert_each_listing_priced_from_its_own_features(listings, result, what):
         raise AssertionError(
             f"{what}: {int(wrong.sum())} of the {len(complete)} listings with every feature carry a "
             f"predicted_rent that is not the model's price for their own features, e.g. "
-            f"listing_id {listing} ({row['area_m2']:.1f} m², {row['rooms']:.0f} rooms, floor "
+            f"listing_id {listing} ({row['area_m2']:.1f} m², {row['rooms']:.0f} room"
+            f"{'' if row['rooms'] == 1 else 's'}, floor "
             f"{row['floor']:.0f}, {row['distance_km']:.2f} km): {actual[listing]:.2f} in the "
             f"table, {expected[listing]:.2f} from the returned model"
         )
