@@ -223,12 +223,12 @@ def test_depth_limits_the_tree(forest, orders):
 
 def test_every_split_of_a_tree_uses_all_the_features_it_may(forest):
     x = np.arange(40.0)
-    X = np.column_stack([np.random.default_rng(0).normal(size=40), x])
+    X = np.column_stack([np.random.default_rng(0).normal(size=(40, 3)), x])  # noise, then signal
     y = (x >= 22).astype(float)
     for seed in range(10):
-        root = forest.grow_tree(X, y, 1, 2, np.random.default_rng(seed))
-        assert root.feature == 1, (
-            f"with max_features=2 of 2 features (rng seed {seed}) the root splits on feature "
+        root = forest.grow_tree(X, y, 1, 4, np.random.default_rng(seed))
+        assert root.feature == 3, (
+            f"with max_features=4 of 4 features (rng seed {seed}) the root splits on feature "
             f"{root.feature}, not on the one feature that separates the classes"
         )
 

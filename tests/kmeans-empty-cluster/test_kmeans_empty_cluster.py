@@ -185,16 +185,18 @@ def test_seed_chooses_the_start(kmeans):
 
 
 @pytest.mark.parametrize(
-    "extra",
-    [[-5.0, -5.0], [1.0, 0.0]],
+    "extra, init",
+    [
+        ([-5.0, -5.0], [[0.0, 0.0], [0.0, 0.0], [10.0, 10.0]]),
+        ([1.0, 0.0], [[0.0, 0.0], [10.0, 10.0], [100.0, 100.0]]),
+    ],
     ids=["a-record-on-the-far-side", "a-record-next-door"],
 )
-def test_the_one_record_no_centre_sits_on_wins_a_segment(kmeans, extra):
+def test_the_one_record_no_centre_sits_on_wins_a_segment(kmeans, extra, init):
     X = np.array([[0.0, 0.0]] * 3 + [extra] + [[10.0, 10.0]] * 3)
-    init = np.array([[0.0, 0.0], [0.0, 0.0], [10.0, 10.0]])
     model = call_strict(
-        kmeans.KMeans(n_clusters=3, max_iter=1).fit, X, init=init,
-        what=f"KMeans(3, max_iter=1).fit(3 x (0, 0), {extra}, 3 x (10, 10))",
+        kmeans.KMeans(n_clusters=3, max_iter=1).fit, X, init=np.array(init),
+        what=f"KMeans(3, max_iter=1).fit(3 x (0, 0), {extra}, 3 x (10, 10), init={init})",
     )  # fmt: skip
     assert_every_segment_used(model, 3, f"one step on three records, one of them {extra}")
 

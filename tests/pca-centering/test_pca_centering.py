@@ -285,3 +285,15 @@ def test_the_number_of_components_is_honoured(pca):
     assert pca.run_pipeline(df, is_fault)["pca"].components_.shape == (2, 5)
     assert pca.run_pipeline(df, is_fault, n_components=3)["pca"].components_.shape == (3, 5)
     assert pca.fit_monitor(X[:200])[0].components_.shape == (2, 5)
+
+
+def test_an_error_equal_to_the_threshold_raises_no_alarm(pca):
+    _, _, X = day(pca)
+    model, _ = pca.fit_monitor(X[:200])
+    reading = X[250]
+    own = float(pca.reconstruction_error(model, reading[None, :])[0])
+    assert not pca.score_reading(model, own, reading), (
+        f"a reading whose error {own:.6g} equals the threshold raised an alarm; only an error "
+        "above the threshold is a fault"
+    )
+    assert pca.score_reading(model, own * 0.999, reading), "an error above the threshold was missed"
