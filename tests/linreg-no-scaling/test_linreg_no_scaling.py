@@ -227,3 +227,23 @@ def test_defaults_seed_and_inputs(pipeline):
         y = df[pipeline.TARGET].to_numpy(dtype=float)
         assert_inputs_untouched(pipeline.LinearRegressionGD(epochs=5).fit, X, y,
                                 what="LinearRegressionGD().fit(X, y)")  # fmt: skip
+
+
+@pytest.mark.edge
+def test_a_listing_timestamp_among_the_features_still_converges(pipeline):
+    rng = np.random.default_rng(13)
+    listed = 1.7e9 + rng.uniform(0.0, 40.0, 150)  # unix seconds, one 40-second batch upload
+    X = np.column_stack([rng.uniform(500, 3000, 150), listed])
+    y = 0.15 * X[:, 0] + 0.5 * (listed - 1.7e9) + 40.0
+    model = fit_strict(pipeline, X, y)
+    assert_close(model.predict(X), y, "fitted prices with a listing timestamp among the features",
+                 "prices exactly linear in area and listing time are fitted exactly",
+                 rtol=1e-6, atol=1e-4)  # fmt: skip
+
+
+def test_noise_free_prices_are_fitted_to_double_precision(pipeline):
+    X, y = raw_scale_exact(n=80, seed=14)
+    model = fit_strict(pipeline, X, y)
+    assert_close(model.predict(X), y, "fitted prices on exactly linear listings",
+                 "after 1000 epochs on well-conditioned, exactly linear data the fit is exact to "
+                 "about 1e-10", rtol=1e-10, atol=1e-8)  # fmt: skip

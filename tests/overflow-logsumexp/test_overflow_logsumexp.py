@@ -188,14 +188,14 @@ def test_m_step_gives_the_weighted_statistics(mixture):
 
 def test_initial_parameters_come_from_the_quantiles(mixture):
     x = np.random.default_rng(6).normal(5.0, 2.0, 101)
-    weights, means, variances = mixture.initial_parameters(x, 4)
-    spread = (np.quantile(x, 0.75) - np.quantile(x, 0.25)) / 4
+    weights, means, variances = mixture.initial_parameters(x, 3)
+    spread = (np.quantile(x, 0.75) - np.quantile(x, 0.25)) / 3
     assert_close(np.concatenate([weights, means, variances]),
-                 np.concatenate([np.full(4, 0.25), np.quantile(x, [0.125, 0.375, 0.625, 0.875]),
-                                 np.full(4, spread**2)]),
-                 "initial_parameters(x, 4)",
-                 "equal weights, means at the 12.5, 37.5, 62.5 and 87.5 % quantiles, and the "
-                 "interquartile range / 4, squared, as every variance", rtol=1e-12)  # fmt: skip
+                 np.concatenate([np.full(3, 1.0 / 3.0), np.quantile(x, [1 / 6, 0.5, 5 / 6]),
+                                 np.full(3, spread**2)]),
+                 "initial_parameters(x, 3)",
+                 "equal weights, means at the 1/6, 1/2 and 5/6 quantiles, and the "
+                 "interquartile range / 3, squared, as every variance", rtol=1e-12)  # fmt: skip
 
 
 def test_em_records_the_log_likelihood_before_each_m_step(mixture, shifts):
