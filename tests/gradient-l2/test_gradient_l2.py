@@ -180,6 +180,22 @@ def test_run_pipeline_chooses_the_penalty_with_the_best_validation_score(model, 
     )
 
 
+def test_cross_validation_scores_are_the_mean_validation_rmse_of_the_folds(model, cellar, wines):
+    train = wines.iloc[: len(wines) // 2]
+    y = train[cellar.TARGET].to_numpy(dtype=float)
+    scores = model.cross_validate(train, (0.1, 1.0), k=4, seed=2)
+    for i, lam in enumerate((0.1, 1.0)):
+        per_fold = []
+        for train_idx, val_idx in model.k_folds(len(train), 4, 2):
+            X_train, X_val, _, _ = model.prepare(train.iloc[train_idx], train.iloc[val_idx])
+            theta, _ = model.fit_ridge(X_train, y[train_idx], lam)
+            per_fold.append(rmse(y[val_idx], X_val @ theta))
+        assert float(scores[i]) == pytest.approx(float(np.mean(per_fold)), rel=1e-12), (
+            f"cross_validate reports {float(scores[i])!r} for lam={lam}; the mean validation RMSE "
+            f"of its four folds is {float(np.mean(per_fold))!r}"
+        )
+
+
 # -- cleaning -----------------------------------------------------------------------------------
 
 
@@ -300,12 +316,15 @@ def test_run_pipeline_is_reproducible_and_follows_its_seed(model, export):
 @pytest.mark.edge
 def test_standardiser_keeps_a_constant_column_and_a_large_offset_accurate(model):
     rng = np.random.default_rng(9)
-    X = np.column_stack([np.full(50, 0.9967), 1e9 + rng.normal(0.0, 1.0, 50)])
-    Z = model.Standardiser().fit(X).transform(X)
-    assert np.all(np.isfinite(Z)) and np.allclose(Z[:, 0], 0.0), (
-        "a constant column did not standardise to zeros"
+    constants = np.column_stack([np.full(50, 0.9967), np.full(50, -0.9967), np.zeros(50)])
+    X = np.column_stack([constants, 1e9 + rng.normal(0.0, 1.0, 50)])
+    with np.errstate(divide="raise", invalid="raise", over="raise"):
+        Z = model.Standardiser().fit(X).transform(X)
+    assert np.all(np.isfinite(Z)) and np.allclose(Z[:, :3], 0.0), (
+        f"constant columns of 0.9967, -0.9967 and 0 standardise to spreads "
+        f"{np.round(Z[:, :3].std(axis=0), 3).tolist()}, not to zeros"
     )
-    assert_close(Z[:, 1].std(), 1.0, "the spread of a standardised column near 1e9", rtol=1e-6)
+    assert_close(Z[:, 3].std(), 1.0, "the spread of a standardised column near 1e9", rtol=1e-6)
 
 
 def test_load_export_reads_dates_and_numbers(cellar):
