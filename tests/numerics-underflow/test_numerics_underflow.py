@@ -85,11 +85,11 @@ def test_posteriors_match_the_textbook_formula_on_short_threads(nb, training, mo
 @pytest.mark.edge
 def test_posteriors_are_probabilities_for_every_thread(nb, model):
     X, _ = nb.make_tickets(30, seed=6, min_words=200, max_words=600)
-    probs = call_strict(model.predict_proba, X, what="predict_proba(threads of 200-600 words)")
-    assert_finite(probs, "predict_proba(threads of 200-600 words)",
-                  "a long thread is more evidence, not less")  # fmt: skip
+    probs = call_strict(model.predict_proba, X, what="predict_proba(30 production threads)")
+    assert_finite(probs, "predict_proba(30 production threads)",
+                  "every thread gets a queue probability")  # fmt: skip
     assert np.all((probs >= 0) & (probs <= 1)), "posteriors fall outside [0, 1]"
-    assert_close(probs.sum(axis=1), np.ones(len(X)), "row sums of predict_proba(long threads)",
+    assert_close(probs.sum(axis=1), np.ones(len(X)), "row sums of predict_proba(production threads)",
                  "each thread's queue probabilities must add up to 1")  # fmt: skip
 
 
@@ -97,7 +97,7 @@ def test_posteriors_are_probabilities_for_every_thread(nb, model):
 @pytest.mark.parametrize("words", [(150, 300), (4000, 5000)], ids=["some", "many"])
 def test_threads_go_to_the_queue_their_log_likelihoods_favour(nb, training, model, words):
     X, _ = nb.make_tickets(30, seed=7, min_words=words[0], max_words=words[1])
-    what = f"predict_proba(threads of {words[0]}-{words[1]} words)"
+    what = f"predict_proba(30 threads of make_tickets(min_words={words[0]}, max_words={words[1]}))"
     probs = call_strict(model.predict_proba, X, what=what)
     expected = np.argsort(-reference_log_joint(training, X), axis=1, kind="stable")
     got = np.argsort(-np.asarray(probs), axis=1, kind="stable")
@@ -105,7 +105,7 @@ def test_threads_go_to_the_queue_their_log_likelihoods_favour(nb, training, mode
     assert len(bad) == 0, (
         f"{what} puts the wrong queue first for {len(bad)} of {len(X)} threads (e.g. thread "
         f"{bad[0]}: probabilities {probs[bad[0]]}, while its log-likelihoods rank the queues "
-        f"{expected[bad[0]]}): the most likely queue must win however long the thread"
+        f"{expected[bad[0]]}): the most likely queue must win for every thread"
     )
 
 

@@ -77,9 +77,9 @@ def test_e_step_matches_the_textbook_mixture_on_ordinary_readings(mixture):
 def test_responsibilities_sum_to_one_for_any_reading(mixture):
     x = np.array([2.0, 8.0, 25.0, 35.0, 60.0])
     resp, _ = call_strict(mixture.e_step, x, WEIGHTS, MEANS, VARIANCES,
-                          what="e_step(readings of 2, 8, 25, 35 and 60 A)")  # fmt: skip
-    assert_finite(resp, "the responsibilities of readings of 25-60 A",
-                  "a reading far from both regimes must still belong to them in some proportion")  # fmt: skip
+                          what="e_step(five readings, the last shift's regimes)")  # fmt: skip
+    assert_finite(resp, "the responsibilities of the five readings",
+                  "every reading must belong to the regimes in some proportion")  # fmt: skip
     assert_close(resp.sum(axis=1), np.ones(len(x)), "row sums of the responsibilities",
                  "each reading's responsibilities are a probability distribution over regimes")  # fmt: skip
 
@@ -88,21 +88,21 @@ def test_responsibilities_sum_to_one_for_any_reading(mixture):
 def test_every_reading_belongs_to_the_regime_that_explains_it_better(mixture):
     x = np.array([35.0, 60.0])
     resp, _ = call_strict(mixture.e_step, x, WEIGHTS, MEANS, VARIANCES,
-                          what="e_step(readings of 35 and 60 A)")  # fmt: skip
-    assert_close(resp, [[0.0, 1.0], [0.0, 1.0]], "the responsibilities of readings of 35 and 60 A",
-                 "the cutting regime explains them e^20000 times better than idle", atol=1e-9)  # fmt: skip
+                          what="e_step(two readings, the last shift's regimes)")  # fmt: skip
+    assert_close(resp, [[0.0, 1.0], [0.0, 1.0]], "the responsibilities of the two readings",
+                 "the cutting regime explains both far better than idle does", atol=1e-9)  # fmt: skip
 
 
 @pytest.mark.edge
 def test_log_likelihood_of_any_reading_is_finite_and_consistent(mixture):
     x = np.array([35.0])
     _, log_likelihood = call_strict(mixture.e_step, x, WEIGHTS, MEANS, VARIANCES,
-                                    what="e_step(a reading of 35 A)")  # fmt: skip
-    assert_finite(log_likelihood, "the log-likelihood of a reading of 35 A",
-                  "a reading the model finds very unlikely still has a finite log-density")  # fmt: skip
+                                    what="e_step(one reading, the last shift's regimes)")  # fmt: skip
+    assert_finite(log_likelihood, "the log-likelihood of the reading",
+                  "a reading the model finds unlikely still has a finite log-density")  # fmt: skip
     low = best_single_term(x)[0]
     assert low - 1e-9 * abs(low) <= log_likelihood <= low + math.log(2) + 1e-9 * abs(low), (
-        f"the log-likelihood of a reading of 35 A is {log_likelihood:.6g}; a mixture's density "
+        f"the log-likelihood of the reading is {log_likelihood:.6g}; a mixture's density "
         f"lies between its best weighted component ({low:.6g} in log) and twice that"
     )
 
@@ -124,7 +124,7 @@ def test_a_cold_start_recovers_the_regimes(mixture, shifts):
 
 @pytest.mark.edge
 def test_em_log_likelihood_never_decreases_from_a_warm_start(mixture, shifts):
-    what = "fit_gmm(shift with a 33.9 A reading, start=the last shift's regimes)"
+    what = "fit_gmm(a later shift, start=the last shift's regimes)"
     x = spiky_shift(shifts)
     model = call_strict(mixture.fit_gmm, x, 2, 30, (WEIGHTS, MEANS, VARIANCES), what=what)
     history = model["history"]
