@@ -34,6 +34,7 @@ def three_way_split(n_rows, val_size=0.25, test_size=0.25, seed=0):
 
 
 def init_params(n_features, hidden=16, seed=0):
+    """Seeded weights with standard deviation 1 / sqrt(fan-in); biases start at zero."""
     rng = np.random.default_rng(seed)
     return {
         "W1": rng.normal(0.0, 1.0 / np.sqrt(n_features), size=(n_features, hidden)),
@@ -75,7 +76,8 @@ def train_mlp(X, y, eval_sets, epochs=300, lr=0.1, hidden=16, seed=0):
     y : ndarray of shape (n,)
     eval_sets : list of (X_eval, y_eval)
         The MSE on each is recorded after every epoch. As in xgboost, the *last* pair is the
-        one monitored: the parameters returned are those of the epoch with its lowest MSE.
+        one monitored: the parameters returned are those of the (first) epoch with its lowest
+        MSE.
 
     Returns
     -------
