@@ -99,7 +99,12 @@ def test_batch_size_does_not_change_the_statistics(pipeline, batch_size):
 @pytest.mark.edge
 def test_spread_of_epoch_timestamps_matches_two_pass(pipeline):
     X = epoch_training_rows(pipeline)
-    scaler = call_strict(streamed, pipeline, X, what="StreamingScaler.partial_fit(epoch rows)")
+    scaler = call_strict(
+        streamed,
+        pipeline,
+        X,
+        what="StreamingScaler.partial_fit(Tuesday's training rows, 50 at a time)",
+    )
     assert_spread_matches_two_pass(scaler.scale_, X, "scale_ of [timestamp, load, ambient]")
 
 
