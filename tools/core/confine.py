@@ -119,9 +119,10 @@ def close_inherited(keep: set[int]) -> None:
     os.closerange(last + 1, 1 << 16)
 
 
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (Linux: read from /proc; elsewhere none)."""
-    found = []
+def children(pid: int, since: float = 0.0) -> list[int]:
+    """The processes whose parent is ``pid`` and that started at ``since`` or later (seconds
+    since boot); Linux: read from /proc; elsewhere none."""
+    found, tick = [], os.sysconf("SC_CLK_TCK")
     with contextlib.suppress(OSError):
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
@@ -131,7 +132,7 @@ def children(pid: int) -> list[int]:
                     fields = handle.read().rsplit(b")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == pid:
+            if int(fields[1]) == pid and int(fields[19]) / tick >= since:
                 found.append(int(entry.name))
     return found
 
@@ -154,7 +155,8 @@ class Reaper:
         self.adopting = bool(
             self.libc is not None and self.libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
         )
-        self.before = set(children(os.getpid())) if self.adopting else set()
+        # Processes older than this are not the runs' (seconds since boot, as /proc counts).
+        self.since = time.clock_gettime(time.CLOCK_BOOTTIME) - 0.05 if self.adopting else 0.0
 
     def end(self, pid: int) -> None:
         """End the process group led by ``pid`` (a run's child, not yet reaped)."""
@@ -168,7 +170,7 @@ class Reaper:
             return
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            strays = [p for p in children(os.getpid()) if p not in alive and p not in self.before]
+            strays = [p for p in children(os.getpid(), self.since) if p not in alive]
             if not strays:
                 return
             for stray in strays:

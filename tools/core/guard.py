@@ -173,25 +173,28 @@ def _keys(space: dict, dunders: bool, skip: Iterable[str] = ()) -> tuple[str, ..
     return tuple(k for k in space if k not in skip and (dunders or not (k[:2] == "__" == k[-2:])))
 
 
-@functools.cache
-def watched_spaces() -> tuple[tuple[str, dict, tuple[str, ...]], ...]:
-    """(label, namespace, names to watch) of the watched modules and their classes; computed once
-    per process (the runner calls it before forking: every run's child inherits it)."""
+def _spaces(names: Iterable[str]) -> list[tuple[str, dict, tuple[str, ...]]]:
+    """(label, namespace, names to watch) of the modules ``names`` and of their classes."""
     found = []
-    for name in WATCHED:
+    for name in names:
         module = sys.modules.get(name)
         if module is None:
             continue
-        found.append(
-            (name, vars(module), _keys(vars(module), False, CHANGING_GLOBALS.get(name, ())))
-        )
+        skip = CHANGING_GLOBALS.get(name, ())
+        found.append((name, vars(module), _keys(vars(module), False, skip)))
         for value in list(vars(module).values()):
             mutable = isinstance(value, type) and not value.__flags__ & IMMUTABLE_TYPE
             if mutable and value.__module__ == name:
-                found.append(
-                    (f"{name}.{value.__qualname__}", vars(value), _keys(vars(value), True))
-                )
-    return tuple(found)
+                label = f"{name}.{value.__qualname__}"
+                found.append((label, vars(value), _keys(vars(value), True)))
+    return found
+
+
+@functools.cache
+def watched_spaces() -> tuple[tuple[str, dict, tuple[str, ...]], ...]:
+    """The watched modules already imported: computed once per process (the runner calls it
+    before forking, so every run's child inherits it)."""
+    return tuple(_spaces(WATCHED))
 
 
 class Snapshot:
@@ -202,6 +205,11 @@ class Snapshot:
         """Record the machinery as it is now; ``recorder`` already holds this snapshot."""
         self.config = config
         spaces = [*watched_spaces()]
+        known = {label for label, _, _ in spaces}
+        manager = config.pluginmanager  # type: ignore[attr-defined]
+        conftests = [getattr(p, "__name__", "") for p in manager.get_plugins()]
+        late = [n for n in WATCHED if n not in known] + [n for n in conftests if "conftest" in n]
+        spaces += _spaces(late)  # imported in this run: the kit, the conftest
         for module in {getattr(item, "module", None) for item in items} - {None}:
             spaces.append((module.__name__, vars(module), _keys(vars(module), False)))
         spaces.append(("the runner's recorder", vars(recorder), _keys(vars(recorder), True)))
@@ -218,7 +226,6 @@ class Snapshot:
         self.labels = {id(space): label for label, space, _ in spaces}
         self.modules = {name: sys.modules.get(name) for name in WATCHED}
         self.tests = [(item, vars(item).get("_obj")) for item in items]
-        manager = config.pluginmanager  # type: ignore[attr-defined]
         self.plugins = {name for name, _ in manager.list_name_plugin()}
         self.hooks = {name: self._impls(caller) for name, caller in vars(manager.hook).items()}
 
