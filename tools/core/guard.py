@@ -190,11 +190,22 @@ def _spaces(names: Iterable[str]) -> list[tuple[str, dict, tuple[str, ...]]]:
     return found
 
 
+def _rows(spaces: Iterable[tuple[str, object, tuple[str, ...]]]) -> list[tuple]:
+    """One flat row per watched name, for a look at C speed: (getter, namespaces, names), one
+    for each kind of namespace (a module's dict, a class's mapping proxy)."""
+    found = []
+    for kind in (dict, types.MappingProxyType):
+        pairs = [(space, key) for _, space, keys in spaces if type(space) is kind for key in keys]
+        found.append((kind.get, tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)))
+    return found
+
+
 @functools.cache
-def watched_spaces() -> tuple[tuple[str, dict, tuple[str, ...]], ...]:
-    """The watched modules already imported: computed once per process (the runner calls it
-    before forking, so every run's child inherits it)."""
-    return tuple(_spaces(WATCHED))
+def watched_spaces() -> tuple[tuple[tuple[str, dict, tuple[str, ...]], ...], list[tuple]]:
+    """The watched modules already imported, and their rows: computed once per process (the
+    runner calls it before forking, so every run's child inherits them)."""
+    spaces = tuple(_spaces(WATCHED))
+    return spaces, _rows(spaces)
 
 
 class Snapshot:
@@ -204,26 +215,21 @@ class Snapshot:
     def take(self, config: object, items: list, recorder: object) -> None:
         """Record the machinery as it is now; ``recorder`` already holds this snapshot."""
         self.config = config
-        spaces = [*watched_spaces()]
-        known = {label for label, _, _ in spaces}
+        common, rows = watched_spaces()
+        known = {label for label, _, _ in common}
         manager = config.pluginmanager  # type: ignore[attr-defined]
         conftests = [getattr(p, "__name__", "") for p in manager.get_plugins()]
         late = [n for n in WATCHED if n not in known] + [n for n in conftests if "conftest" in n]
-        spaces += _spaces(late)  # imported in this run: the kit, the conftest
+        spaces = _spaces(late)  # imported in this run: the kit, the conftest
         for module in {getattr(item, "module", None) for item in items} - {None}:
             spaces.append((module.__name__, vars(module), _keys(vars(module), False)))
         spaces.append(("the runner's recorder", vars(recorder), _keys(vars(recorder), True)))
-        # One flat row per watched name, for a look at C speed: (namespace, name, what it held),
-        # kept apart by the namespace's kind (a module's dict, a class's mapping proxy).
-        self.rows = []
-        for kind in (dict, types.MappingProxyType):
-            rows = [
-                (space, key) for _, space, keys in spaces if type(space) is kind for key in keys
-            ]
-            spaces_, keys_ = tuple(r[0] for r in rows), tuple(r[1] for r in rows)
-            held = tuple(map(kind.get, spaces_, keys_, repeat(MISSING)))
-            self.rows.append((kind.get, spaces_, keys_, held))
-        self.labels = {id(space): label for label, space, _ in spaces}
+        # Each row with what its names held now (read at C speed).
+        self.rows = [
+            (get, held_in, keys, tuple(map(get, held_in, keys, repeat(MISSING))))
+            for get, held_in, keys in [*rows, *_rows(spaces)]
+        ]
+        self.labels = {id(space): label for label, space, _ in (*common, *spaces)}
         self.modules = {name: sys.modules.get(name) for name in WATCHED}
         self.tests = [(item, vars(item).get("_obj")) for item in items]
         self.plugins = {name for name, _ in manager.list_name_plugin()}
