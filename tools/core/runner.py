@@ -39,7 +39,8 @@ from tools.core import confine, guard, referee
 from tools.core.collector import Collector, Report, kata_pytest_args
 from tools.core.verdict import IDLE_SECONDS, decide
 
-WALL_SECONDS = 120.0  # a whole run is stopped after this long
+WALL_SECONDS = 120.0  # a learner's whole run is stopped after this long
+BACKSTOP_SECONDS = 600.0  # ... and any other run (the self-check on a busy machine)
 BUSY = 0.05  # ... and stopped if, over 10 s more, it used less than this share of a CPU
 POLL = 0.25
 
@@ -254,7 +255,7 @@ def _end(running: _Running, why: str, reaper: confine.Reaper, alive: set[int]) -
 
 
 def run_many(
-    jobs: Sequence[Job], workers: int | None = None, wall: float = WALL_SECONDS
+    jobs: Sequence[Job], workers: int | None = None, wall: float = BACKSTOP_SECONDS
 ) -> list[Report]:
     """Each job's Report, ``workers`` forked children at a time (default: one per core)."""
     warm_up()
@@ -315,7 +316,8 @@ def run_many(
 def run(slug: str, impl: Path, extra: tuple[str, ...] = (), cwd: Path = ROOT) -> Report:
     """A learner's run of one kata's tests against ``impl``, refereed, in a forked child; what
     the referee found out of place is said on stderr (and kept in ``Report.notes``)."""
-    report = run_many([Job(slug, Path(impl), tuple(extra), cwd, referee=True)], workers=1)[0]
+    job = Job(slug, Path(impl), tuple(extra), cwd, referee=True)
+    report = run_many([job], workers=1, wall=WALL_SECONDS)[0]
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     return report
