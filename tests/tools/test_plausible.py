@@ -44,7 +44,9 @@ def test_nonsense_and_typo_like_changes_are_never_handed_out(before, after, func
         ("self.coef_ = self.coef_ - self.lr * g", "self.coef_ = self.coef_ + self.lr * g", "LogReg.fit", "gradient-sign"),
         ("params[name] -= self.lr * velocity", "params[name] += self.lr * velocity", "Momentum.step", "gradient-sign"),
         ("dlogits[rows, y] -= 1.0", "dlogits[rows, y] += 1.0", "loss_and_grads", "gradient-sign"),
-        ("loss = -np.mean(y * np.log(p))", "loss = np.mean(y * np.log(p))", "log_loss", "gradient-sign"),
+        ("loss = -np.mean(y * np.log(p))", "loss = np.mean(y * np.log(p))", "log_loss", "sign"),
+        ("scale = np.where(scale > 0, scale, 1.0)", "scale = np.where(scale >= 0, scale, 1.0)", "fit", "guard"),
+        ("p = tp / n if n > 0 else 0.0", "p = tp / n if n >= 0 else 0.0", "precision", "guard"),
         ("left = X[:, f] <= t", "left = X[:, f] < t", "best_split", "comparison"),
         ("total = x.sum(axis=0)", "total = x.sum(axis=1)", "normalise", "shape"),
         ("n = X.shape[0]", "n = X.shape[1]", "fit", "shape"),
@@ -70,14 +72,14 @@ def test_a_mean_turned_sum_counts_only_where_an_average_is_reported_or_different
     loss = "def mse_loss(y, p):\n    return ((y - p) ** 2).mean()\n"
     gradient = "def fit_step(X, error, n):\n    return X.T @ error.mean()\n"
     assert classify_ours("mean-to-sum", centroid, "update") == [""]
-    assert classify_ours("mean-to-sum", loss, "mse_loss") == ["gradient-scale"]
+    assert classify_ours("mean-to-sum", loss, "mse_loss") == ["scale"], "a loss, not a gradient"
     assert classify_ours("mean-to-sum", gradient, "fit_step") == ["gradient-scale"]
     metric = "def accuracy(y, p):\n    return (y == p).mean()\n"
     assert classify_ours("mean-to-sum", metric, "accuracy") == ["scale"]
 
 
 def test_a_residual_is_reversed_only_where_it_is_a_residual_and_never_in_an_update():
-    residual = "def fit(X, y, w):\n    error = X @ w - y\n    return error\n"
+    residual = "def fit(X, y, w, lr):\n    error = X @ w - y\n    return w - lr * X.T @ error\n"
     update = "def fit(w, lr, g):\n    w = w - lr * g\n    return w\n"
     spread = "def e_step(a, b):\n    return a - b\n"
     assert [

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 import pytest
 
 from tools import ROOT
-from tools.core import catalog
+from tools.core import catalog, variants
 from tools.core.collector import Outcome, Report
 from tools.core.variants import read_variant, variant_dirs
 from tools.mutation import bugclasses, texts
@@ -73,7 +74,7 @@ def assert_texts_fit(data: dict, function: str) -> None:
 )
 def test_every_class_gets_texts_about_the_change_with_the_class_named_last(key, change):
     kata = catalog.load("leakage")
-    data = texts.learner_texts(kata, "v000001", variant(key), LEAKAGE, report(), change)
+    data = texts.learner_texts(kata, variant(key), LEAKAGE, report(), change)
     assert_texts_fit(data, "fit_logistic_regression")
     assert (
         "`w -= lr * (X.T @ error) / n` became `w += lr * (X.T @ error) / n`" in data["explanation"]
@@ -84,7 +85,7 @@ def test_every_class_gets_texts_about_the_change_with_the_class_named_last(key, 
 
 def test_the_figures_that_moved_are_the_symptom_and_the_explanation_measures_them():
     kata = catalog.load("leakage")
-    data = texts.learner_texts(kata, "v000001", variant(), LEAKAGE, report(), SEEN)
+    data = texts.learner_texts(kata, variant(), LEAKAGE, report(), SEEN)
     assert "`test_accuracy` is 0.27 where a correct pipeline gives 0.77" in data["hints"][0]
     assert "`test_accuracy` went from 0.77 to 0.27" in data["explanation"]
     assert "`test_accuracy` is 0.27" in data["brief"] and "the loss rose" in data["brief"]
@@ -92,7 +93,7 @@ def test_the_figures_that_moved_are_the_symptom_and_the_explanation_measures_the
 
 def test_a_crash_is_told_as_a_crash_never_as_silent():
     kata = catalog.load("leakage")
-    data = texts.learner_texts(kata, "v000001", variant("shape"), LEAKAGE, report(), CRASH)
+    data = texts.learner_texts(kata, variant("shape"), LEAKAGE, report(), CRASH)
     assert "stops with `ValueError: shapes (3,) and (4,) not aligned" in data["explanation"]
     assert "silent" not in (data["explanation"] + " ".join(data["hints"])).lower()
 
@@ -128,3 +129,124 @@ GENERATED = [
 def test_every_handed_out_variant_names_its_function_and_its_class_only_last(kata, path):
     data = read_variant(path)
     assert_texts_fit(data, str(data["function"]))
+
+
+# -- every committed variant, read as a reviewer would ---------------------------------------------
+
+COMMITTED = [
+    (kata, path)
+    for slug in catalog.slugs()
+    for kata in [catalog.load(slug)]
+    for path in variant_dirs(kata)
+    if read_variant(path).get("source") in ("mutmut", "ml")
+]
+IDS = [f"{k.slug}/{p.name}" for k, p in COMMITTED]
+
+
+def change_of(kata, path) -> tuple[str, str, str]:
+    """(old code, new code, the whole changed module) of a committed variant: the changed lines
+    of code, comments and docstring lines left out, each side joined by newlines."""
+    before = {n: (kata.fixed / n).read_text() for n in kata.files}
+    after = variants.materialise(kata, path)
+    name = next(n for n in kata.files if before[n] != after[n])
+    a, b = before[name].splitlines(), after[name].splitlines()
+    old, new = [], []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            old += [
+                x.strip() for x in a[i1:i2] if x.strip() and not x.strip().startswith(("#", '"""'))
+            ]
+            new += [
+                x.strip() for x in b[j1:j2] if x.strip() and not x.strip().startswith(("#", '"""'))
+            ]
+    return "\n".join(old), "\n".join(new), before[name]
+
+
+def flipped(old: str, new: str, *pairs: tuple[str, str]) -> bool:
+    """Whether one side has ``a`` where the other has ``b``, for one of ``pairs``."""
+    return any(
+        (old.count(a) > new.count(a) and new.count(b) > old.count(b))
+        or (new.count(a) > old.count(a) and old.count(b) > new.count(b))
+        for a, b in pairs
+    )
+
+
+LEARNING_CODE = re.compile(r"grad|backward|backprop|fit|train|step|update|descent|sgd", re.I)
+# What each class's change must look like, read from the change itself (the operator's name is
+# not evidence): a class that needs exp or log on the line is never a metric's typo, a gradient
+# class is never outside learning code, and so on.
+CONTEXT = {
+    "stability": lambda o, n, f: bool(re.search(r"\bexp\(|log\(|logaddexp|logsumexp", o + n)),
+    "guard": lambda o, n, f: bool(re.search(r"clip|where|eps|maximum|[<>]=?\s*0\b|/|abs", o)),
+    "variance": lambda o, n, f: (
+        bool(re.search(r"\bvar\b|\bstd\b|\.var\(|\.std\(", o)) and "** 2" in n
+    ),
+    "precision": lambda o, n, f: "float32" in n or bool(re.search(r"log1p|expm1", o)),
+    "gradient-sign": lambda o, n, f: bool(LEARNING_CODE.search(f) and re.search(r"[-+]", o + n)),
+    "gradient-scale": lambda o, n, f: (
+        bool(LEARNING_CODE.search(f)) and bool(re.search(r"mean|sum|/|\*|len\(", o))
+    ),
+    "sign": lambda o, n, f: bool(re.search(r"[-+]", o + n)),
+    "scale": lambda o, n, f: (
+        flipped(o, n, (".mean(", ".sum("), ("np.mean(", "np.sum("))
+        or bool(re.search(r"/\s*\(?\s*(n\w*|len\(|\w+\.shape\[0\]|\w+\.size)", o))
+    ),
+    "signed-error": lambda o, n, f: "abs" in o and "abs" not in n and "-" in o,
+    "comparison": lambda o, n, f: flipped(o, n, ("<=", "<"), (">=", ">")),
+    "shape": lambda o, n, f: bool(
+        re.search(
+            r"axis|\.T\b|reshape|None|@|shape|keepdims|ravel|squeeze|newaxis|atleast|expand", o + n
+        )
+    ),
+    "off-by-one": lambda o, n, f: bool(re.search(r"\d", o + n)),
+    "leakage": lambda o, n, f: bool(re.search(r"train|test|fit|transform|idx|\[", o + n)),
+    "evaluation": lambda o, n, f: "train" in n and "test" in o,
+    "split": lambda o, n, f: bool(re.search(r"permutation|arange|shuffle", o + n)),
+    "copy": lambda o, n, f: "copy" in o,
+    "alignment": lambda o, n, f: bool(re.search(r"reset_index|to_numpy|index", o)),
+    "merge": lambda o, n, f: bool(re.search(r"merge|drop_duplicates|how=", o)),
+    "averaging": lambda o, n, f: flipped(o, n, ("macro", "micro")),
+    "smoothing": lambda o, n, f: bool(re.search(r"alpha|smooth|prior|laplace", o)),
+    "penalty": lambda o, n, f: bool(re.search(r"alpha|lam|l2|penalty|reg", o)),
+    "flag": lambda o, n, f: (
+        flipped(o, n, ("True", "False"), ('"last"', '"first"'))
+        or bool(re.search(r"ascending|index=|keep=", o + n))
+    ),
+}
+
+
+@pytest.mark.parametrize(("kata", "path"), COMMITTED, ids=IDS)
+def test_every_committed_variant_is_told_about_its_own_change(kata, path):
+    data = read_variant(path)
+    key, function = data["bug_class"], str(data["function"])
+    assert key in bugclasses.CLASSES, f"{key!r} is no class a learner is handed"
+    hints, short = data["hints"], function.rsplit(".", 1)[-1]
+    for text in (data["title"], *hints[:-1]):
+        for word in bugclasses.giveaways(key):
+            assert word.lower() not in unquoted(text), f"{word!r} names the class: {text}"
+    assert short in hints[1] or short in data["explanation"], "hint 2 or the explanation names it"
+    everything = "\n".join((data["title"], data["brief"], *hints, data["explanation"]))
+    for stale in ("generated", "Category"):
+        assert stale not in everything, f"{stale!r} in the texts of {path.name}"
+    assert not re.search(r"\[[-\d.e+ ,nainf]{12,}\]", data["title"]), "no raw arrays in a title"
+    assert len(data["title"]) <= 160
+    if "stops with" in data["explanation"]:
+        assert "looks normal" not in hints[0] and "silent" not in everything.lower()
+
+
+@pytest.mark.parametrize(("kata", "path"), COMMITTED, ids=IDS)
+def test_every_committed_variant_has_the_class_its_change_shows(kata, path):
+    data = read_variant(path)
+    old, new, _ = change_of(kata, path)
+    key, function = data["bug_class"], str(data["function"])
+    assert CONTEXT[key](old, new, function), f"{key} does not fit `{old}` -> `{new}` in {function}"
+    # The rules the context decides, whatever operator made the change:
+    if "abs(" in old and "abs(" not in new:  # exp(-abs(z)) is a safeguard; |y - p| an error's size
+        assert (key == "stability") == bool(re.search(r"exp\(\s*-\s*(np\.)?abs", old)), key
+        if re.search(r"mean\(.*abs\(.*\w\s+-\s+\w", old):
+            assert key == "signed-error", key
+    if key in ("gradient-sign", "gradient-scale"):
+        assert LEARNING_CODE.search(function), f"a gradient class outside learning code: {function}"
+    if key == "stability":
+        assert re.search(r"\bexp\(|logaddexp|logsumexp|softmax|sigmoid", old + new), "no overflow"
+    assert bugclasses.CLASSES[key].category == data["category"]

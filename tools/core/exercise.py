@@ -210,16 +210,25 @@ def variant_name(kata: Kata, variant: str) -> str:
 
 
 def variant_difficulty(kata: Kata, manifest: dict) -> int:
-    """The variant's difficulty as measured when it was made; a boss's variant is one bug, so
-    one level below what a several-bug pipeline would be."""
+    """The variant's difficulty as measured when it was made (it is one bug, even in a boss);
+    without a measured one, the kata's, at most 4 for a boss's single bug."""
     level = manifest.get("difficulty")
-    level = level if isinstance(level, int) and 1 <= level <= 5 else kata.difficulty
-    return max(1, min(4, level - 1)) if kata.problems else level
+    if isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= 5:
+        return level
+    return min(4, kata.difficulty) if kata.problems else kata.difficulty
+
+
+def _text(manifest: dict, key: str, fallback: str) -> str:
+    value = manifest.get(key)
+    return value.strip() if isinstance(value, str) and value.strip() else fallback
 
 
 def of_variant(kata: Kata, variant: str) -> Exercise:
-    """A generated variant as an exercise of its own: its folder is ``katas/<slug>-<id>/``."""
-    manifest = variants.read_variant(variants.find(kata, variant))
+    """A generated variant as an exercise of its own: its folder is ``katas/<slug>-<id>/``. Its
+    title, brief, hints and explanation are the ones its generator wrote (variant.toml); only
+    what to deliver, which names the workspace, is added here."""
+    path = variants.find(kata, variant)
+    manifest = variants.read_variant(path)
     level = variant_difficulty(kata, manifest)
     category = manifest.get("category")
     failing = tuple(manifest.get("failing_tests") or ())
@@ -230,15 +239,15 @@ def of_variant(kata: Kata, variant: str) -> Exercise:
     # Naming the function the change broke is part of a root cause, as for any bug.
     where = (manifest["function"],) if isinstance(manifest.get("function"), str) else ()
     name = variant_name(kata, variant)
-    observed = briefs.observed(manifest)
-    title = f"{briefs.subject(kata)}: {briefs.symptom(observed, failing)}"
+    title = _text(manifest, "title", f"{kata.title}: another bug")
+    change = f"This variant's change: {manifest['description']}"
     return Exercise(
         kata=kata,
         name=name,
         title=title,
-        brief=briefs.variant_brief(kata, name, title, level, observed, failing),
+        brief=briefs.variant_brief(variants.brief(kata, path), kata, name, title, level),
         hints=hints,
-        explanation=briefs.variant_explanation(manifest, observed, failing),
+        explanation=_text(manifest, "explanation", change),
         concepts=(*lesson, *where),
         aliases=tuple((c, briefs.function_aliases(c)) for c in where),
         classes=(category if category in catalog.CATEGORIES else kata.category,),

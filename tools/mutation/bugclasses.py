@@ -87,12 +87,14 @@ CLASSES = {
            and floating point keeps almost none of the difference. Next time: test statistics on data
            with a large offset and compare with a two-pass computation.""",
            ("cancellation",)),
-        _c("precision", "numerics", "lost floating-point precision (float32)", True, 1,
-           ("single precision", "float32", "accumulation"),
-           "check every dtype on the path: float32 keeps about 7 significant digits, too few for sums of large values.",
-           """float32 keeps about seven significant digits: timestamps, money totals and long sums
-           lose their low digits, and a difference of two such numbers can be pure rounding. Next
-           time: keep float64 for data and accumulators, and test with large offsets.""",
+        _c("precision", "numerics", "lost floating-point precision", True, 1,
+           ("single precision", "float32", "fused log1p and expm1"),
+           "find where low digits go: a float32 array or accumulator, a sum of large values, 1 + x for a tiny x; compare with float64 and with np.log1p or np.expm1.",
+           """float32 keeps about seven significant digits and float64 about sixteen: timestamps,
+           money totals and long sums lose their low digits in float32, and log(1 + x) loses x
+           entirely once x is below about 1e-16. Next time: keep float64 for data and
+           accumulators, use the fused np.log1p and np.expm1, and test with large offsets and
+           tiny increments.""",
            ("float32", "precision")),
         _c("gradient-sign", "gradient", "a gradient or update with the wrong sign", True, 0,
            ("gradient sign", "finite differences", "gradient descent"),
@@ -108,11 +110,13 @@ CLASSES = {
            size or learning rate and diverge at another. Next time: finite-difference checks at
            several n, and a loss that decreases monotonically.""",
            ("wrong scale", "missing factor")),
-        _c("penalty", "gradient", "a regulariser whose gradient disagrees with its loss", True, 1,
+        _c("penalty", "gradient", "a regularisation term that went missing", True, 1,
            ("regularisation", "penalty gradient", "intercept"),
-           "compare the gradient with finite differences with the penalty switched on and off.",
-           """A penalty's gradient must match its loss term and spare the intercept. Next time: test
-           gradients with a strong penalty.""",
+           "set the penalty strength very large and check that the coefficients shrink toward zero and that the loss, its gradient (finite differences) and the solver agree.",
+           """A penalty must appear, the same, wherever the objective is computed, differentiated or
+           solved, and it must spare the intercept; dropped in one place, the model stops shrinking
+           or the figures stop matching the fit. Next time: test with a strong penalty, and check
+           the gradient with the penalty on and off.""",
            ("regularis", "penalty")),
         _c("copy", "data", "a missing defensive copy", True, 2,
            ("in-place modification", "copy", "side effects"),
@@ -153,6 +157,14 @@ CLASSES = {
            comparable across data sizes. Next time: check that averages do not change when every row
            is duplicated.""",
            ("normalisation",)),
+        _c("signed-error", "metrics", "an error measure whose signed errors cancel", True, 1,
+           ("absolute error", "signed errors", "error metric"),
+           "work the measure by hand for errors of +3 and -3: a size of error must count both, so take each error's size (absolute value or square) before averaging.",
+           """An error measure must add up the size of each error: averaged with their signs,
+           over- and under-predictions cancel, so a model wrong by 3 in both directions scores near
+           0. Next time: check every error measure on a hand-worked case with errors of both
+           signs.""",
+           ("cancel", "signed")),
         _c("comparison", "algorithm", "a comparison off at its boundary", False, 3,
            ("threshold", "ties", "boundary"),
            "test values exactly at, just below and just above each threshold, and check each <, <=, > and >=.",

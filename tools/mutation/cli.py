@@ -46,7 +46,8 @@ OPTIONS = {
     "--summary": (FLAG, "only rebuild build/mutation/summary.{json,md,html} from the kata reports"),
     "--relabel": (
         FLAG,
-        "only rewrite the variants' hints, explanation and class from tools/mutation/bugclasses.py",
+        "only judge the variants' changes again and rewrite their class, title, brief, hints, "
+        "explanation and difficulty from a fresh run (a change no longer handed out is removed)",
     ),
     "--path": (
         {"metavar": "DIR"},
@@ -119,8 +120,14 @@ def run(args: argparse.Namespace) -> int:
         say(f"wrote {', '.join(display(p) for p in strength.write_summary(BUILD))}")
         return EXIT_OK
     if args.relabel:
-        changed = [p for slug in chosen_slugs(args) for p in install.relabel(catalog.load(slug))]
+        changed, removed = [], []
+        for slug in chosen_slugs(args):
+            changed += install.relabel(catalog.load(slug), jobs=args.jobs, removed=removed)
         say(f"relabelled {len(changed)} variant{'s' if len(changed) != 1 else ''}")
+        for path in removed:
+            say(
+                f"  removed {display(path)}: its change is no longer handed out (not a natural slip)"
+            )
         return EXIT_OK
     if args.count < 0 or args.jobs < 1:
         raise UserError("--count must be at least 0 and --jobs at least 1")

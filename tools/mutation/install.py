@@ -82,7 +82,7 @@ def manifest(
     """variant.toml: what instructors need (operator, failing tests; the change is change.patch)
     and what the learner reads (:mod:`tools.mutation.texts`: a brief, hints and an explanation
     of this change, measured by running it, and a measured difficulty)."""
-    learner = texts.learner_texts(kata, ident, mutant, before, report, change)
+    learner = texts.learner_texts(kata, mutant, before, report, change)
     fields = {
         "id": ident,
         "source": mutant.source,
@@ -264,48 +264,67 @@ def unchanged(kata: Kata, guard: str) -> None:
         )
 
 
-def relabel(kata: Kata, jobs: int = 1) -> list[Path]:
+def relabel(kata: Kata, jobs: int = 1, removed: list[Path] | None = None) -> list[Path]:
     """Judge each generated variant's change again (:mod:`tools.mutation.plausible`) and rewrite
-    its class and learner texts from a fresh run, keeping its change and its failing tests.
-    Returns the variant.toml files that changed; a change with no class any more is left alone."""
+    its class, description and every learner text from a fresh run, keeping its change and its
+    failing tests. Returns the variant.toml files that changed; a generated variant whose change
+    is no longer a mistake an engineer would make is removed (and added to ``removed``)."""
     fixed = variants.fixed_files(kata)
-    todo = []
+    todo, dropped = [], []
     for path in variant_dirs(kata):
         data = read_variant(path)
         if data.get("source") not in GENERATED or not (path / PATCH).is_file():
             continue
         files = variants.materialise(kata, path)
         name = next((n for n in files if files[n] != fixed[n]), kata.files[0])
+        operator = _direction(data["operator"], fixed[name], files[name])
+        own = next(((c, f) for n, c, _, f in OPERATORS if n == operator), ("", None))
+        given = own[0] if data["source"] == "ml" else ""
+        summary = (own[1].__doc__ or "").strip().splitlines()[0] if own[1] is not None else ""
         m = Mutant(
             data.get("mutant", path.name),
             data["source"],
-            data["operator"],
-            "",
+            operator,
+            given,
             data.get("function", ""),
             name,
             files[name],
+            summary if data["source"] == "ml" else "",
         )
-        given = (
-            next((c for n, c, *_ in OPERATORS if n == m.operator), "") if m.source == "ml" else ""
-        )
-        m.bug_class = plausible.classify(
-            m.source, m.operator, given, m.function, fixed[name], m.code
-        )
+        description = describe(m, fixed[name])  # judges the change: sets m.bug_class
         if m.bug_class:
-            todo.append((path, data, m))
+            todo.append((path, data, m, description))
+        else:
+            dropped.append(path)
     with tempfile.TemporaryDirectory(prefix="kata-relabel-") as scratch:
         dirs = [
-            variants.materialise_into(kata, path, Path(scratch) / path.name) for path, _, _ in todo
+            variants.materialise_into(kata, path, Path(scratch) / path.name) for path, *_ in todo
         ]
         reports = runner.run_many([runner.Job(kata.slug, d) for d in dirs], workers=jobs)
         shown = measured(kata, dirs, jobs)
     changed = []
-    for (path, data, m), report, change in zip(todo, reports, shown, strict=True):
+    for (path, data, m, description), report, change in zip(todo, reports, shown, strict=True):
         m.settle(report)
-        fresh = {**data, **texts.learner_texts(kata, path.name, m, fixed[m.file], report, change)}
+        learner = texts.learner_texts(kata, m, fixed[m.file], report, change)
+        fresh = {**data, "operator": m.operator, "description": description, **learner}
         if fresh != data:
             (path / MANIFEST).write_text(
                 tomli_w.dumps(fresh, multiline_strings=True), encoding="utf-8"
             )
             changed.append(path / MANIFEST)
+    for path in dropped:
+        shutil.rmtree(path)
+    if removed is not None:
+        removed += dropped
     return changed
+
+
+def _direction(operator: str, before: str, after: str) -> str:
+    """``mean-to-sum`` or ``sum-to-mean`` as the change really goes (a change re-based onto a
+    reference that now has the other one keeps its first name)."""
+    if operator not in ("mean-to-sum", "sum-to-mean"):
+        return operator
+    old, new = (" ".join(side) for side in plausible.changed_code(before, after))
+    if "sum(" in old and "mean(" in new and "mean(" not in old:
+        return "sum-to-mean"
+    return "mean-to-sum" if "mean(" in old and "sum(" in new else operator

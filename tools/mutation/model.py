@@ -117,20 +117,24 @@ def describe(mutant: Mutant, before: str) -> str:
     mutant.natural = not any(tell_tale.search(x) for x in added) or any(
         tell_tale.search(x) for x in removed
     )
-    old = next((line for line in removed if not line.startswith("#")), "")
-    new = next((line for line in added if not line.startswith("#")), "")
+    code_removed, code_added = plausible.changed_code(before, mutant.code)  # not docstrings
+    old = next(iter(code_removed), "")
+    new = next(iter(code_added), "")
     given = mutant.category if mutant.source == "ml" else ""
     mutant.bug_class = plausible.classify(
         mutant.source, mutant.operator, given, mutant.function, before, mutant.code
     )
-    more = max(len(removed), len(added)) - 1
+    more = max(len(code_removed), len(code_added)) - 1
     change = f"`{old}` -> `{new}`" + (f" (and {more} more lines)" if more > 0 else "")
     where = f"{mutant.function}, line {mutant.line}: {change}"
     if not mutant.summary:
         return where
     what = mutant.summary.split(" (")[0].rstrip(".")
     if mutant.bug_class in CLASSES:  # named by the class it plants here, not the operator's family
-        what = f"{CLASSES[mutant.bug_class].title[0].upper()}{CLASSES[mutant.bug_class].title[1:]}: {what.split(': ', 1)[-1]}"
+        title = CLASSES[mutant.bug_class].title
+        # The operator's own words only where they hold: drop-abs in an MAE is no "exp" story.
+        said = f": {what.split(': ', 1)[-1]}" if mutant.bug_class == given else ""
+        what = f"{title[0].upper()}{title[1:]}{said}"
     return f"{what}; {where}"
 
 

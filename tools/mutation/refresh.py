@@ -101,7 +101,7 @@ def _judged(
         fresh["description"] = _moved(str(manifest["description"]), fixed[m.file], m.code)
         m.bug_class = str(manifest.get("bug_class", ""))
         if m.bug_class in CLASSES:  # hints, explanation, brief and difficulty of today's run
-            fresh.update(texts.learner_texts(kata, ident, m, fixed[m.file], report, change))
+            fresh.update(texts.learner_texts(kata, m, fixed[m.file], report, change))
     was = list(manifest["failing_tests"])
     changes = [how] if how else []
     if fresh["failing_tests"] != was:

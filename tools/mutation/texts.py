@@ -22,30 +22,80 @@ from tools.core.collector import Report
 from tools.mutation.bugclasses import CLASSES
 from tools.mutation.measure import Change
 from tools.mutation.model import Mutant
-from tools.mutation.plausible import changed_code
+from tools.mutation.plausible import changed_code, prose_lines
 
 MINUTES = (5, 10, 15, 20, 25)
 WHERE = re.compile(r"([\w.-]+):(\d+) in (\S+)$")
+ACRONYMS = {"mae", "mse", "rmse", "auc", "r2", "f1", "roc", "knn", "pca", "id"}
 
 
-def variant_title(kata: Kata, ident: str) -> str:
-    """A title that gives nothing away (the kata's own title names the original bug's symptom)."""
-    return f"A {kata.family} pipeline with a generated bug (variant {ident})"
-
-
-def setting(kata: Kata) -> str:
-    """The kata's scenario, up to the first sentence that reports a measured number: those
-    numbers are the original bug's, not the variant's."""
-    text = kata.brief.read_text(encoding="utf-8")
-    scenario = text.split("\n## ", 1)[0].split("\n", 1)[-1]
-    lines = [line for line in scenario.splitlines() if not line.startswith("**")]
-    sentences = re.split(r"(?<=[.!?])\s+", " ".join(" ".join(lines).split()))
-    kept = []
-    for sentence in sentences:
-        if re.search(r"\d\.\d|\d%", sentence) and kept:
+def scenario(kata: Kata) -> str:
+    """The kata brief's setting: what the pipeline is for, up to the first sentence that reports
+    a measured number (those numbers are the original bug's, not the variant's)."""
+    text = kata.brief.read_text(encoding="utf-8").split("\n## ", 1)[0]
+    paragraphs = [
+        " ".join(p.split())
+        for p in re.split(r"\n\s*\n", text)
+        if p.strip() and not p.lstrip().startswith(("#", "**"))
+    ]
+    paragraphs = [p for p in paragraphs if "boss kata" not in p.lower() and "--interview" not in p]
+    kept: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", " ".join(paragraphs)):
+        if re.search(r"\d\.\d|\d ?%", sentence) and kept:
             break
         kept.append(sentence)
     return textwrap.fill(" ".join(kept), width=96)
+
+
+def subject(kata: Kata) -> str:
+    """Who runs the pipeline and for what: the scenario's first clause, at most 80 characters."""
+    first = re.split(r"(?<=[.!?])\s+", " ".join(scenario(kata).split()), maxsplit=1)[0]
+    first = " ".join(first.rstrip(".").replace("*", "").replace("`", "").split())
+    for mark in (": ", "; ", " (", " — ", ", ", " with ", " by "):
+        if len(first) <= 80:
+            break
+        first = first.split(mark, 1)[0]
+        if mark == ", ":  # "classifies glyphs as a bar, a column or ...": the list's start goes
+            first = re.sub(r" (as|into) [^,]*$", "", first)
+    return first if first and len(first) <= 80 else f"A {kata.family} pipeline"
+
+
+def figure(name: str) -> str:
+    """A figure's name in words: ``test_rmse`` -> "test RMSE", ``history.best_epoch`` -> "best epoch"."""
+    last = re.sub(r"\[-?\d+\]", "", name.rsplit(".", 1)[-1]) or "result"
+    words = [w.upper() if w.lower() in ACRONYMS else w for w in re.split(r"[_\s]+", last) if w]
+    return " ".join(words) or "the result"
+
+
+def _error(text: str) -> str:
+    """``ValueError`` from ``ValueError: shapes (3,) and (4,) not aligned (pipeline.py:64 in f)``."""
+    return text.split(":", 1)[0].split(" (", 1)[0].strip() or "an error"
+
+
+def plain_symptom(report: Report | None, change: Change | None) -> str:
+    """What a learner sees first, in a few plain words: no arrays, no cause, no condition."""
+    if change is not None and change.ran and change.crashed:
+        return f"the run stops with a {_error(change.crashed)}"
+    if change is not None and change.ran and change.visible and change.moved:
+        shown = [(n, b, a) for n, b, a in change.moved if not a.startswith("[")]
+        name, before, after = (shown or list(change.moved))[0]
+        if not after.startswith("["):
+            return f"{figure(name)} is {after} instead of {before}"
+        broken = re.search(r"\b(nan|inf)\b", after)
+        return f"{figure(name)} {'holds ' + broken[1] if broken else 'changes'}"
+    if change is not None and change.ran and change.warned:
+        return f"the run prints a {_error(change.warned[0])}"
+    count = len(report.failures) if report is not None else 0
+    tests = f"{count} tests fail" if count != 1 else "1 test fails"
+    tests = tests if count else "its tests fail"
+    if change is not None and change.ran:
+        return f"{tests} though its own run looks right"
+    return tests
+
+
+def variant_title(kata: Kata, report: Report | None, change: Change | None) -> str:
+    """The scenario and what running the variant shows, in plain words; never its class."""
+    return f"{subject(kata)}: {plain_symptom(report, change)}"
 
 
 def observed(report: Report | None) -> str:
@@ -65,14 +115,20 @@ def observed(report: Report | None) -> str:
 
 
 def changed_line(before: str, after: str) -> tuple[int, int, str, str]:
-    """(line in ``before``, line in ``after``, old code, new code) of the first changed line."""
+    """(line in ``before``, line in ``after``, old code, new code) of the first changed line of
+    code (comments and docstrings, which a change may trim with it, are not code)."""
     a, b = before.splitlines(), after.splitlines()
+    prose_a, prose_b = prose_lines(before), prose_lines(after)
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        old = next((x.strip() for x in a[i1:i2] if not x.strip().startswith("#")), "")
-        new = next((x.strip() for x in b[j1:j2] if not x.strip().startswith("#")), "")
-        return i1 + 1, j1 + 1, old, new
+        old = [i for i in range(i1, i2) if i + 1 not in prose_a]
+        new = [j for j in range(j1, j2) if j + 1 not in prose_b]
+        if tag != "equal" and (old or new):
+            return (
+                old[0] + 1 if old else i1 + 1,
+                new[0] + 1 if new else j1 + 1,
+                a[old[0]].strip() if old else "",
+                b[new[0]].strip() if new else "",
+            )
     return 0, 0, "", ""
 
 
@@ -132,10 +188,10 @@ def symptom(change: Change | None) -> str:
         return ""
     if change.crashed:
         error = re.sub(r" \([^()]*\)$", "", change.crashed)
-        return f"Run on the kata's own data, `{change.call}` stops with `{error}`."
+        return f"Run on its own data, `{change.call}` stops with `{error}`."
     parts = [_figures(change)] if change.moved and change.visible else []
     parts += [f"it warns `{_warning(change.warned[0])}`"] if change.warned else []
-    return f"Run on the kata's own data (`{change.call}`), {' and '.join(parts)}." if parts else ""
+    return f"Run on its own data (`{change.call}`), {' and '.join(parts)}." if parts else ""
 
 
 def hints(mutant: Mutant, report: Report | None, change: Change | None) -> list[str]:
@@ -169,14 +225,16 @@ def explanation(mutant: Mutant, before: str, report: Report | None, change: Chan
     rest = f" (and {more} more line{'s' if more > 1 else ''} with it)" if more > 0 else ""
     did = f"In `{mutant.function}` ({mutant.file}, line {line}) `{old}` became `{new}`{rest}."
     if change is not None and change.ran and change.crashed:
-        effect = f"Run on the kata's own data, `{change.call}` now stops with `{change.crashed}`."
+        effect = f"Run on its own data, `{change.call}` now stops with `{change.crashed}`."
     elif change is not None and change.ran and change.moved and change.visible:
         moved = "; ".join(f"`{n}` went from {b} to {a}" for n, b, a in change.moved[:3])
-        effect = f"Run on the kata's own data (`{change.call}`): {moved}."
+        effect = f"Run on its own data (`{change.call}`): {moved}."
         effect += f" It also warns `{_warning(change.warned[0])}`." if change.warned else ""
     elif change is not None and change.ran:
         nothing = "nothing it reports moves" if not change.moved else "its figures barely move"
-        effect = f"Run on the kata's own data, {nothing}: only the conditions of the failing tests show it."
+        effect = (
+            f"Run on its own data, {nothing}: only the conditions of the failing tests show it."
+        )
     else:
         effect = ""
     failing = sorted(o.test.split("::")[-1] for o in (report.failures if report else []))
@@ -189,29 +247,24 @@ def explanation(mutant: Mutant, before: str, report: Report | None, change: Chan
     )
 
 
-def brief(kata: Kata, ident: str, level: int, report: Report | None, seen: str = "") -> str:
-    """The variant's brief: the kata's scenario, then what running this variant shows."""
+def brief(kata: Kata, title: str, level: int, report: Report | None, seen: str = "") -> str:
+    """The variant's brief as written: its title, the kata's scenario, then what running this
+    variant shows. What to deliver names the learner's workspace, so the tools add it when they
+    hand the variant out (:func:`tools.core.briefs.variant_brief`)."""
     count = len(report.failures) if report is not None else 0
-    minutes = MINUTES[level - 1]
     shown = f"{seen}\n\n" if seen else ""
     return (
-        f"# {variant_title(kata, ident)}\n\n"
-        f"**Category:** generated variant · **Difficulty:** {level}/5 · **Budget:** {minutes} minutes\n\n"
-        f"{setting(kata).strip()}\n\n"
+        f"# {title}\n\n"
+        f"**Family:** {kata.family} · **Difficulty:** {level}/5 · "
+        f"**Budget:** {MINUTES[level - 1]} minutes\n\n"
+        f"{scenario(kata).strip()}\n\n"
         "## What was observed\n\n"
-        "This copy of the pipeline has a different bug from the kata's original one. "
-        f"{shown}Running the tests, {count} fail:\n\n{observed(report)}\n\n"
-        "## What to deliver\n\n"
-        f"Make every test in `tests/{kata.slug}/` pass, keeping every function's signature.\n\n"
-        f"- Edit: {', '.join(f'`katas/{kata.slug}/{n}`' for n in kata.files)}\n"
-        "- Allowed: NumPy, pandas and the standard library\n"
-        f"- Budget: {minutes} minutes\n"
+        f"{shown}Running the tests, {count} fail{'s' if count == 1 else ''}:\n\n{observed(report)}\n"
     )
 
 
 def learner_texts(
     kata: Kata,
-    ident: str,
     mutant: Mutant,
     before: str,
     report: Report | None,
@@ -221,14 +274,15 @@ def learner_texts(
     bug = CLASSES[mutant.bug_class]
     _, after_line, _, _ = changed_line(before, mutant.code)
     level, evidence = difficulty(mutant, after_line, report, change)
+    title = variant_title(kata, report, change)
     return {
         "bug_class": bug.key,
         "category": bug.category,
         "difficulty": level,
         "difficulty_evidence": evidence,
-        "title": variant_title(kata, ident),
+        "title": title,
         "concepts": list(bug.concepts),
         "hints": hints(mutant, report, change),
         "explanation": explanation(mutant, before, report, change),
-        "brief": brief(kata, ident, level, report, symptom(change)),
+        "brief": brief(kata, title, level, report, symptom(change)),
     }

@@ -98,7 +98,7 @@ OPERATORS: list[tuple[str, str, type, Callable[..., Iterable[cst.CSTNode]]]] = [
     ("ascend", "gradient-sign", cst.BinaryOperation | cst.AugAssign, ascend),
     ("drop-normaliser", "gradient-scale", cst.BinaryOperation, drop_normaliser),
     ("mean-to-sum", "gradient-scale", cst.Call, mean_to_sum),
-    ("sum-to-mean", "", cst.Call, sum_to_mean),
+    ("sum-to-mean", "gradient-scale", cst.Call, sum_to_mean),
     ("drop-factor", "gradient-scale", cst.BinaryOperation, drop_factor),
     ("drop-chain-factor", "gradient-scale", cst.BinaryOperation, drop_chain_factor),
     ("drop-penalty", "penalty", cst.BinaryOperation, drop_penalty),

@@ -42,7 +42,7 @@ def mean_to_sum(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
 
 
 def sum_to_mean(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
-    """Scale: a total becomes an average (``counts.sum()`` -> ``counts.mean()``); test strength only."""
+    """Gradients: a total becomes an average (``dlogits.sum(axis=0)`` -> ``dlogits.mean(axis=0)``); elsewhere test strength only."""
     func = node.func
     if isinstance(func, cst.Attribute) and func.attr.value == "sum":
         yield node.with_changes(func=func.with_changes(attr=cst.Name("mean")))
@@ -68,7 +68,8 @@ def drop_chain_factor(node: cst.BinaryOperation, scope: Scope) -> Iterator[cst.B
 
 def drop_penalty(node: cst.BinaryOperation, scope: Scope) -> Iterator[cst.BaseExpression]:
     """Gradients: the regularisation term goes missing (``grad + lam * w`` -> ``grad``)."""
-    if isinstance(node.operator, cst.Add) and PENALTY.search(_code(node.right)):
+    counts = "count" in _code(node.left).lower()  # counts + alpha is a prior (drop-smoothing)
+    if isinstance(node.operator, cst.Add) and PENALTY.search(_code(node.right)) and not counts:
         yield node.left
 
 
@@ -92,4 +93,6 @@ def _target(node: cst.CSTNode) -> bool:
     return isinstance(node, cst.Name) and bool(TARGET.fullmatch(node.value))
 
 
-PENALTY = re.compile(r"\b(lam|lambda_|lmbda|alpha|l2|reg\w*|weight_decay|penalty)\b")
+PENALTY = re.compile(
+    r"\b(lam|lambda_|lmbda|alpha|l2|reg|reg_\w+|regulari[sz]\w*|weight_decay|penalty)\b"
+)

@@ -69,7 +69,8 @@ def unstable_log1p(node: cst.Call, scope: Scope) -> Iterator[cst.BaseExpression]
     np_ = scope.np
     args = [_code(a.value) for a in node.args]
     if _numpy_call(node, scope, "log1p") and len(args) == 1:
-        yield _expr(f"{np_}.log(1 + {args[0]})")
+        negated = args[0].startswith("-") and re.fullmatch(r"-[\w.]+", args[0])
+        yield _expr(f"{np_}.log(1 - {args[0][1:]})" if negated else f"{np_}.log(1 + {args[0]})")
     elif _numpy_call(node, scope, "expm1") and len(args) == 1:
         yield _expr(f"({np_}.exp({args[0]}) - 1)")
     elif _numpy_call(node, scope, "logaddexp") and len(args) == 2:
