@@ -295,3 +295,14 @@ def test_split_defaults_hold_out_a_quarter_with_seed_zero(forest):
     assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
         "train_test_split(300) differs from train_test_split(300, 0.25, 0), its documented defaults"
     )
+
+
+def test_a_small_group_at_the_low_end_can_be_split_off(forest):
+    x = np.arange(40.0)
+    y = (x <= 2).astype(float)  # three returns among the smallest baskets
+    root = forest.grow_tree(x[:, None], y, 1, 1, np.random.default_rng(0))
+    assert root.threshold is not None and (root.left.value, root.right.value) == (1.0, 0.0), (
+        f"the root splits at {root.threshold}, leaving return rates "
+        f"{getattr(root.left, 'value', None)} and {getattr(root.right, 'value', None)}, while "
+        "x <= 2 separates the three returns exactly"
+    )
