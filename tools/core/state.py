@@ -134,15 +134,20 @@ def _set_aside(path: Path, why: str) -> None:
     _warn(f"progress file {path} {why} and is started afresh{where}")
 
 
-def save(data: dict[str, Any], path: Path = STATE_FILE) -> None:
-    """Write atomically: a crash half way leaves the previous file intact."""
+def _temporary(path: Path) -> tuple[int, str]:
+    """A new temporary file beside ``path``; a folder that refuses it is said in one line."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=path.parent)
+        return tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=path.parent)
     except PermissionError:
         raise UserError(
             f"cannot save progress in {path.parent}: permission denied (make it writable)"
         ) from None
+
+
+def save(data: dict[str, Any], path: Path = STATE_FILE) -> None:
+    """Write atomically: a crash half way leaves the previous file intact."""
+    fd, temporary = _temporary(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=1, sort_keys=True)
@@ -155,13 +160,7 @@ def save(data: dict[str, Any], path: Path = STATE_FILE) -> None:
 
 def ensure_writable(path: Path = STATE_FILE) -> None:
     """Fail now, in one line, if progress could not be saved: before files are replaced."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=path.parent)
-    except PermissionError:
-        raise UserError(
-            f"cannot save progress in {path.parent}: permission denied (make it writable)"
-        ) from None
+    fd, temporary = _temporary(path)
     os.close(fd)
     Path(temporary).unlink(missing_ok=True)
 
