@@ -48,23 +48,31 @@ def scenario(kata: Kata) -> str:
 
 
 def subject(kata: Kata) -> str:
-    """Who runs the pipeline and for what: the scenario's first clause, at most 80 characters."""
+    """Who runs the pipeline and for what: the scenario's first clause, at most 90 characters."""
     first = re.split(r"(?<=[.!?])\s+", " ".join(scenario(kata).split()), maxsplit=1)[0]
     first = " ".join(first.rstrip(".").replace("*", "").replace("`", "").split())
-    for mark in (": ", "; ", " (", " — ", ", ", " with ", " by "):
-        if len(first) <= 80:
+    marks = (": ", "; ", " (", " — ", ", ", " and ", " that ", " with ", " by ", " from ", " of ")
+    for mark in marks:
+        if len(first) <= 90:
             break
         first = first.split(mark, 1)[0]
         if mark == ", ":  # "classifies glyphs as a bar, a column or ...": the list's start goes
             first = re.sub(r" (as|into) [^,]*$", "", first)
-    return first if first and len(first) <= 80 else f"A {kata.family} pipeline"
+    return first if first and len(first) <= 90 else f"A {kata.family} pipeline"
 
 
 def figure(name: str) -> str:
-    """A figure's name in words: ``test_rmse`` -> "test RMSE", ``history.best_epoch`` -> "best epoch"."""
-    last = re.sub(r"\[-?\d+\]", "", name.rsplit(".", 1)[-1]) or "result"
-    words = [w.upper() if w.lower() in ACRONYMS else w for w in re.split(r"[_\s]+", last) if w]
-    return " ".join(words) or "the result"
+    """A figure's name in words: ``test_rmse`` -> "test RMSE", ``mae_by_region.east`` -> "MAE by
+    region (east)"."""
+    parts = [re.sub(r"\[-?\d+\]", "", part) for part in name.split(".")]
+    words = [
+        " ".join(w.upper() if w.lower() in ACRONYMS else w for w in re.split(r"[_\s]+", p) if w)
+        for p in parts[-2:]
+    ]
+    words = [w for w in words if w]
+    if len(words) == 2:
+        return f"{words[0]} ({words[1]})"
+    return words[0] if words else "the result"
 
 
 def _error(text: str) -> str:
