@@ -19,6 +19,7 @@ import textwrap
 
 from tools.core.catalog import Kata
 from tools.core.collector import Report
+from tools.mutation import measure
 from tools.mutation.bugclasses import CLASSES
 from tools.mutation.measure import Change
 from tools.mutation.model import Mutant
@@ -221,6 +222,11 @@ def hints(mutant: Mutant, report: Report | None, change: Change | None) -> list[
         f"Look at `{mutant.function}` in `{mutant.file}`. Call it on a tiny input (two or three "
         "rows) and compare each intermediate value with what you work out by hand."
     )
+    if short(mutant.function) == measure.ENTRY:  # the whole job: read it, figure by figure
+        second = (
+            f"Look at `{mutant.function}` in `{mutant.file}` itself, line by line: for each "
+            "figure it reports, check the rows and the values it is computed from."
+        )
     last = f"This is {bug.title}: {bug.technique}"
     return [first, second, last[0].upper() + last[1:]]
 
