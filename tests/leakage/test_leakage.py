@@ -299,3 +299,19 @@ def test_split_defaults_hold_out_a_quarter_with_seed_0(pipeline):
         "train_test_split(400) differs from train_test_split(400, 0.25, 0): its documented "
         "defaults are test_size=0.25 and seed=0"
     )
+
+
+def test_logistic_regression_takes_exactly_the_gradient_steps_it_is_given(pipeline):
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(30, 3))
+    y = (rng.random(30) < 0.7).astype(float)
+    w, b = np.zeros(3), 0.0
+    for _ in range(5):  # batch gradient descent on the mean log-loss, from zero
+        error = 1.0 / (1.0 + np.exp(-(X @ w + b))) - y
+        w, b = w - 0.3 * X.T @ error / 30, b - 0.3 * error.mean()
+    got_w, got_b = pipeline.fit_logistic_regression(X, y, lr=0.3, epochs=5)
+    assert_close(got_w, w, "fit_logistic_regression(X, y, lr=0.3, epochs=5) weights",
+                 "five steps of batch gradient descent on the mean log-loss from zero weights",
+                 rtol=1e-12)  # fmt: skip
+    assert_close(got_b, b, "fit_logistic_regression(X, y, lr=0.3, epochs=5) bias",
+                 "five steps of batch gradient descent from a zero bias", rtol=1e-12)  # fmt: skip
