@@ -275,23 +275,7 @@ def relabel(kata: Kata, jobs: int = 1, removed: list[Path] | None = None) -> lis
         data = read_variant(path)
         if data.get("source") not in GENERATED or not (path / PATCH).is_file():
             continue
-        files = variants.materialise(kata, path)
-        name = next((n for n in files if files[n] != fixed[n]), kata.files[0])
-        operator = _direction(data["operator"], fixed[name], files[name])
-        own = next(((c, f) for n, c, _, f in OPERATORS if n == operator), ("", None))
-        given = own[0] if data["source"] == "ml" else ""
-        summary = (own[1].__doc__ or "").strip().splitlines()[0] if own[1] is not None else ""
-        m = Mutant(
-            data.get("mutant", path.name),
-            data["source"],
-            operator,
-            given,
-            data.get("function", ""),
-            name,
-            files[name],
-            summary if data["source"] == "ml" else "",
-        )
-        description = describe(m, fixed[name])  # judges the change: sets m.bug_class
+        m, description = judge(data, fixed, variants.materialise(kata, path))
         if m.bug_class:
             todo.append((path, data, m, description))
         else:
@@ -317,6 +301,27 @@ def relabel(kata: Kata, jobs: int = 1, removed: list[Path] | None = None) -> lis
     if removed is not None:
         removed += dropped
     return changed
+
+
+def judge(data: dict, fixed: dict[str, str], files: dict[str, str]) -> tuple[Mutant, str]:
+    """A committed variant as a mutant again, its change judged where it stands today: the
+    mutant (its ``bug_class`` '' when no learner should be handed it) and its description."""
+    name = next((n for n in files if files[n] != fixed[n]), next(iter(files)))
+    operator = _direction(str(data["operator"]), fixed[name], files[name])
+    own = next(((c, f) for n, c, _, f in OPERATORS if n == operator), ("", None))
+    ours = data["source"] == "ml"
+    summary = (own[1].__doc__ or "").strip().splitlines()[0] if own[1] is not None else ""
+    m = Mutant(
+        str(data.get("mutant", data["id"])),
+        str(data["source"]),
+        operator,
+        own[0] if ours else "",
+        str(data.get("function", "")),
+        name,
+        files[name],
+        summary if ours else "",
+    )
+    return m, describe(m, fixed[name])  # describe judges the change: it sets m.bug_class
 
 
 def _direction(operator: str, before: str, after: str) -> str:

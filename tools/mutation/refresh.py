@@ -100,6 +100,10 @@ def _judged(
     if generated:
         fresh["description"] = _moved(str(manifest["description"]), fixed[m.file], m.code)
         m.bug_class = str(manifest.get("bug_class", ""))
+        judged, description = install.judge(manifest, fixed, files)
+        if judged.bug_class:  # the class its change shows where it stands today
+            m.bug_class, m.operator = judged.bug_class, judged.operator
+            fresh.update(operator=judged.operator, description=description)
         if m.bug_class in CLASSES:  # hints, explanation, brief and difficulty of today's run
             fresh.update(texts.learner_texts(kata, m, fixed[m.file], report, change))
     was = list(manifest["failing_tests"])
@@ -108,7 +112,7 @@ def _judged(
         changes.append(f"fails {len(m.failing)} tests (was {len(was)}): {', '.join(m.failing)}")
     if status != "killed":
         changes.append(f"written by hand, kept, but its tests say {status}")
-    texts_ = ("difficulty", "description", "brief", "hints", "explanation")
+    texts_ = ("bug_class", "difficulty", "description", "title", "brief", "hints", "explanation")
     changed = [k for k in texts_ if fresh.get(k) != manifest.get(k)]
     changes += [f"{', '.join(changed)} re-recorded"] if changed else []
     return Outcome(ident, changes=tuple(changes)), fresh
