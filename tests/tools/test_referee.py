@@ -272,3 +272,20 @@ def test_an_interview_notices_the_reference_however_it_is_handed_in(repo, tool, 
     report = said(done)[said(done).index("Interview report") :]
     assert "Note:" in report and "says nothing about solving it" in report, report
     assert "reference solution" in report, report
+
+
+def test_a_run_stopped_between_two_tests_says_why_the_rest_never_ran():
+    from tools.core.verdict import decide
+
+    events = [
+        {"collected": ["t.py::a", "t.py::b"]},
+        {"start": "t.py::a"},
+        {"outcome": {"test": "t.py::a", "passed": True}},
+    ]
+    report = decide(events, 9, ended="timeout", wall=2.0)
+    assert not report.passed
+    (never,) = report.failures
+    assert never.test == "t.py::b" and "stopped after 2 s" in never.message, never
+    forged = decide([*events, {"outcome": {"test": "t.py::b", "passed": True}}, {"done": 0}], 0,
+                    forged=1)  # fmt: skip
+    assert not forged.passed and "forged" in forged.failures[0].message

@@ -132,6 +132,8 @@ def decide(
             report.outcomes.append(
                 Outcome("(the whole run)", False, reason, "ProcessEnded", message)
             )
+        else:  # it ended between two tests: the ones left say how
+            stopped = stopped or message
     elif where:
         report.outcomes.append(
             Outcome(where, False, "exited", "ProcessEnded",
