@@ -247,9 +247,7 @@ def test_rmse_hand_worked(pipeline):
 
 
 def test_split_defaults_hold_out_a_quarter_with_seed_0(pipeline):
-    default = pipeline.train_test_split(240)
-    explicit = pipeline.train_test_split(240, 0.25, 0)
-    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
-        "train_test_split(240) differs from train_test_split(240, 0.25, 0): its documented "
-        "defaults are test_size=0.25 and seed=0"
-    )
+    assert_unchanged(
+        pipeline.train_test_split(240), pipeline.train_test_split(240, 0.25, 0),
+        "train_test_split(240)", "the documented defaults test_size=0.25, seed=0 split otherwise",
+    )  # fmt: skip

@@ -178,9 +178,7 @@ def test_predictions_ignore_a_common_shift_of_every_feature(pipeline, tickets, r
 
 
 def test_split_defaults_hold_out_a_quarter_with_seed_0(pipeline):
-    default = pipeline.train_test_split(300)
-    explicit = pipeline.train_test_split(300, 0.25, 0)
-    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
-        "train_test_split(300) differs from train_test_split(300, 0.25, 0): its documented "
-        "defaults are test_size=0.25 and seed=0"
-    )
+    assert_unchanged(
+        pipeline.train_test_split(300), pipeline.train_test_split(300, 0.25, 0),
+        "train_test_split(300)", "the documented defaults test_size=0.25, seed=0 split otherwise",
+    )  # fmt: skip

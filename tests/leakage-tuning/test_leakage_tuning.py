@@ -135,12 +135,10 @@ def test_ridge_shrinks_the_weights_as_alpha_grows(pipeline, houses):
 def test_split_is_shuffled_seeded_and_reproducible(pipeline):
     assert_seeded_split(lambda seed: pipeline.train_test_split(160, 0.25, seed), 160, 40)
     assert_seeded_split(lambda seed: pipeline.train_test_split(10, 0.3, seed), 10, 3)
-    default = pipeline.train_test_split(160)
-    explicit = pipeline.train_test_split(160, 0.25, 0)
-    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
-        "train_test_split(160) differs from train_test_split(160, 0.25, 0): its documented "
-        "defaults are test_size=0.25 and seed=0"
-    )
+    assert_unchanged(
+        pipeline.train_test_split(160), pipeline.train_test_split(160, 0.25, 0),
+        "train_test_split(160)", "the documented defaults test_size=0.25, seed=0 split otherwise",
+    )  # fmt: skip
 
 
 def closed_form_ridge(X, y, alpha):

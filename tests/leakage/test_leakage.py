@@ -293,12 +293,10 @@ def test_pipeline_model_fits_the_training_churn_rate(pipeline):
 
 
 def test_split_defaults_hold_out_a_quarter_with_seed_0(pipeline):
-    default = pipeline.train_test_split(400)
-    explicit = pipeline.train_test_split(400, 0.25, 0)
-    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
-        "train_test_split(400) differs from train_test_split(400, 0.25, 0): its documented "
-        "defaults are test_size=0.25 and seed=0"
-    )
+    assert_unchanged(
+        pipeline.train_test_split(400), pipeline.train_test_split(400, 0.25, 0),
+        "train_test_split(400)", "the documented defaults test_size=0.25, seed=0 split otherwise",
+    )  # fmt: skip
 
 
 def test_logistic_regression_takes_exactly_the_gradient_steps_it_is_given(pipeline):
