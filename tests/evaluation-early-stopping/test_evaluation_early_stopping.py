@@ -1,8 +1,7 @@
-"""Early stopping must be decided without the test set.
+"""The reported test MSE must be an untouched held-out score.
 
-The stopping epoch and the returned network are fitted quantities: changing only the held-out
-test cells must not move them, and the reported test MSE must be that of a network whose
-training (stopping included) never saw the test rows.
+Changing only the test cells must move neither the stopping epoch nor the returned network, and
+the reported test MSE must be that of the network the pipeline returns.
 """
 
 import numpy as np

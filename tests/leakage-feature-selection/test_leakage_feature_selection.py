@@ -1,4 +1,4 @@
-"""Cross-validation must score "choose genes, then classify" as one procedure.
+"""Cross-validated accuracy must estimate how the panel does on tumours it has not seen.
 
 The tests are designed experiments: labels that nothing can predict must score near chance, and
 what a fold learns (its genes, its predictions) must not move when only its held-out labels move.

@@ -1,7 +1,7 @@
 """The gait-screening score must estimate how the model does on users it has never met.
 
-Every session of a held-out user is held out, whatever order the rows arrive in, and the
-held-out accuracy equals that of a model that never saw any session of a held-out user.
+Every session of a held-out user is held out, whichever copy of the export the rows come from,
+and the held-out accuracy equals that of a model that never saw any session of a held-out user.
 """
 
 import numpy as np

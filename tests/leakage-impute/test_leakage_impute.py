@@ -1,7 +1,7 @@
-"""The NO2 pipeline must fill sensor dropouts with what the training hours alone tell it.
+"""The NO2 pipeline's held-out error must be an honest estimate for hours it has never seen.
 
 The held-out hours stand in for tomorrow's readings: changing them must move nothing that was
-fitted, and the score of one held-out hour must not depend on the other held-out hours.
+fitted, and the forecast of one held-out hour must not depend on the other held-out hours.
 """
 
 import numpy as np

@@ -1,8 +1,7 @@
 """The fraud score must come from real, untouched held-out transactions.
 
-Oversampling may only ever add copies to the training rows: the held-out set keeps the data's
-own fraud rate, shares no row with training, does not depend on the oversampling seed, and
-changing it leaves the fitted stump alone.
+The held-out set keeps the data's own fraud rate, shares no row with training, does not depend
+on the oversampling seed, and changing it leaves the fitted stump alone.
 """
 
 from collections import Counter
