@@ -82,7 +82,7 @@ def precision_recall(y_true, y_pred):
 
 
 def run_pipeline(df, test_size=0.25, seed=0, oversample_seed=1):
-    """Split, oversample the fraud class, fit the stump, score the held-out transactions."""
+    """Balance the classes, fit the stump, score it on a held-out quarter of the transactions."""
     balanced = random_oversample(df, oversample_seed)
     train_idx, test_idx = train_test_split(len(balanced), test_size, seed)
     train = balanced.iloc[train_idx]

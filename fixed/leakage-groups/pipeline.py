@@ -38,7 +38,7 @@ def group_train_test_split(groups, test_size=0.25, seed=0):
     Returns
     -------
     train_idx, test_idx : ndarray of int
-        Row positions; every row of a group lands on the same side.
+        Row positions.
     """
     groups = np.asarray(groups)
     names = np.unique(groups)

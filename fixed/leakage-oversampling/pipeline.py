@@ -82,7 +82,7 @@ def precision_recall(y_true, y_pred):
 
 
 def run_pipeline(df, test_size=0.25, seed=0, oversample_seed=1):
-    """Split, oversample the fraud class, fit the stump, score the held-out transactions."""
+    """Balance the classes, fit the stump, score it on a held-out quarter of the transactions."""
     train_idx, test_idx = train_test_split(len(df), test_size, seed)
     train = random_oversample(df.iloc[train_idx], oversample_seed)
     test = df.iloc[test_idx]
