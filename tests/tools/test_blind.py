@@ -127,3 +127,23 @@ def test_an_interview_without_a_name_is_blind_and_reveals_only_when_solved(repo)
     assert not leaks(before, repo), leaks(before, repo)
     assert f": {name} (solved)" in report and "It was the" in report and "leakage" in report
     assert "The explanation" in report
+
+
+def test_blind_scrub_keeps_quoted_keys_and_hides_test_names():
+    from tools.core import catalog, exercise
+
+    blind = exercise.blind(exercise.of_kata(catalog.load("leakage")), "amber-heron")
+    text = blind.scrub("run_pipeline(...)['test_accuracy'] fell; test_gone_long_ago failed")
+    assert "['test_accuracy']" in text and "test_gone_long_ago" not in text, text
+
+
+def test_a_blind_boss_lists_its_problems_without_their_titles(capsys):
+    from tools.core import catalog, exercise
+    from tools.core.collector import Report
+    from tools.practice import feedback
+
+    boss = exercise.of_kata(catalog.load("boss-mlp"))
+    feedback.print_problems(exercise.blind(boss, "amber-heron"), Report())
+    shown = capsys.readouterr().out
+    assert "problem 1" in shown
+    assert not any(p.title in shown for p in boss.problems), shown

@@ -90,9 +90,10 @@ def print_problems(exercise: Exercise, report: Report) -> None:
     left = problems_left(exercise, report)
     done = len(exercise.problems) - len(left)
     say(style(f"  {done} of {len(exercise.problems)} problems fixed.", "bold"))
-    for problem in exercise.problems:
+    for number, problem in enumerate(exercise.problems, 1):
         mark = style("✓", "green") if problem not in left else style("✗", "red")
-        say(f"  {mark} {problem.title}")
+        # Blind, a problem's title would name the bug before it is found.
+        say(f"  {mark} {f'problem {number}' if exercise.blind else problem.title}")
 
 
 def print_success(
