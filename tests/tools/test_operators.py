@@ -320,3 +320,10 @@ def test_leaks_and_scores_move_every_argument_together():
     assert leaks == [(["model.fit(X[train_idx], y[train_idx])"], ["model.fit(X, y)"])]
     scores = [mutated_lines(source, m)[1] for m in operators.mutations(source, ["score-on-train"])]
     assert scores == [["return score(y_train, model.predict(X_train)), model.predict(X_test)"]]
+
+
+def test_a_fit_whose_targets_stay_sliced_is_a_length_mismatch_not_a_leak():
+    source = "def run(X, X_train, Y, n):\n    return fit(X_train, Y[:-n])\n"
+    assert operators.mutations(source, ["leak-fit-all-rows"]) == []
+    both = "def run(X, y, train_idx):\n    return fit(X[train_idx], y[train_idx])\n"
+    assert len(operators.mutations(both, ["leak-fit-all-rows"])) == 1

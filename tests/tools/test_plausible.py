@@ -52,6 +52,8 @@ def test_nonsense_and_typo_like_changes_are_never_handed_out(before, after, func
         ("n = X.shape[0]", "n = X.shape[1]", "fit", "shape"),
         ("neighbours = order[:, 1 : k + 1]", "neighbours = order[:, 2 : k + 1]", "knn", "off-by-one"),
         ("for i in range(1, n):", "for i in range(2, n):", "cumulative", "off-by-one"),
+        ("while self.n_iter_ < self.max_iter:", "while self.n_iter_ <= self.max_iter:", "KMeans.fit", "off-by-one"),
+        ("if wait >= patience:", "if wait > patience:", "train", "off-by-one"),
         ("p = e / e.sum(axis=1, keepdims=True)", "p = e / e.sum(axis=1, keepdims=False)", "softmax", "flag"),
     ],
 )  # fmt: skip

@@ -51,13 +51,14 @@ CLASSES = {
            reward memorising. Next time: name the rows behind every reported number and recompute
            one of them independently.""",
            ("wrong rows",)),
-        _c("split", "evaluation", "a split that no longer shuffles", True, 1,
+        _c("split", "evaluation", "rows taken in file order instead of shuffled", True, 1,
            ("shuffled split", "row order", "reproducible seed"),
-           "sort the data by label or time and check each part still looks like the whole.",
-           """Splits assume the rows come in no particular order; exports are often sorted, so an
-           unshuffled split gives parts unlike the whole. Next time: check each part's label
-           balance and that the split depends on its seed.""",
-           ("shuffl",)),
+           "check that every place meant to draw rows at random (a split, a fold, an epoch's batches) depends on its seed; sort the data by label or time and see whether each part still looks like the whole.",
+           """Code that splits or batches rows assumes they come in no particular order; exports are
+           often sorted, so rows taken in file order give parts unlike the whole: a held-out set of
+           one kind of row, batches that pull training one way and then another. Next time: check
+           each part's balance and that the result depends on its seed.""",
+           ("shuffl", "file order")),
         _c("shape", "shape", "a shape or axis mistake", True, 2,
            ("broadcasting", "axis", "shapes"),
            "print the shape of every intermediate array, with n != d and with n == d, and check each axis, transpose and reshape.",
@@ -185,7 +186,7 @@ CLASSES = {
            ("off-by-one", "off by one")),
         _c("flag", "data", "a library option set the wrong way", False, 3,
            ("keyword options", "library semantics", "silent behaviour change"),
-           "try the call on a tiny input with each value of its True/False options and compare with what the next step expects.",
+           "try the call on a tiny input with each value of its options (True or False, first or last, ascending or not) and compare with what the next step expects.",
            """A flipped option (index, keepdims, replace, shuffle, ascending, drop) makes a call quietly
            do something else. Next time: know what each option does and check calls on tiny inputs.""",
            ("option set the wrong way",)),

@@ -50,6 +50,11 @@ UPDATED = re.compile(
     r"grad\w*|d_?\w+|layer\.\w+)$"
 )
 STEP = re.compile(r"\b(lr|learning_rate|eta|step_size|rate)\b")
+# Counters a comparison bounds: moved by one, a loop runs once more (an off-by-one, not a tie).
+COUNTERS = {
+    "max_iter", "n_iter", "n_iter_", "iteration", "iterations", "epoch", "epochs", "n_epochs",
+    "patience", "wait", "len", "max_depth", "depth",
+}  # fmt: skip
 OPTIONS = {
     "keepdims", "replace", "shuffle", "ascending", "drop", "sort", "copy", "inplace", "endpoint",
     "full_matrices", "dropna", "index", "ignore_index", "return_counts", "return_inverse",
@@ -230,7 +235,10 @@ def _generic(removed: str, added: str, function: str, body: str) -> str:
     if len(before) == 1 and len(after) == 1:
         a, b = before[0], after[0]
         if {a, b} in ({"<", "<="}, {">", ">="}):
-            return "guard" if _guarding(old, at, removed) else "comparison"
+            if _guarding(old, at, removed):
+                return "guard"
+            counted = old[0] == "while" or any(t in COUNTERS for t in old[max(0, at - 3) : at + 4])
+            return "off-by-one" if counted else "comparison"  # a loop's bound is no tie in data
         if {a, b} == {"+=", "-="}:
             target = "".join(old[:at]).split("[")[0]
             return "gradient-sign" if learning and UPDATED.match(target) else ""

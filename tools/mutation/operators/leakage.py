@@ -33,7 +33,12 @@ def leak_fit_all_rows(node: cst.Call, scope: Scope) -> Iterator[cst.Call]:
             whole = cst.Name(name)
         args.append(arg.with_changes(value=whole) if whole is not None else arg)
         changed = changed or whole is not None
-    if changed:
+    # A row selection left behind (``fit(X, y[:-n])``) makes a length mismatch, not a leak.
+    left = [a for a, b in zip(args, node.args, strict=True) if a is b]
+    sliced = any(
+        isinstance(a.value, cst.Subscript) and ":" in _code(a.value.slice[0]) for a in left
+    )
+    if changed and not sliced:
         yield node.with_changes(args=args)
 
 
