@@ -14,24 +14,25 @@ PARAPHRASES = [
         "The ReLU backward pass used h1 >= 0, so the mask was all ones and gradient flowed "
         "through units that were switched off; a finite-difference check on W1 showed it. "
         "Softmax took exp of the raw logits, which overflows at 1000: subtracting the row max "
-        "first (log-sum-exp) fixes it. Early stopping picked its epoch on the test rows, so the "
-        "reported test accuracy was optimistic.",
+        "first (log-sum-exp) fixes it. Early stopping never reset its patience counter, so it "
+        "stopped after 15 bad epochs in total instead of 15 epochs without improvement in a row; "
+        "that bug hid the effect of fixing the gradient.",
         [
             "relu derivative in backpropagation",
             "gradient checking with finite differences",
             "log-sum-exp / stable softmax",
-            "early stopping on a validation set, never the test set",
-            "optimistic test score from model selection",
+            "early stopping patience counts epochs without improvement in a row",
+            "one bug can hide the effect of fixing another",
         ],
     ),
     (
         "boss-mlp",
         "Three bugs: relu gradient wrong, softmax not numerically stable (use logsumexp), and "
-        "the test set was used as the validation set for early stopping.",
+        "the early-stopping patience counter was never reset after an improvement.",
         [
             "relu derivative in backpropagation",
             "log-sum-exp / stable softmax",
-            "early stopping on a validation set, never the test set",
+            "early stopping patience counts epochs without improvement in a row",
         ],
     ),
     (
@@ -234,8 +235,8 @@ def test_a_correct_boss_interview_in_plain_words_scores_at_least_20_of_25():
         (
             "boss-mlp",
             "Backprop let gradient through ReLU units that were off, softmax overflowed on big "
-            "logits and needed the max subtracted, and early stopping chose the epoch on the test "
-            "set, which made the test score optimistic.",
+            "logits and needed the max subtracted, and the early-stopping patience never reset "
+            "when the validation accuracy improved, so training stopped far too soon.",
         ),
         (
             "boss-churn",
