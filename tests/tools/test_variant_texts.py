@@ -220,7 +220,9 @@ CONTEXT = {
             r"axis|\.T\b|reshape|None|@|shape|keepdims|ravel|squeeze|newaxis|atleast|expand", o + n
         )
     ),
-    "off-by-one": lambda o, n, f: bool(re.search(r"\d", o + n)),
+    "off-by-one": lambda o, n, f: (
+        bool(re.search(r"\d", o + n)) or (o != n and loose(o) == loose(n))
+    ),
     "leakage": lambda o, n, f: bool(re.search(r"train|test|fit|transform|idx|\[", o + n)),
     "evaluation": lambda o, n, f: "train" in n and "test" in o,
     "split": lambda o, n, f: bool(re.search(r"permutation|arange|shuffle", o + n)),

@@ -20,7 +20,7 @@ import textwrap
 from tools.core.catalog import Kata
 from tools.core.collector import Report
 from tools.mutation import measure
-from tools.mutation.bugclasses import CLASSES
+from tools.mutation.bugclasses import CLASSES, giveaways
 from tools.mutation.measure import Change
 from tools.mutation.model import Mutant
 from tools.mutation.plausible import changed_code, prose_lines
@@ -81,13 +81,18 @@ def _error(text: str) -> str:
     return text.split(":", 1)[0].split(" (", 1)[0].strip() or "an error"
 
 
-def plain_symptom(report: Report | None, change: Change | None) -> str:
-    """What a learner sees first, in a few plain words: no arrays, no cause, no condition."""
+def plain_symptom(report: Report | None, change: Change | None, key: str = "") -> str:
+    """What a learner sees first, in a few plain words: no arrays, no cause, no condition, and
+    no figure whose name gives the class ``key`` away (a macro F1 of an averaging bug)."""
     if change is not None and change.ran and change.crashed:
         return f"the run stops with a {_error(change.crashed)}"
     if change is not None and change.ran and change.visible and change.moved:
-        shown = [(n, b, a) for n, b, a in change.moved if not a.startswith("[")]
-        name, before, after = (shown or list(change.moved))[0]
+        words = giveaways(key) if key in CLASSES else ()
+        honest = [m for m in change.moved if not any(w in figure(m[0]).lower() for w in words)]
+        shown = [(n, b, a) for n, b, a in honest if not a.startswith("[")]
+        if not honest:
+            return "a reported figure moves"
+        name, before, after = (shown or honest)[0]
         if not after.startswith("["):
             return f"{figure(name)} is {after} instead of {before}"
         broken = re.search(r"\b(nan|inf)\b", after)
@@ -102,9 +107,9 @@ def plain_symptom(report: Report | None, change: Change | None) -> str:
     return tests
 
 
-def variant_title(kata: Kata, report: Report | None, change: Change | None) -> str:
+def variant_title(kata: Kata, report: Report | None, change: Change | None, key: str = "") -> str:
     """The scenario and what running the variant shows, in plain words; never its class."""
-    return f"{subject(kata)}: {plain_symptom(report, change)}"
+    return f"{subject(kata)}: {plain_symptom(report, change, key)}"
 
 
 def observed(report: Report | None) -> str:
@@ -288,7 +293,7 @@ def learner_texts(
     bug = CLASSES[mutant.bug_class]
     _, after_line, _, _ = changed_line(before, mutant.code)
     level, evidence = difficulty(mutant, after_line, report, change)
-    title = variant_title(kata, report, change)
+    title = variant_title(kata, report, change, bug.key)
     return {
         "bug_class": bug.key,
         "category": bug.category,
