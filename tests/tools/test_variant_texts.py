@@ -103,6 +103,21 @@ def test_a_crash_is_told_as_a_crash_never_as_silent():
     assert "silent" not in (data["explanation"] + " ".join(data["hints"])).lower()
 
 
+def test_a_run_that_was_not_measured_is_not_said_to_look_normal():
+    kata = catalog.load("leakage")
+    unknown = texts.learner_texts(kata, variant("scale"), LEAKAGE, report(), None)
+    quiet = texts.learner_texts(kata, variant("scale"), LEAKAGE, report(), QUIET)
+    assert "looks normal" not in unknown["hints"][0] and "test_a" in unknown["hints"][0]
+    assert "looks normal" in quiet["hints"][0] and "looks right" in quiet["title"]
+
+
+def test_a_figure_named_after_the_changed_function_counts_as_naming_it():
+    m = variant()
+    m.function = "rmse"
+    got, _ = texts.difficulty(m, 0, report(message="run_job(x)['train_rmse'] is 249.9"), None)
+    assert got == 2
+
+
 @pytest.mark.parametrize(
     ("where", "message", "change", "level"),
     [

@@ -162,7 +162,8 @@ def difficulty(
         return 1, "a failing test's traceback points at the changed line"
     if any(name == function for _, _, name in places):
         return 2, f"a failing test's traceback ends in `{function}`, the changed function"
-    if any(re.search(rf"\b{re.escape(function)}\b", o.message) for o in failures):
+    named = re.compile(rf"(?<![A-Za-z0-9]){re.escape(function)}(?![A-Za-z0-9])")  # train_rmse
+    if any(named.search(o.message) for o in failures):
         return 2, f"a failing message names `{function}`, the changed function"
     if change is not None and change.crashed and f" in {function})" in change.crashed:
         return 2, f"the kata's own run stops inside `{function}`, the changed function"
@@ -218,10 +219,15 @@ def hints(mutant: Mutant, report: Report | None, change: Change | None) -> list[
         first = f"{seen} Which value is already wrong when it fails, and which function made it?"
     elif seen:
         first = f"Which figure is wrong? {seen} Which function computes it?"
-    else:
+    elif change is not None and change.ran:
         first = (
             f"The pipeline's own run looks normal; {first_test} sets up the condition that shows "
             "the problem. Which figure does it find wrong, and which function computes it?"
+        )
+    else:  # nothing is known of the pipeline's own run: say nothing about it
+        first = (
+            f"Start from {first_test}: which figure or error does it report, and which function "
+            "computes it?"
         )
     second = (
         f"Look at `{mutant.function}` in `{mutant.file}`. Call it on a tiny input (two or three "
