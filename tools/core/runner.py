@@ -115,6 +115,10 @@ def _child(job: Job, pipe: int, output: Path, key: bytes, base: Path | None) -> 
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        # The parent's sys.stdout and sys.stderr may sit on other descriptors (a pytest or xdist
+        # worker captures them), which close_inherited closes: write to the log instead.
+        sys.stdout = sys.__stdout__ = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = sys.__stderr__ = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         confine.close_inherited({pipe})
         sys.dont_write_bytecode = True
         os.environ.update(job.env)
