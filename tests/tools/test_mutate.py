@@ -374,7 +374,8 @@ def arguments(*argv: str) -> argparse.Namespace:
     [
         ((), "name a kata"),
         (("leakag",), "unknown kata 'leakag'; did you mean leakage"),
-        (("leakage", "--count", "0"), "--count and --jobs must be at least 1"),
+        (("leakage", "--count", "0"), "--count 0 writes no variants: add --no-write"),
+        (("leakage", "--jobs", "0"), "--count must be at least 0 and --jobs at least 1"),
         (("leakage", "--operator", "nope"), "unknown operator 'nope'"),
         (("--all", "--shard", "3/2"), "--shard should be K/N"),
     ],
