@@ -147,12 +147,12 @@ def test_a_field_of_the_wrong_type_is_reset_not_fatal(repo, tool):
 
 def test_an_unwritable_folder_is_a_one_line_error(monkeypatch, capsys):
     from tools import cli
-    from tools.core import workspace
+    from tools.core import exercise
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(ROOT / "katas/leakage/pipeline.py"))
 
-    monkeypatch.setattr(workspace, "checkout", refuse)
+    monkeypatch.setattr(exercise.Exercise, "checkout", refuse)
     monkeypatch.setattr(state, "update", lambda *a, **k: None)
     code = cli.main(["kata", "leakage"])
     err = capsys.readouterr().err
