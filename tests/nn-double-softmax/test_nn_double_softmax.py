@@ -85,7 +85,7 @@ def test_loss_is_the_cross_entropy_of_the_logits(network, images):
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("name", ["W1", "W2"])
+@pytest.mark.parametrize("name", ["W1", "b1", "W2", "b2"])
 def test_backprop_matches_finite_differences_of_the_loss(network, images, name):
     X, y = images
     X, y = X[:6], y[:6]
