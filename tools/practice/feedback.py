@@ -93,7 +93,9 @@ def print_problems(exercise: Exercise, report: Report) -> None:
     for number, problem in enumerate(exercise.problems, 1):
         mark = style("✓", "green") if problem not in left else style("✗", "red")
         # Blind, a problem's title would name the bug before it is found.
-        say(f"  {mark} {f'problem {number}' if getattr(exercise, 'blind', False) else problem.title}")
+        say(
+            f"  {mark} {f'problem {number}' if getattr(exercise, 'blind', False) else problem.title}"
+        )
 
 
 def print_success(
