@@ -94,9 +94,9 @@ def run_pipeline(df, test_size=0.25, seed=0):
     y = df[TARGET].to_numpy(dtype=float)
     train_idx, test_idx = train_test_split(len(df), test_size, seed)
 
-    scaler = StandardScaler().fit(X[train_idx])
-    X_train = scaler.transform(X[train_idx])
-    X_test = scaler.transform(X[test_idx])
+    X_train_raw, X_test_raw = X[train_idx], X[test_idx]
+    scaler = StandardScaler().fit(X_train_raw)
+    X_train, X_test = scaler.transform(X_train_raw), scaler.transform(X_test_raw)
 
     w, b, history = fit_logistic_regression(X_train, y[train_idx])
     test_logits = X_test @ w + b
