@@ -44,14 +44,29 @@ def wait_for(path, predicate, seconds=300):
     raise AssertionError(f"{path} never reached the expected state")
 
 
+def read_until(child, predicate, seconds=300):
+    """The child's output up to and including the first line the predicate accepts."""
+    deadline = time.monotonic() + seconds
+    seen = ""
+    while time.monotonic() < deadline:
+        line = child.stdout.readline()
+        if not line:
+            break
+        seen += line
+        if predicate(line):
+            return seen
+    child.kill()
+    raise AssertionError(f"the expected line never came:\n{seen}")
+
+
 def test_watch_reruns_on_save_and_stops_when_solved(repo):
     child = start(repo, "kata", "leakage", "--watch")
-    wait_for(repo / WORKSPACE, lambda text: "def run_pipeline" in text)
-    time.sleep(3)  # the first run is under way or done; saving now must trigger another
+    first = read_until(child, lambda line: re.search(r"4 of \d+ tests fail", line))
+    # The first verdict is out; a save now must trigger another run.
     shutil.copyfile(repo / "fixed/leakage/pipeline.py", repo / WORKSPACE)
     out, err = child.communicate(timeout=300)
-    assert child.returncode == 0, out + err
-    assert re.search(r"4 of \d+ tests fail", out) and re.search(r"All \d+ tests pass", out)
+    assert child.returncode == 0, first + out + err
+    assert re.search(r"All \d+ tests pass", out), first + out
     assert "Traceback" not in out + err
 
 
