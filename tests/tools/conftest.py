@@ -20,6 +20,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(here) and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(TOOL_TIMEOUT))
+    # The longest tests first: xdist hands tests out in this order, and a long one started last
+    # would leave the other workers idle while it finishes.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def copy_repo(target: Path, slugs: tuple[str, ...] = ("leakage",)) -> Path:

@@ -257,6 +257,7 @@ def test_sandboxes_live_in_a_private_folder(tmp_path):
         sandbox.private_parent(tmp_path)
 
 
+@pytest.mark.slow
 def test_a_loop_that_never_ends_is_stopped_and_named(repo, tool):
     tool("kata", "leakage")
     text = (repo / "broken/leakage/pipeline.py").read_text()

@@ -135,6 +135,7 @@ def test_a_missing_workspace_file_is_named_and_the_rest_kept(repo, tool):
     assert (repo / WORKSPACE).read_text() == "# my edits\n"
 
 
+@pytest.mark.slow
 def test_code_that_hangs_is_stopped_and_the_test_named(repo, tool):
     tool("kata", "leakage")
     source = (

@@ -32,6 +32,7 @@ def pids_in(path) -> list[int]:
     return [int(line) for line in path.read_text().split()] if path.exists() else []
 
 
+@pytest.mark.slow
 def test_code_that_sleeps_is_stopped_and_said_to_wait(repo, tool):
     tool("kata", "leakage")
     assert FIRST_LINE in BROKEN

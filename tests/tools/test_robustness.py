@@ -49,6 +49,7 @@ def run_suite(tmp_path: Path, impl: str | None, seed: int | None) -> dict[str, s
     return outcomes(junit)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(3600)  # two runs of the whole catalog's tests, on a possibly busy machine
 @pytest.mark.parametrize("impl", [None, "broken/{slug}"], ids=["fixed", "broken"])
 def test_kata_suite_gives_the_same_results_in_any_order(tmp_path, impl):

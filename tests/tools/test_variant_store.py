@@ -184,6 +184,7 @@ def snapshot(*folders) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_refresh_rebases_relocates_drops_and_rerecords_and_never_writes_fixed_or_tests(repo):
     first = run_tool(repo, "mutate", "leakage", "--refresh", "--jobs", "1", timeout=900)
     assert first.returncode == 0, first.stderr  # records brought up to date with today's tests

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import os
 import re
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tools import EXIT_FAILED, EXIT_OK, UserError
@@ -276,11 +278,20 @@ def check_many(slugs: list[str], give_aways: bool = False) -> dict[str, list[str
             for kata in runnable
             for job in _jobs(kata, Path(scratch), problems[kata.slug])
         ]
-        results = runner.run_many([runner.Job(kata.slug, path) for kata, _, path, _ in plan])
+        # A run that must fail is judged by which tests fail and why, never by its traceback:
+        # a one-line traceback spares a fifth of the catalog's time.
+        results = runner.run_many(
+            [
+                runner.Job(kata.slug, path, () if expected is None else ("--tb=line",))
+                for kata, _, path, expected in plan
+            ]
+        )
     for (kata, label, _, expected), result in zip(plan, results, strict=True):
         problems[kata.slug].extend(_judge(kata, label, expected, result))
-    for kata in runnable:
-        problems[kata.slug].extend(observed.problems(kata))
+    # Each kata's quoted numbers are recomputed by an interpreter of its own: one per core at once.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for kata, found in zip(runnable, pool.map(observed.problems, runnable), strict=True):
+            problems[kata.slug].extend(found)
     if give_aways:
         for slug, found in give_away_problems(katas).items():
             problems[slug].extend(found)

@@ -132,7 +132,10 @@ def _child(job: Job, pipe: int, output: Path, key: bytes, base: Path | None) -> 
         import pytest
 
         collector = Collector(job.slug, job.impl, emit, guarded=job.referee)
-        args = kata_pytest_args(job.slug, job.impl, job.extra, base)
+        # Only the plugins a kata's tests need: whatever else is installed (anyio's, watchfiles
+        # brings it) costs each run a quarter of a second and has no say in a verdict.
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        args = [*kata_pytest_args(job.slug, job.impl, job.extra, base), "-p", "pytest_timeout"]
         code = int(pytest.main(args, plugins=[collector]))
         sys.stdout.flush()
         sys.stderr.flush()
