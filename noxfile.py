@@ -144,7 +144,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Measure warm and cold kata runs, the self-check and mutation speed; writes build/bench.json."""
-    _install(session, "mutate")
+    """Measure kata runs, watch mode, the self-check, mutation and the test suite; writes build/bench.json."""
+    _install(session, "test")  # mutmut for the campaign, pytest-xdist for the suite
     os.environ["KATA_NOX"] = f"{sys.executable} -m nox"  # the nox running this session
     _tool(session, "bench", *session.posargs)

@@ -53,6 +53,9 @@ def complaints(code: str, path: str) -> frozenset[str]:
     return frozenset(line.split(": ", 1)[-1] for line in found)
 
 
+TB_LINE = ("--tb=line",)
+
+
 def formatted(code: str, path: str) -> str:
     done = ruff("format", code=code, path=path)
     return done.stdout if done is not None and done.returncode == 0 else code
@@ -206,8 +209,10 @@ def write_variants(
                 staged += [] if problem else [m]
                 rejected += [{"id": m.id, "why": problem}] if problem else []
             home = kata.tests.parent.parent  # the repository, or an outside project's copy
+            # judged by which tests fail, never by a traceback: a one-line one is quicker
             jobs = [
-                runner.Job(kata.slug, running(area, opaque_id(kata, m)), cwd=home) for m in staged
+                runner.Job(kata.slug, running(area, opaque_id(kata, m)), TB_LINE, cwd=home)
+                for m in staged
             ]
             reports = runner.run_many(jobs, workers=settings.jobs)
             shown = measured(kata, [job.impl for job in jobs], settings.jobs)
@@ -284,7 +289,7 @@ def relabel(kata: Kata, jobs: int = 1, removed: list[Path] | None = None) -> lis
         dirs = [
             variants.materialise_into(kata, path, Path(scratch) / path.name) for path, *_ in todo
         ]
-        reports = runner.run_many([runner.Job(kata.slug, d) for d in dirs], workers=jobs)
+        reports = runner.run_many([runner.Job(kata.slug, d, TB_LINE) for d in dirs], workers=jobs)
         shown = measured(kata, dirs, jobs)
     changed = []
     for (path, data, m, description), report, change in zip(todo, reports, shown, strict=True):

@@ -137,7 +137,9 @@ def refresh(kata: Kata, jobs: int = 1, write: bool = True) -> list[Outcome]:
         directories = [
             variants.write_files(files, Path(scratch) / path.name) for path, files, _ in keep
         ]
-        reports = runner.run_many([runner.Job(kata.slug, d) for d in directories], workers=jobs)
+        reports = runner.run_many(
+            [runner.Job(kata.slug, d, ("--tb=line",)) for d in directories], workers=jobs
+        )
         shown = install.measured(kata, directories, jobs)
     fixed = variants.fixed_files(kata)
     for (path, files, how), report, change in zip(keep, reports, shown, strict=True):
