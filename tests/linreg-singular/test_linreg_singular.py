@@ -158,9 +158,12 @@ def test_predict_is_the_linear_model(pipeline):
 
 
 def homes_with_one_area(pipeline, n_rows=120, seed=6):
-    """Homes whose ft² column is replaced by an unrelated reading (the area appears once)."""
+    """Homes whose design has full rank, so that every fit has one answer: the ft² column is
+    replaced by an unrelated reading, and one home in eight lies outside the listed
+    neighbourhoods (no indicator of its own)."""
     df = pipeline.make_houses(n_rows=n_rows, seed=seed)
     df["area_ft2"] = np.random.default_rng(seed).normal(0.0, 1.0, n_rows)  # an unrelated column
+    df.loc[df.index[::8], "neighbourhood"] = "outskirts"
     return df
 
 
