@@ -6,9 +6,10 @@ that symptom ("which figure is wrong? which function computes it?"), then name t
 only the last names the bug class; the explanation says what the change did (function, line,
 which figure moved from what to what) before the class's lesson. The difficulty is measured from
 what a learner meets, on the scale of the README: 1, a traceback points at the changed line;
-2, the changed function is named, or the wrong figure is named after it; 3, the kata's own run
-shows the symptom but nothing names the function; 4, the kata's own run looks right and only the
-conditions the failing tests set up show it.
+2, the changed function is named, or the wrong figure is named after it, or a message states the
+condition (a name or a number on the changed line); 3, the kata's own run shows the symptom but
+nothing names the function; 4, the kata's own run looks right and only the conditions the failing
+tests set up show it.
 """
 
 from __future__ import annotations
@@ -165,6 +166,8 @@ def difficulty(
     named = re.compile(rf"(?<![A-Za-z0-9]){re.escape(function)}(?![A-Za-z0-9])")  # train_rmse
     if any(named.search(o.message) for o in failures):
         return 2, f"a failing message names `{function}`, the changed function"
+    if said := _said_of_changed_line(mutant, after_line, failures):
+        return 2, f"a failing message names `{said}`, which the changed line uses"
     if change is not None and change.crashed and f" in {function})" in change.crashed:
         return 2, f"the kata's own run stops inside `{function}`, the changed function"
     named = [f for f, _, _ in (change.moved if change else ()) if _names_each_other(f, function)]
@@ -177,6 +180,32 @@ def difficulty(
     if change.visible:
         return 3, "the kata's own run shows the symptom, but nothing names the changed function"
     return 4, "the kata's own run looks right: only the conditions the failing tests set up show it"
+
+
+# Names too common to lead a learner anywhere when a message uses them.
+PLAIN_WORDS = {"self", "axis", "return", "float", "range", "mean", "shape", "dtype", "true"}
+
+
+def _said_of_changed_line(mutant: Mutant, after_line: int, failures: list) -> str:
+    """A name (or a number of two digits or more) on the changed line that a failing message
+    states: the message then says which condition breaks, and one function is left to read."""
+    lines = mutant.code.splitlines()
+    if not 0 < after_line <= len(lines):
+        return ""
+    code = lines[after_line - 1].split("#", 1)[0]
+    names = {w for w in re.findall(r"[A-Za-z_]\w{3,}", code) if w.lower() not in PLAIN_WORDS}
+    for constant in re.findall(r"\b[A-Z][A-Z0-9_]+\b", code):  # a module constant's value
+        if value := re.search(rf"^{constant}\s*=\s*([\d.]+)\s*(?:#.*)?$", mutant.code, re.M):
+            code += f" {value[1]}"
+    numbers = re.findall(r"(?<![\w.])\d{2,}(?:\.\d+)?(?![\w.])", code)
+    names |= {f"{float(n):g}" for n in numbers} | set(numbers)  # 90.0 is said as 90
+    for name in sorted(names):
+        word = re.compile(rf"(?<![A-Za-z0-9_.]){re.escape(name)}(?![A-Za-z0-9_])")
+        if name.isalpha():  # a plain word ("order", "tree") counts only where it reads as code
+            word = re.compile(rf"`{name}`|'{name}'|(?<![A-Za-z0-9_.]){name}(?=[(\[.=])")
+        if any(word.search(o.message or "") for o in failures):
+            return name
+    return ""
 
 
 def _names_each_other(figure: str, function: str) -> bool:
