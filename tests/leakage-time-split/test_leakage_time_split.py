@@ -53,7 +53,7 @@ def test_features_ignore_that_day_and_later_days(pipeline, export):
     assert_unchanged(
         before,
         after,
-        what="add_features(export) for the days up to 2024-05-01",
+        what="the nightly export's features for the days up to 2024-05-01",
         meaning="they changed when only the sales of 2024-05-01 and later changed: "
         + FROM_THE_FUTURE,
     )
@@ -104,14 +104,14 @@ def test_features_match_their_definitions(pipeline, export):
     expected = reference_features(export)[pipeline.FEATURES]
     same_days = list(feats.index) == list(expected.index)
     assert same_days, (
-        f"add_features(export) gives features for {len(feats)} days from "
-        f"{feats.index[0].date()}; the days with a full week of history are the "
+        f"the nightly export's feature table covers {len(feats)} days from "
+        f"{feats.index[0].date()}; the days with a full week of history before them are the "
         f"{len(expected)} from {expected.index[0].date()}"
     )
     wrong = ~np.isclose(feats.to_numpy(dtype=float), expected.to_numpy(dtype=float), rtol=1e-9)
     days = feats.index[wrong.any(axis=1)]
     assert not wrong.any(), (
-        f"add_features(export) differs from yesterday's sales, the sales a week before, the mean "
+        f"the nightly export's features differ from yesterday's sales, the sales a week before, the mean "
         f"of the 7 previous days and the weekend flag on {len(days)} of {len(feats)} days, e.g. "
         f"{days[0].date()}: {np.round(feats.loc[days[0]].to_numpy(dtype=float), 3).tolist()} "
         f"against {np.round(expected.loc[days[0]].to_numpy(dtype=float), 3).tolist()}"
