@@ -1,8 +1,7 @@
 """The delivery-time job, end to end: parse and clean the log, split, encode, fit, evaluate, quote.
 
-A delivery's features, its predicted time and its quote depend only on that delivery and the
-fitted model, never on the other orders it is scored with; the cleaning, the split, the fitted
-model and every reported figure are checked against independent computations.
+The cleaning, the split, the fitted model, every reported figure and the quotes are checked
+against independent computations.
 """
 
 import numpy as np
@@ -154,14 +153,14 @@ def test_a_delivery_gets_the_same_features_in_any_batch(quotes, frames, model):
         assert_unchanged(
             batch[i], alone[0],
             f"the indicators of held-out delivery {i} ({test.iloc[i]['region']}, "
-            f"{test.iloc[i]['vehicle']})",
-            "a delivery's features depend on which other deliveries are encoded with it",
+            f"{test.iloc[i]['vehicle']}), encoded alone instead of with all {len(test)}",
+            "the same delivery would get another quote",
         )  # fmt: skip
     without = test[test["region"] != "centre"]
     assert_unchanged(
         batch[(test["region"] != "centre").to_numpy()], encoder.transform(without),
-        "the indicators of the held-out deliveries outside the centre",
-        "a delivery's features depend on which other deliveries are encoded with it",
+        "the indicators of the held-out deliveries outside the centre, encoded without the others",
+        "the same deliveries would get other quotes",
     )  # fmt: skip
 
 
@@ -269,7 +268,7 @@ def test_an_unseen_region_loses_only_its_region_indicator(quotes, frames, model)
     assert_unchanged(
         others, encoder.transform(test.drop(index=test.index[2])),
         "the indicators of the other five deliveries",
-        "an order to a new region changed how the other orders are encoded",
+        "the other five orders would be quoted differently once an order to a new region joins them",
     )  # fmt: skip
     basket = quotes.quote(encoder, weights, requests_for(test))
     assert len(basket) == 6 and np.isfinite(basket["minutes"]).all(), f"{basket}"
