@@ -1,7 +1,7 @@
-"""Same data, same seed, same zones: k-means must be reproducible from its ``seed`` alone.
+"""The nightly delivery zones: same drop-offs and same seed, same zones.
 
-Between two runs the tests do what other code in a long-running process does with random
-numbers; whatever they change is put back afterwards.
+The tests run the clustering the way the nightly job does, next to the rest of the job;
+whatever a test changes is put back afterwards.
 """
 
 import numpy as np
@@ -47,8 +47,7 @@ def test_same_seed_gives_the_same_zones_run_after_run(kmeans, dropoffs):
         first,
         second,
         what=f"run_pipeline(dropoffs, k={K}, seed={SEED})",
-        meaning=f"two runs in one process with the same data and seed={SEED} gave different "
-        "delivery zones",
+        meaning=f"two runs with the same data and seed={SEED} gave different delivery zones",
     )
 
 
@@ -60,8 +59,8 @@ def test_kmeans_leaves_other_code_s_random_numbers_alone(kmeans, dropoffs):
     after = np.random.get_state()
     untouched = bool(np.array_equal(after[1], before) and after[2] == position)
     assert untouched, (
-        "after kmeans(X, k, seed=0), np.random.random() in the same process gives another "
-        "number than it would have given without the clustering"
+        "after kmeans(X, k, seed=0), the rest of the job draws other random numbers than "
+        "it draws when the clustering is skipped"
     )
 
 
