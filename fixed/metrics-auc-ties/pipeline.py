@@ -25,7 +25,7 @@ def roc_curve(y_true, scores):
     """ROC points of the rule "flag if score >= t", strictest threshold first.
 
     y_true : array-like of shape (n,) of 0/1; scores : array-like of shape (n,), higher = riskier.
-    Returns fpr, tpr and thresholds, one entry per threshold, starting at (0, 0).
+    Returns fpr, tpr and thresholds (np.inf first), starting at (0, 0).
     """
     y_true = np.asarray(y_true, dtype=float)
     scores = np.asarray(scores, dtype=float)

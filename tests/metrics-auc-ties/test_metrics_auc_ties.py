@@ -1,7 +1,7 @@
 """ROC-AUC is the share of (defaulter, non-defaulter) pairs that the score orders correctly.
 
-A pair the score cannot order counts one half, and the row order of an export never changes the
-result. The reference below counts the pairs one by one.
+They are counted as scikit-learn's roc_auc_score counts them; the reference below counts the pairs
+one by one.
 """
 
 import numpy as np
@@ -73,8 +73,8 @@ def test_roc_curve_points_are_those_of_flag_if_score_at_least_t(pipeline, graded
     expected_tpr = np.r_[0.0, [(scores[y == 1] >= c).mean() for c in cuts]]
     expected_fpr = np.r_[0.0, [(scores[y == 0] >= c).mean() for c in cuts]]
     assert len(fpr) == len(cuts) + 1, (
-        f"roc_curve returned {len(fpr)} points, while the rule 'flag if score >= t' gives "
-        f"{len(cuts) + 1} different outcomes on these scores (with the origin)"
+        f"roc_curve returned {len(fpr)} points for 120 applicants; the ROC curve of the rule "
+        f"'flag if score >= t' on their scores has {len(cuts) + 1}"
     )
     assert_close(thresholds[1:], cuts, what="roc_curve(...) thresholds after the first")
     assert thresholds[0] > cuts[0], f"the first threshold {thresholds[0]} flags someone"
