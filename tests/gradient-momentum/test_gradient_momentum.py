@@ -44,7 +44,7 @@ def test_momentum_velocity_accumulates_on_a_constant_gradient(optimisers):
             assert_close(
                 path[k][name], -0.1 * factor * g[name],
                 f"{name} after {k} Momentum(lr=0.1, momentum=0.9) steps on a constant gradient",
-                "momentum should build up speed on a constant slope (a geometric series)",
+                "the heavy ball does not speed up on a constant slope",
                 rtol=1e-12,
             )  # fmt: skip
 
@@ -81,7 +81,7 @@ def test_adam_steps_by_hand(optimisers):
     expected = -0.01 + 0.01 * 0.01 / 0.19
     assert_close(
         path[2]["x"], [expected], "x after Adam(lr=0.01) steps with gradients +1 then -1",
-        "the second step should average the two gradients through the moment estimates",
+        "Adam's second step is not the one its definition gives for these two gradients",
         rtol=1e-6,
     )  # fmt: skip
 
@@ -92,7 +92,7 @@ def test_adam_moves_by_lr_at_every_step_on_a_constant_gradient(optimisers):
     moves = np.array([path[k + 1]["x"] - path[k]["x"] for k in range(6)])  # (6, 2)
     assert_close(
         moves, np.tile([-0.01, 0.01], (6, 1)), "Adam(lr=0.01)'s six moves on a constant gradient",
-        "with a constant gradient the bias-corrected moments equal g and g^2, so every step is lr",
+        "on a constant gradient Adam should move each parameter by exactly lr at every step",
         rtol=1e-5,
     )  # fmt: skip
 
