@@ -14,8 +14,8 @@ def make_export(n_listings=300, seed=0, missing=0.05, unlet=0.2, relisted=0.15, 
     """The CRM's export: one row per advert, every value a string, as the CRM writes it.
 
     A flat advertised more than once has one row per advert, and only its latest advert
-    (``listed_on``) is current. Rows come in the CRM's own order, keyed ``first_key``,
-    ``first_key + 1``, ... (the frame's index). Returns a DataFrame.
+    (``listed_on``) is current. Rows come in the CRM's own order, each under the CRM's row
+    key, counted from ``first_key``. Returns a DataFrame.
     """
     rng = np.random.default_rng(seed)
     area = rng.normal(70.0, 20.0, n_listings)

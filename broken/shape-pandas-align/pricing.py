@@ -28,7 +28,7 @@ def fit_linear(X, y):
 
 
 def predict(X, w, b):
-    """Predicted rents, one per row of X, as a series labelled like X."""
+    """Predicted rents, one per row of X: a series named predicted_rent."""
     return pd.Series(X.to_numpy(dtype=float) @ w + b, index=X.index, name="predicted_rent")
 
 
