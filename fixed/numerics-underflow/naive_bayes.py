@@ -1,4 +1,4 @@
-"""Ticket routing: a multinomial naive Bayes classifier over word counts of long support threads."""
+"""Ticket routing: a multinomial naive Bayes classifier over word counts of support threads."""
 
 import numpy as np
 

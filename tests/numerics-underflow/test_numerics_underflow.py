@@ -1,9 +1,8 @@
 """The ticket router must send every thread to the queue its words favour.
 
 The first tests route production threads end to end; the others pin the posteriors down against
-the textbook product formula on short threads and against the log-likelihoods on threads of every
-length, with numpy's floating-point errors raised (underflow to 0 itself stays allowed), and
-check the split, the fitted frequencies and every figure run_pipeline reports.
+an independent naive Bayes computation, with numpy's floating-point errors raised, and check the
+split, the fitted frequencies and every figure run_pipeline reports.
 """
 
 import math
@@ -104,7 +103,7 @@ def test_threads_go_to_the_queue_their_log_likelihoods_favour(nb, training, mode
     bad = np.flatnonzero(got[:, 0] != expected[:, 0])
     assert len(bad) == 0, (
         f"{what} puts the wrong queue first for {len(bad)} of {len(X)} threads (e.g. thread "
-        f"{bad[0]}: probabilities {probs[bad[0]]}, while its log-likelihoods rank the queues "
+        f"{bad[0]}: probabilities {probs[bad[0]]}, while its naive Bayes posteriors rank the queues "
         f"{expected[bad[0]]}): the most likely queue must win for every thread"
     )
 
