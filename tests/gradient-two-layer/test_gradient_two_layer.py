@@ -55,14 +55,13 @@ def check(network, X, y, params, name, what):
 
 @pytest.mark.parametrize("name", PARAMS)
 def test_gradient_matches_finite_differences(network, name):
-    # Near initialisation (pre-activations close to 0) and at weights of the size training
-    # reaches (many hidden units in tanh's curved range).
-    for scale, seed in ((0.01, 1), (1.5, 2)):
+    # Near initialisation and at weights of the size training reaches.
+    for scale, seed, where in ((0.01, 1, "near initialisation"), (1.5, 2, "mid-training")):
         X, y, params = point(scale=scale, seed=seed)
         if scale > 1:
             z1 = X @ params["W1"] + params["b1"]
-            assert np.mean(np.abs(z1) > 1.0) > 0.3, "the check needs units in tanh's curved range"
-        check(network, X, y, params, name, f"gradients(...)[{name!r}] at weights of size {scale}")
+            assert np.mean(np.abs(z1) > 1.0) > 0.3, "the second point is not where training goes"
+        check(network, X, y, params, name, f"gradients(...)[{name!r}] at weights met {where}")
 
 
 def test_loss_decreases_at_every_small_step(network):
