@@ -39,7 +39,7 @@ def add_intercept(X):
 
 
 def ridge_loss(X1, y, theta, lam):
-    """Half the mean squared error plus lam / 2 * ||w||^2, where w = theta[1:] (not the intercept)."""
+    """Half the mean squared error plus lam / 2 * ||w||^2, where w = theta[1:]."""
     residual = X1 @ theta - y  # (n,)
     return float(0.5 * np.mean(residual**2) + 0.5 * lam * np.sum(theta[1:] ** 2))
 

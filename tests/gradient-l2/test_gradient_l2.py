@@ -165,9 +165,9 @@ def test_tuning_prefers_a_strong_penalty_when_no_feature_carries_signal(model, c
 def test_a_forced_penalty_keeps_predictions_centred_on_the_quality(model, export):
     result = model.run_pipeline(export, seed=SEED, lams=(1.0,))
     assert abs(result["test_mean_error"]) < 0.3, (
-        f"with lam=1 the held-out predictions miss the panel's scores by "
-        f"{result['test_mean_error']:+.3f} on average; a penalty on the chemistry weights should "
-        "not move the predictions as a whole"
+        f"with lam=1 the held-out predictions differ from the panel's scores by "
+        f"{result['test_mean_error']:+.3f} on average, on a quality scale whose scores spread by "
+        "less than 1"
     )
 
 
