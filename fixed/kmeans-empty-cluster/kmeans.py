@@ -7,10 +7,7 @@ FEATURES = ["visits_per_month", "basket_band"]
 
 
 def make_customers(n_rows=150, seed=0):
-    """Synthetic loyalty-card customers in three segments, recorded on coarse integer scales.
-
-    The scales are coarse, so many customers share exactly the same record.
-    """
+    """Synthetic loyalty-card customers in three segments, recorded on coarse integer scales."""
     rng = np.random.default_rng(seed)
     segment = rng.choice(3, size=n_rows, p=[0.5, 0.3, 0.2])
     visits = np.array([2.0, 8.0, 4.0])[segment] + rng.normal(0.0, 0.8, n_rows)

@@ -91,8 +91,8 @@ def test_every_segment_is_used_from_a_hand_picked_start(kmeans, blobs):
 
 def test_every_segment_is_used_from_a_distant_start(kmeans, blobs):
     init = np.vstack([[1000.0, 1000.0], blobs[[0, 40]]])  # no customer is nearest to centre 0
-    model = fit(kmeans, blobs, 3, init, "fit(X, init=one centre far from every customer)")
-    assert_every_segment_used(model, 3, "starting one centre far from every customer")
+    model = fit(kmeans, blobs, 3, init, "fit(X, init=another hand-picked start)")
+    assert_every_segment_used(model, 3, "another hand-picked start")
 
 
 def test_inertia_never_increases_from_a_hand_picked_start(kmeans, blobs):
@@ -106,10 +106,10 @@ def test_inertia_never_increases_from_a_hand_picked_start(kmeans, blobs):
 @pytest.mark.edge
 def test_one_segment_per_record_gives_zero_inertia(kmeans):
     X = np.array([[1.0, 1.0], [1.0, 1.0], [2.0, 1.0], [1.0, 2.0], [2.0, 2.0], [5.0, 5.0]])
-    model = fit(kmeans, X, 6, what="KMeans(n_clusters=6).fit(6 customers, two identical)")
-    assert_finite(model.cluster_centers_, "cluster_centers_ with k == n and a duplicated customer")
+    model = fit(kmeans, X, 6, what="KMeans(n_clusters=6).fit(6 customers)")
+    assert_finite(model.cluster_centers_, "cluster_centers_ with as many segments as customers")
     assert_close(
-        model.inertia_, 0.0, "inertia_ with k == n and a duplicated customer",
+        model.inertia_, 0.0, "inertia_ with as many segments as customers",
         "every distinct customer can have a centre of its own", atol=1e-9,
     )  # fmt: skip
 
@@ -139,10 +139,10 @@ def test_every_segment_is_used_after_a_single_step(kmeans, k):
         init = np.repeat(X[start : start + 1], k, axis=0)
         model = call_strict(
             kmeans.KMeans(n_clusters=k, max_iter=1).fit, X, init=init,
-            what=f"KMeans(n_clusters={k}, max_iter=1).fit(loyalty table, {k} centres on customer {start})",
+            what=f"KMeans(n_clusters={k}, max_iter=1).fit(loyalty table, hand-picked start no. {start})",
         )  # fmt: skip
         assert_every_segment_used(
-            model, k, f"one update step with {k} segments from customer {start}"
+            model, k, f"one update step with {k} segments from hand-picked start no. {start}"
         )
 
 
