@@ -1,4 +1,4 @@
-"""The glyph network, end to end: three independent problems, each with its own tests.
+"""The glyph network, end to end: three problems, each with its own tests.
 
 - backpropagation must give the gradient of the loss the network reports;
 - softmax and cross-entropy must stay finite for confident logits;
@@ -159,9 +159,8 @@ def test_patience_counts_epochs_without_improvement_in_a_row(net, glyphs):
             f"{int(np.argmax(accs))}"
         )
         assert stops_where_patience_says(history, patience, 120), (
-            f"with patience {patience} training ran {ran} epochs although its best epoch was "
-            f"{best}: it should run until {patience} epochs in a row bring no improvement "
-            f"({best + patience + 1} epochs)"
+            f"with patience {patience} training stopped at epoch {ran - 1}, its best being epoch "
+            f"{best}; with that patience it should have run {best + patience + 1} epochs"
         )
 
 
