@@ -8,7 +8,6 @@ REGIMES = ["idle", "cutting"]
 def make_shift(n_rows=300, seed=0):
     """One shift of spindle current readings (amps): idle near 2 A, cutting near 8 A.
 
-    Now and then a reading catches the inrush when the spindle motor starts (25-40 A).
     Returns x : ndarray of shape (n_rows,).
     """
     rng = np.random.default_rng(seed)

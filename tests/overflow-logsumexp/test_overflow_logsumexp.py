@@ -1,9 +1,8 @@
 """The spindle monitor must keep reporting sensible regimes on every shift.
 
 The first tests run the monitor over eight shifts; the others pin down each step (the E-step,
-the M-step, the starting point, EM's log-likelihood) against the textbook mixture formulas, on
-ordinary readings and on readings far from both regimes, with numpy's floating-point warnings
-turned into errors (underflow to 0 stays allowed: it is harmless).
+the M-step, the starting point, EM's log-likelihood) against the textbook mixture formulas, with
+numpy's floating-point warnings turned into errors.
 """
 
 import math
@@ -77,7 +76,7 @@ def test_e_step_matches_the_textbook_mixture_on_ordinary_readings(mixture):
 def test_responsibilities_sum_to_one_for_any_reading(mixture):
     x = np.array([2.0, 8.0, 25.0, 35.0, 60.0])
     resp, _ = call_strict(mixture.e_step, x, WEIGHTS, MEANS, VARIANCES,
-                          what="e_step(five readings, the last shift's regimes)")  # fmt: skip
+                          what="the responsibilities of five readings under the last shift's regimes")  # fmt: skip
     assert_finite(resp, "the responsibilities of the five readings",
                   "every reading must belong to the regimes in some proportion")  # fmt: skip
     assert_close(resp.sum(axis=1), np.ones(len(x)), "row sums of the responsibilities",
@@ -88,7 +87,7 @@ def test_responsibilities_sum_to_one_for_any_reading(mixture):
 def test_every_reading_belongs_to_the_regime_that_explains_it_better(mixture):
     x = np.array([35.0, 60.0])
     resp, _ = call_strict(mixture.e_step, x, WEIGHTS, MEANS, VARIANCES,
-                          what="e_step(two readings, the last shift's regimes)")  # fmt: skip
+                          what="the responsibilities of two readings under the last shift's regimes")  # fmt: skip
     assert_close(resp, [[0.0, 1.0], [0.0, 1.0]], "the responsibilities of the two readings",
                  "the cutting regime explains both far better than idle does", atol=1e-9)  # fmt: skip
 
@@ -97,7 +96,7 @@ def test_every_reading_belongs_to_the_regime_that_explains_it_better(mixture):
 def test_log_likelihood_of_any_reading_is_finite_and_consistent(mixture):
     x = np.array([35.0])
     _, log_likelihood = call_strict(mixture.e_step, x, WEIGHTS, MEANS, VARIANCES,
-                                    what="e_step(one reading, the last shift's regimes)")  # fmt: skip
+                                    what="the log-likelihood of one reading under the last shift's regimes")  # fmt: skip
     assert_finite(log_likelihood, "the log-likelihood of the reading",
                   "a reading the model finds unlikely still has a finite log-density")  # fmt: skip
     low = best_single_term(x)[0]
@@ -141,8 +140,8 @@ def test_a_warm_start_recovers_the_regimes(mixture, shifts):
     x = spiky_shift(shifts)
     with np.errstate(all="ignore"):  # judged by the fitted means
         model = mixture.fit_gmm(x, 2, 30, (WEIGHTS, MEANS, VARIANCES))
-    assert_close(np.sort(model["means"]), MEANS, "the regime means after a shift with a spike",
-                 "one inrush reading among 300 barely moves where the regimes are", atol=0.3)  # fmt: skip
+    assert_close(np.sort(model["means"]), MEANS, "the regime means fitted on a later shift from the last shift's regimes",
+                 "the spindle still idles near 2 A and cuts near 8 A", atol=0.3)  # fmt: skip
 
 
 def test_the_monitor_reports_each_shifts_own_fit(mixture, shifts):
