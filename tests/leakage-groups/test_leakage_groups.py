@@ -1,7 +1,7 @@
 """The gait-screening score must estimate how the model does on users it has never met.
 
-Every session of a held-out user is held out, whichever copy of the export the rows come from,
-and the held-out accuracy equals that of a model that never saw any session of a held-out user.
+The tests compare the split and the held-out accuracy with what a model that never saw any
+session of a held-out user gives, on several copies of the export.
 """
 
 import numpy as np
@@ -87,7 +87,7 @@ def test_the_same_users_are_held_out_for_every_copy_of_the_export(pipeline, sess
     for name, users in held_out.items():
         assert users == first, (
             f"group_train_test_split with the same seed held out users {first} from one copy "
-            f"of the 240 sessions and {users} from {name} (same rows, same values)"
+            f"of the 240 sessions and {users} from {name} of the same export"
         )
 
 
