@@ -1,8 +1,8 @@
 """Label propagation must turn a few known labels into a probability for every image.
 
-label_scores documents F[i, c] as the probability that a random walk from image i, stepping to
-neighbour j with probability proportional to W[i, j], first reaches a labelled image of class c.
-The hand-built graphs below are small enough to work that out on paper.
+label_scores documents F[i, c] as the probability that a random walk from image i first reaches
+a labelled image of class c. The hand-built graphs below are small enough to work that out on
+paper.
 """
 
 import numpy as np
@@ -60,7 +60,7 @@ def test_an_image_between_two_classes_leans_to_its_stronger_link(propagation):
     assert_close(
         scores[2], [0.25, 0.75], "label_scores(...)[2] for an unlabelled image linked to a "
         "class-0 image with affinity 1 and to a class-1 image with affinity 3",
-        "a random walk from it steps to the class-1 image with probability 3/4",
+        "it is linked three times as strongly to class 1 as to class 0, and its scores do not say so",
     )  # fmt: skip
 
 
@@ -72,7 +72,7 @@ def test_a_single_unlabelled_image_takes_the_weighted_vote_of_its_neighbours(pro
     assert_close(
         scores[3], [1 / 8, 7 / 8], "label_scores(...)[3] for one unlabelled image linked to "
         "labelled images of classes 0, 1, 1 with affinities 1, 2, 5",
-        "its scores should be the affinity-weighted share of each class, 1/8 and 7/8",
+        "7 of its 8 units of affinity lead to class 1, and its scores do not say so",
     )  # fmt: skip
 
 
