@@ -1,8 +1,8 @@
 """The pump monitor: a PCA of healthy readings, and an alarm for readings far from its plane.
 
 The PCA finds orthonormal directions of largest variance (signs free; eigh or svd both fine),
-the variance of the projections is the explained variance, and a reading's coordinates, its
-reconstruction and its alarm depend only on that reading and the fitted model.
+the variance of the projections is the explained variance, and the live check and the evening
+report agree on every reading.
 """
 
 import numpy as np
@@ -174,7 +174,7 @@ def test_a_readings_coordinates_depend_only_on_that_reading(pca):
     alone = np.vstack([model.transform(X[i : i + 1]) for i in range(200, 300)])
     assert_close(
         alone, batch, "transform of each of 100 readings on its own",
-        "a reading's coordinates depend on which other readings are transformed with it",
+        "the same readings get other coordinates than when the day is transformed in one call",
         rtol=1e-9, atol=1e-9,
     )  # fmt: skip
 
@@ -197,7 +197,7 @@ def test_live_check_agrees_with_the_evening_report(pca):
     live = np.array([pca.score_reading(result["pca"], result["threshold"], x) for x in X[200:]])
     batch = pca.reconstruction_error(result["pca"], X[200:]) > result["threshold"]
     assert np.array_equal(live, batch), (
-        f"score_reading, one reading at a time, raised {int(live.sum())} alarms on the 100 "
+        f"the live check (score_reading) raised {int(live.sum())} alarms on the 100 "
         f"readings where the evening report flags {int(batch.sum())}; "
         f"{int(np.sum(live & ~np.asarray(is_fault)[200:]))} of the live alarms are on healthy "
         "readings"
