@@ -1,4 +1,4 @@
-"""Held-out click predictions must come from what the training impressions alone say.
+"""Held-out click predictions: what the pipeline reports for tomorrow's impressions.
 
 A held-out impression stands in for tomorrow's: whether it is clicked is unknown when it is
 scored, so neither its own label nor the labels of other held-out rows may move its score.
@@ -214,7 +214,7 @@ def test_held_out_scores_use_what_training_says_of_each_publisher(pipeline, clic
     off = int(np.sum(~np.isclose(got, expected, rtol=1e-9, atol=1e-12)))
     assert off == 0, (
         f"{off} of the 100 held-out scores differ from what the returned weights and bias "
-        "give an impression from its publisher's training click rate and its slot"
+        "give these impressions when they are served"
     )
 
 
