@@ -45,8 +45,8 @@ def best_split(X, y):
     """The split with the lowest size-weighted Gini impurity of its two children.
 
     X : ndarray of shape (n, d); y : ndarray of shape (n,) of class ids 0..k-1.
-    Returns (feature, threshold, left_rows), where rows with X[:, feature] <= threshold go
-    left and left_rows are their positions in X, or None when no split lowers the impurity.
+    Returns (feature, threshold, left_rows), left_rows being the positions in X of the left
+    child's rows, or None when no split lowers the impurity.
     """
     n, d = X.shape
     onehot = np.eye(y.max() + 1)[y]  # (n, k)
