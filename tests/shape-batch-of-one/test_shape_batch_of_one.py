@@ -1,8 +1,7 @@
 """A recording's activity share must be the mean class probability of its windows.
 
-activity_share documents the mean class probability over the recording's windows; batching only
-bounds memory. The tests compare it with forward() on all windows at once, for recordings of
-several lengths, batch sizes and orders.
+The tests compare activity_share with forward() on all windows at once, for several recordings
+and settings.
 """
 
 import numpy as np
@@ -31,7 +30,7 @@ def params(network):
 
 
 def mean_probability(network, params, windows):
-    """The documented result, from one forward pass over every window (channel dropped by hand)."""
+    """The documented result, from one forward pass over every window."""
     flat = np.asarray(windows)[:, 0, :]  # (n, 16)
     return network.forward(params, flat).mean(axis=0)
 
