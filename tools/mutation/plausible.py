@@ -9,8 +9,8 @@ noise elsewhere). Of mutmut's generic changes only these model a mistake:
 - a comparison moved at its boundary (``<`` <-> ``<=``): ties at a threshold;
 - an update or accumulation turned around (``w - lr * g`` -> ``w + lr * g``, ``-=`` <-> ``+=`` on
   a parameter or gradient in learning code), or the minus of a negative log-likelihood dropped;
-- an axis, or ``shape[0]`` <-> ``shape[1]`` (rows for columns), off by one;
-- a slice bound or a range bound off by one;
+- an axis (0 <-> 1), or ``shape[0]`` <-> ``shape[1]`` (rows for columns);
+- a slice bound or a range bound off by one, unless it nudges an offset (``folds[i + 2 :]``);
 - a True/False option of a library call flipped (keepdims, replace, ascending, ...).
 
 Never: ``==`` <-> ``!=`` (a cluster's points become everyone else's), ``*`` <-> ``/``
@@ -247,6 +247,12 @@ def _generic(removed: str, added: str, function: str, body: str) -> str:
         if {a, b} == {"True", "False"}:
             return "flag" if at >= 2 and old[at - 1] == "=" and old[at - 2] in OPTIONS else ""
         if re.fullmatch(r"-?\d+", a) and re.fullmatch(r"-?\d+", b) and abs(int(a) - int(b)) == 1:
+            # an offset, a negative bound, an axis or a shape index beyond 0 <-> 1 is a constant
+            # nudged: ``folds[i + 2 :]`` for ``folds[i + 1 :]``, ``X.shape[2]``, ``tpr[:-2]``
+            nudged = (at > 0 and old[at - 1] in ("+", "-")) or a.startswith("-")
+            nudged |= old[max(0, at - 2) : at] in (["shape", "["], ["axis", "="])
+            if nudged and {abs(int(a)), abs(int(b))} != {0, 1}:
+                return ""
             return _integer(old, at)
     if (before == ["-"] and not after) or (after == ["-"] and not before):
         negated = "".join(old[at + len(before) : at + len(before) + 4])
