@@ -135,6 +135,7 @@ def test_blind_scrub_keeps_quoted_keys_and_hides_test_names():
     blind = exercise.blind(exercise.of_kata(catalog.load("leakage")), "amber-heron")
     text = blind.scrub("run_pipeline(...)['test_accuracy'] fell; test_gone_long_ago failed")
     assert "['test_accuracy']" in text and "test_gone_long_ago" not in text, text
+    assert blind.scrub("All tests in `tests/leakage/` must pass.") == "All tests must pass."
 
 
 def test_a_blind_boss_lists_its_problems_without_their_titles(capsys):

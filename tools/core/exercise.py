@@ -137,7 +137,11 @@ class Exercise:
             return text
         for name in sorted(self._test_numbers, key=len, reverse=True):
             text = re.sub(rf"(?:\b[\w.]+\.py::)*\b{name}\b", self.test_label(name), text)
-        text = re.sub(rf"tests/{re.escape(self.slug)}/[\w.]*", "the tests", text)
+        folder = rf"`?tests/{re.escape(self.slug)}/[\w.]*`?"
+        text = re.sub(
+            rf"(All tests)\s+in\s+{folder}", r"\1", text
+        )  # "All tests in `tests/x/` must pass"
+        text = re.sub(folder, "the tests", text)
         text = re.sub(r"\btest_\w+\.py\b", "the tests", text)
         # a test the kata no longer has; a quoted key such as run_pipeline(...)['test_rmse'] stays
         text = re.sub(r"(?<!['\"])\btest_\w+\b(?!['\"])", "a test", text)
