@@ -138,9 +138,8 @@ class Exercise:
         for name in sorted(self._test_numbers, key=len, reverse=True):
             text = re.sub(rf"(?:\b[\w.]+\.py::)*\b{name}\b", self.test_label(name), text)
         folder = rf"`?tests/{re.escape(self.slug)}/[\w.]*`?"
-        text = re.sub(
-            rf"(All tests)\s+in\s+{folder}", r"\1", text
-        )  # "All tests in `tests/x/` must pass"
+        # "All tests in `tests/<slug>/` must pass" reads "All tests must pass"
+        text = re.sub(rf"(All tests)\s+in\s+{folder}", r"\1", text)
         text = re.sub(folder, "the tests", text)
         text = re.sub(r"\btest_\w+\.py\b", "the tests", text)
         # a test the kata no longer has; a quoted key such as run_pipeline(...)['test_rmse'] stays
