@@ -1,261 +1,321 @@
-"""A frozen sensor must not take the greenhouse model down, and the rest of the pipeline must hold.
+"""The bakery chain's forecasting job, end to end: clean the export, split, features, scale, fit
+one ridge per store, forecast and report.
 
-The edge tests standardise and fit with a sensor that never moves under numpy's strict floating
-point (division by zero and invalid operations raise); the others check the scaler on ordinary,
-narrow and offset columns, the ridge fit against its own objective, the split, and every figure
-run_pipeline reports against the same figure recomputed from the returned model.
+The cleaning, the split, the features, the scaler, the ridge fit, every reported figure and the
+forecasts of every store are checked against independent computations.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from katakit import (
     assert_close,
-    assert_figures,
-    assert_finite,
     assert_inputs_untouched,
-    assert_reproducible,
     assert_seeded_split,
     assert_unchanged,
-    call_strict,
-    perturb_rows,
-    rmse,
     with_shuffled_index,
 )
 
-STUCK = 41.5  # the humidity sensor froze at this reading
-KEYS = {"scaler", "weights", "intercept", "test_predictions", "test_rmse"}
+KEYS = {"models", "test", "by_store", "chain_mae"}
+NOISE_MAE = 12.0 * np.sqrt(2 / np.pi)  # the MAE of a perfect model: sales noise of 12 loaves
 
 
 @pytest.fixture(scope="module")
-def pipeline(kata):
-    return kata("pipeline")
+def sales(kata):
+    return kata("sales")
 
 
-def readings(pipeline, stuck=None, seed=0):
-    return with_shuffled_index(pipeline.make_readings(300, seed, stuck), seed=seed)
+@pytest.fixture(scope="module")
+def forecast(kata):
+    return kata("forecast")
 
 
-def features(pipeline, df):
-    return df[pipeline.FEATURES].to_numpy(dtype=float)
+@pytest.fixture(scope="module")
+def export(sales):
+    return sales.make_export(26, 0)
 
 
-def humidity(pipeline):
-    return pipeline.FEATURES.index("humidity_pct")
+@pytest.fixture(scope="module")
+def job(forecast, export):
+    return forecast.run_job(export)
 
 
-def assert_standardised(Z, what):
-    assert_close(Z.mean(axis=0), np.zeros(Z.shape[1]), f"column means of {what}", atol=1e-7)
-    spread = Z.std(axis=0)
-    n = len(Z)
-    # Population or sample standard deviation: either convention is a standardisation.
-    if not np.all((spread > np.sqrt((n - 1) / n) - 1e-9) & (spread < 1 + 1e-9)):
+def same(actual, expected, what, meaning, rtol=1e-9):
+    """Equal within rtol, nan where the other is nan (the figure and its recomputation agree)."""
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    if actual.shape != expected.shape or not np.allclose(
+        actual, expected, rtol=rtol, atol=1e-9, equal_nan=True
+    ):
         raise AssertionError(
-            f"column standard deviations of {what} are "
-            f"{[round(float(s), 6) for s in spread]}; each should be 1"
+            f"{what} is {np.round(actual, 4).tolist()}; recomputed it is "
+            f"{np.round(expected, 4).tolist()}: {meaning}"
         )
 
 
-def test_scaler_standardises_ordinary_columns(pipeline):
-    X = features(pipeline, readings(pipeline))
-    assert_standardised(pipeline.StandardScaler().fit(X).transform(X), "transform(readings)")
+def by_hand(days):
+    """temp_c, rain_mm, promo, then an indicator of each weekday, Monday first."""
+    weekday = days["weekday"].to_numpy()
+    indicators = [(weekday == d).astype(float) for d in range(7)]
+    return np.column_stack([days[["temp_c", "rain_mm", "promo"]].to_numpy(float), *indicators])
 
 
-def test_scaler_standardises_narrow_and_offset_columns(pipeline):
-    rng = np.random.default_rng(5)
-    # A pressure in bar (spread 0.004), a voltage (spread 0.3), an odometer near 1e7 km.
-    X = np.column_stack([
-        rng.normal(1.013, 0.004, 200), rng.normal(12.0, 0.3, 200), 1e7 + rng.normal(0, 3, 200)
-    ])  # fmt: skip
-    assert_standardised(pipeline.StandardScaler().fit(X).transform(X), "narrow and offset columns")
+def standardised(X, scaler):
+    """X (n, d) standardised with a fitted scaler's mean_ and scale_, whatever they hold."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # the figures are judged elsewhere
+        return (X - np.asarray(scaler.mean_, dtype=float)) / np.asarray(scaler.scale_, dtype=float)
 
 
-def test_transform_is_undone_by_the_fitted_mean_and_scale(pipeline):
-    X = features(pipeline, readings(pipeline))
-    scaler = pipeline.StandardScaler().fit(X)
-    X_new = features(pipeline, readings(pipeline, seed=2))
-    restored = scaler.transform(X_new) * scaler.scale_ + scaler.mean_
-    assert_close(restored, X_new, "transform(new readings) * scale_ + mean_",
-                 "a standardised reading does not map back to the reading it came from: a higher "
-                 "reading must give a higher standardised value, by (x - mean_) / scale_",
-                 rtol=1e-9)  # fmt: skip
-    assert_close(scaler.mean_, X.mean(axis=0), "the fitted mean_", rtol=1e-12)
-
-
-@pytest.mark.edge
-@pytest.mark.parametrize("value", [STUCK, 0.0])
-def test_a_stuck_sensor_standardises_to_zeros(pipeline, value):
-    X = features(pipeline, readings(pipeline, stuck=value))
-    what = f"transform(readings with humidity stuck at {value})"
-    Z = call_strict(lambda: pipeline.StandardScaler().fit(X).transform(X), what=what)
-    assert_finite(Z, what, "one frozen sensor must not turn its features into nan")
-    assert_close(Z[:, humidity(pipeline)], np.zeros(len(X)), f"the humidity column of {what}",
-                 "a column that never moves is at its mean on every row", atol=1e-12)  # fmt: skip
-
-
-def test_a_stuck_sensor_leaves_the_other_columns_alone(pipeline):
-    X = features(pipeline, readings(pipeline, stuck=STUCK))
-    others = [i for i in range(X.shape[1]) if i != humidity(pipeline)]
-    with np.errstate(all="ignore"):  # judged by the other columns
-        Z = pipeline.StandardScaler().fit(X).transform(X)
-    assert_standardised(Z[:, others], "the working sensors' columns")
-
-
-def test_a_stuck_sensor_keeps_its_reading_as_mean(pipeline):
-    X = features(pipeline, readings(pipeline, stuck=STUCK))
-    mean = pipeline.StandardScaler().fit(X).mean_[humidity(pipeline)]
-    assert mean == pytest.approx(STUCK), (
-        f"the stuck sensor's mean_ is {float(mean)}; it read {STUCK}"
-    )
-
-
-@pytest.mark.edge
-def test_readings_after_the_sensor_is_repaired_transform_finitely(pipeline):
-    X_stuck = features(pipeline, readings(pipeline, stuck=STUCK))
-    X_new = features(pipeline, readings(pipeline, seed=1))
-    what = "transform(new readings) with a scaler fitted while humidity was stuck"
-    Z = call_strict(lambda: pipeline.StandardScaler().fit(X_stuck).transform(X_new), what=what)
-    assert_finite(Z, what, "once the sensor is repaired, its readings must not break the model")
-    column = humidity(pipeline)
-    distance = np.abs(X_new[:, column] - STUCK)
-    size = np.abs(Z[:, column])
-    if np.any(size > distance * (1 + 1e-9)):
-        worst = int(np.argmax(size - distance))
-        raise AssertionError(
-            f"{what}: a repaired humidity reading of {X_new[worst, column]:.2f} % standardises to "
-            f"{float(Z[worst, column]):.4g}, larger than its distance from the stuck reading "
-            f"({distance[worst]:.2f}): repaired readings become huge features"
-        )
-
-
-def test_split_is_seeded_shuffled_and_reproducible(pipeline):
-    assert_seeded_split(lambda seed: pipeline.train_test_split(300, 0.25, seed), 300, n_test=75)
-    assert_seeded_split(lambda seed: pipeline.train_test_split(40, 0.4, seed), 40, n_test=16)
-    default = pipeline.train_test_split(300)
-    explicit = pipeline.train_test_split(300, 0.25, 0)
-    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
-        "train_test_split(300) differs from train_test_split(300, 0.25, 0), its documented defaults"
-    )
-
-
-def held_out(pipeline, df, test_size=0.25, seed=0):
-    _, test_idx = pipeline.train_test_split(len(df), test_size, seed)
-    return df.index[test_idx]
-
-
-def test_reported_figures_come_from_the_returned_model(pipeline):
-    df = readings(pipeline)
-    result = pipeline.run_pipeline(df, 0.3, 4)
-    assert set(result) == KEYS, (
-        f"run_pipeline returned the keys {sorted(result)}; expected {sorted(KEYS)}"
-    )
-    test = df.loc[held_out(pipeline, df, 0.3, 4)]
-    scaler = result["scaler"]
-    standardised = (features(pipeline, test) - scaler.mean_) / scaler.scale_
-    predictions = standardised @ result["weights"] + result["intercept"]
-    assert_figures(
-        result,
-        {"test_predictions": predictions, "test_rmse": rmse(test[pipeline.TARGET], predictions)},
-        "run_pipeline(readings, test_size=0.3, seed=4)",
-        rtol=1e-10,
-    )
-
-
-def test_fitted_model_is_the_ridge_fit_of_the_training_hours(pipeline):
-    df = readings(pipeline)
-    result = pipeline.run_pipeline(df, 0.3, 4)
-    train_idx, _ = pipeline.train_test_split(len(df), 0.3, 4)
-    X_train = features(pipeline, df.iloc[train_idx])
-    y_train = df[pipeline.TARGET].to_numpy(dtype=float)[train_idx]
-    scaler = result["scaler"]
-    assert_close(scaler.mean_, X_train.mean(axis=0), "the fitted scaler's mean_",
-                 "it is not the mean of the training hours", rtol=1e-12)  # fmt: skip
-    spreads = [X_train.std(axis=0, ddof=ddof) for ddof in (0, 1)]
-    assert any(np.allclose(scaler.scale_, s, rtol=1e-12) for s in spreads), (
-        f"the fitted scaler's scale_ is {np.round(scaler.scale_, 6).tolist()}; the training "
-        f"hours' standard deviations are {np.round(spreads[0], 6).tolist()}"
-    )
-    Z = (X_train - scaler.mean_) / scaler.scale_
-    slope = ridge_optimality(Z, y_train, np.asarray(result["weights"]), result["intercept"], 1.0)
-    assert np.max(np.abs(slope)) < 1e-7, (
-        "the returned weights and intercept are not the ridge fit (alpha 1) of the standardised "
-        f"training hours: the penalised squared error still slopes by {float(np.max(np.abs(slope))):.3g}"
-    )
-
-
-def test_defaults_are_the_documented_ones(pipeline):
-    df = readings(pipeline)
-    assert_unchanged(pipeline.run_pipeline(df), pipeline.run_pipeline(df, 0.25, 0),
-                     "run_pipeline(readings)",
-                     "the defaults are not test_size=0.25, seed=0")  # fmt: skip
-
-
-def test_seed_and_test_size_are_honoured(pipeline):
-    df = readings(pipeline)
-    assert_reproducible(lambda seed: pipeline.run_pipeline(df, 0.25, seed)["test_rmse"],
-                        "run_pipeline(readings, seed=...)['test_rmse']")  # fmt: skip
-    n_predicted = len(pipeline.run_pipeline(df, 0.4, 0)["test_predictions"])
-    assert n_predicted == 120, (
-        f"run_pipeline(300 hours, test_size=0.4) scored {n_predicted} held-out hours; 40 % is 120"
-    )
-
-
-def test_nothing_fitted_depends_on_the_held_out_hours(pipeline):
-    df = readings(pipeline)
-    before = pipeline.run_pipeline(df)
-    after = pipeline.run_pipeline(perturb_rows(df, held_out(pipeline, df)))
-    for name in ("weights", "intercept"):
-        assert_unchanged(before[name], after[name], name,
-                         "it moved when only the held-out hours changed")  # fmt: skip
-    assert_unchanged(before["scaler"], after["scaler"], "the scaler",
-                     "it moved when only the held-out hours changed")  # fmt: skip
-
-
-def test_run_pipeline_leaves_the_callers_table_alone(pipeline):
-    df = readings(pipeline, stuck=STUCK)
-    with np.errstate(all="ignore"):  # judged by the table
-        assert_inputs_untouched(pipeline.run_pipeline, df, what="run_pipeline(readings)")
-
-
-def ridge_optimality(X, y, w, b, alpha):
-    """The slope of the ridge objective ||X w + b - y||^2 + alpha ||w||^2 at (w, b)."""
+def ridge_slope(X, y, w, b, alpha):
+    """The slope of ||X w + b - y||^2 + alpha ||w||^2 at (w, b): zero at the ridge fit."""
     residual = X @ w + b - y
     return np.append(X.T @ residual + alpha * w, residual.sum())
 
 
+# -- the export ---------------------------------------------------------------------------------
+
+
+def test_the_export_is_cleaned_into_typed_trading_days(sales):
+    raw = pd.DataFrame(
+        {
+            "store": ["B", "A", "A", "B", "A", "B"],
+            "date": [f"2024-03-0{d}" for d in (5, 4, 5, 4, 6, 6)],  # 4 March 2024: a Monday
+            "temp_c": [np.nan, 6.0, 8.0, 5.0, np.nan, 9.5],
+            "rain_mm": [0.0, 1.2, 0.0, 1.2, 3.0, 3.0],
+            "promo": ["Y", "N", "N", "Y", "Y", "N"],
+            "loaves": [120.0, 300.0, np.nan, 140.0, 280.0, 150.0],
+        },
+        index=[31, 17, 52, 8, 44, 23],
+    )
+    days = assert_inputs_untouched(sales.load_export, raw, what="load_export(export)")
+    expected = pd.DataFrame(
+        {
+            "store": ["A", "A", "B", "B", "B"],
+            "date": pd.to_datetime([f"2024-03-0{d}" for d in (4, 6, 4, 5, 6)]),
+            "weekday": [0, 2, 0, 1, 2],
+            "temp_c": [6.0, 9.5, 5.0, 8.0, 9.5],
+            "rain_mm": [1.2, 3.0, 1.2, 0.0, 3.0],
+            "promo": [0.0, 1.0, 1.0, 1.0, 0.0],
+            "loaves": [300.0, 280.0, 140.0, 120.0, 150.0],
+        }
+    )
+    assert list(days.columns) == list(expected.columns), f"columns {list(days.columns)}"
+    assert list(days.index) == list(range(5)), (
+        f"load_export kept {len(days)} rows labelled {list(days.index)}; expected the 5 trading "
+        "days with a recorded sale, labelled 0..4"
+    )
+    assert days["store"].tolist() == expected["store"].tolist(), f"stores {days['store'].tolist()}"
+    dates = pd.to_datetime(days["date"]).dt.strftime("%Y-%m-%d").tolist()
+    assert dates == expected["date"].dt.strftime("%Y-%m-%d").tolist(), f"dates {dates}"
+    for column in ["weekday", "temp_c", "rain_mm", "promo", "loaves"]:
+        assert_close(days[column], expected[column], f"load_export(export)[{column!r}]",
+                     "a store's day does not carry its own reading, or a missing temperature "
+                     "was not taken from the other stores' readings of that day")  # fmt: skip
+
+
+def test_the_cleaned_export_has_a_number_everywhere(sales, export):
+    days = sales.load_export(export)
+    assert len(days) == int(export["loaves"].notna().sum()), (
+        f"load_export kept {len(days)} days; the export records a sale on "
+        f"{int(export['loaves'].notna().sum())}"
+    )
+    numbers = days[["weekday", "temp_c", "rain_mm", "promo", "loaves"]].to_numpy(dtype=float)
+    assert np.isfinite(numbers).all(), (
+        f"the cleaned export still holds {int((~np.isfinite(numbers)).sum())} blank value(s)"
+    )
+
+
+def test_split_is_seeded_shuffled_and_reproducible(sales, export):
+    days = sales.load_export(export)
+
+    def positions(seed, test_size=0.25, frame=days):
+        train, test = sales.split_days(frame, test_size, seed)
+        return frame.index.get_indexer(train.index), frame.index.get_indexer(test.index)
+
+    n = len(days)
+    assert_seeded_split(positions, n, n_test=round(0.25 * n))
+    assert_seeded_split(lambda seed: positions(seed, 0.4), n, n_test=round(0.4 * n))
+    default = sales.split_days(days)
+    assert default[1].index.equals(sales.split_days(days, 0.25, 0)[1].index), (
+        "split_days(days) differs from split_days(days, 0.25, 0), its documented defaults"
+    )
+
+
+# -- features, scaler, ridge --------------------------------------------------------------------
+
+
+def test_features_are_the_readings_and_one_indicator_per_weekday(sales, forecast, export):
+    days = with_shuffled_index(sales.load_export(export).iloc[:60], seed=1)
+    X = forecast.design(days)
+    assert list(X.columns) == forecast.COLUMNS, f"design(days) has the columns {list(X.columns)}"
+    assert X.index.equals(days.index), "design(days) is not labelled like the days"
+    assert_close(X.to_numpy(dtype=float), by_hand(days), "design(days)",
+                 "a day's features are not its readings and its own weekday")  # fmt: skip
+
+
+def test_scaler_standardises_feature_columns(forecast):
+    rng = np.random.default_rng(5)
+    # Ordinary readings, a narrow one (spread 0.004), one near 1e7, and an indicator.
+    X = pd.DataFrame(
+        {
+            "temp_c": rng.normal(11.0, 6.0, 200),
+            "pressure": rng.normal(1.013, 0.004, 200),
+            "odometer": 1e7 + rng.normal(0.0, 3.0, 200),
+            "flag": (rng.random(200) < 0.2).astype(float),
+            "anomaly": np.linspace(-3.0, 3.0, 200),  # already centred: its mean is about 0
+        },
+        index=1000 + 3 * np.arange(200),
+    )
+    scaler = forecast.StandardScaler().fit(X)
+    Z = np.asarray(scaler.transform(X), dtype=float)
+    assert_close(Z.mean(axis=0), np.zeros(5), "column means of transform(X)", atol=1e-7)
+    spread = Z.std(axis=0)
+    assert np.all((spread > np.sqrt(199 / 200) - 1e-9) & (spread < 1 + 1e-9)), (
+        f"column standard deviations of transform(X) are {np.round(spread, 6).tolist()}; "
+        "each should be 1"
+    )
+    X_new = X * 1.5 + 2.0
+    restored = standardised(X_new.to_numpy(), scaler)
+    assert_close(np.asarray(scaler.transform(X_new), dtype=float), restored,
+                 "transform(new rows)",
+                 "new rows are not standardised with the mean and spread fitted on X")  # fmt: skip
+    assert_close(np.asarray(scaler.mean_, dtype=float), X.mean().to_numpy(), "the fitted mean_")
+
+
 @pytest.mark.parametrize("alpha", [None, 0.3, 25.0])
-def test_ridge_minimises_its_objective(pipeline, alpha):
+def test_ridge_minimises_its_objective(forecast, alpha):
     rng = np.random.default_rng(3)
-    X = rng.normal(size=(60, 4))
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    y = 80.0 + X @ [3.0, -2.0, 0.5, 0.0] + rng.normal(0.0, 1.0, 60)  # far from 0 on average
-    w, b = pipeline.fit_ridge(X, y) if alpha is None else pipeline.fit_ridge(X, y, alpha)
-    slope = ridge_optimality(X, y, np.asarray(w), b, 1.0 if alpha is None else alpha)
-    assert np.max(np.abs(slope)) < 1e-8, (
-        f"fit_ridge(X, y{'' if alpha is None else f', alpha={alpha}'}) returned a point where "
-        f"the penalised squared error still slopes by up to {float(np.max(np.abs(slope))):.3g} "
-        f"(weights {np.round(np.asarray(w), 4).tolist()}, intercept {float(b):.4f}): it is not "
-        "the ridge fit with an unpenalised intercept"
+    X = rng.normal(2.0, 3.0, size=(60, 4))
+    y = 300.0 + X @ [3.0, -2.0, 0.5, 0.0] + rng.normal(0.0, 1.0, 60)  # far from 0 on average
+    w, b = forecast.fit_ridge(X, y) if alpha is None else forecast.fit_ridge(X, y, alpha)
+    slope = ridge_slope(X, y, np.asarray(w), b, 1.0 if alpha is None else alpha)
+    assert np.max(np.abs(slope)) < 1e-7, (
+        f"fit_ridge(X, y{'' if alpha is None else f', alpha={alpha}'}) returned weights "
+        f"{np.round(np.asarray(w), 4).tolist()} and intercept {float(b):.4f}, where the penalised "
+        f"squared error still slopes by up to {float(np.max(np.abs(slope))):.3g}: it is not the "
+        "ridge fit with an unpenalised intercept"
     )
 
 
-def test_held_out_error_with_working_sensors(pipeline):
-    error = pipeline.run_pipeline(readings(pipeline))["test_rmse"]
-    assert error < 3.0, f"held-out RMSE is {error:.3f} kWh; the noise is 2 kWh"
-
-
-@pytest.mark.edge
-def test_predictions_are_finite_with_a_stuck_sensor(pipeline):
-    results = call_strict(pipeline.run_pipeline, readings(pipeline, stuck=STUCK),
-                          what="run_pipeline(readings with humidity stuck)")  # fmt: skip
-    assert_finite(results["test_predictions"], "the held-out predictions",
-                  "one frozen sensor must not blank out every prediction")  # fmt: skip
-    assert_finite(results["weights"], "the ridge weights")
-
-
-def test_held_out_error_with_a_stuck_sensor(pipeline):
-    with np.errstate(all="ignore"):  # judged by the error
-        error = pipeline.run_pipeline(readings(pipeline, stuck=STUCK))["test_rmse"]
-    assert error < 3.0, (
-        f"held-out RMSE with humidity stuck is {float(error)} kWh; the four working sensors "
-        "explain nearly all of the heating energy (noise 2 kWh)"
+@pytest.mark.parametrize("alpha", [None, 40.0])
+def test_a_store_model_is_the_ridge_fit_of_its_training_days(sales, forecast, export, alpha):
+    train, _ = sales.split_days(sales.load_export(export), 0.25, 0)
+    rows = train[train["store"] == "Abbey Road"]
+    model = forecast.fit_store(rows) if alpha is None else forecast.fit_store(rows, alpha)
+    alpha = 1.0 if alpha is None else alpha
+    X, y = by_hand(rows), rows["loaves"].to_numpy(dtype=float)
+    scaler = model["scaler"]
+    assert_close(np.asarray(scaler.mean_, dtype=float), X.mean(axis=0), "the scaler's mean_",
+                 "it is not the mean of the store's training days")  # fmt: skip
+    spreads = [X.std(axis=0, ddof=ddof) for ddof in (0, 1)]
+    assert any(np.allclose(np.asarray(scaler.scale_, dtype=float), s) for s in spreads), (
+        f"the scaler's scale_ is {np.round(np.asarray(scaler.scale_, dtype=float), 4).tolist()}; "
+        f"the training days' standard deviations are {np.round(spreads[0], 4).tolist()}"
     )
+    w, b = np.asarray(model["weights"], dtype=float), float(model["intercept"])
+    slope = ridge_slope(standardised(X, scaler), y, w, b, alpha)
+    assert np.max(np.abs(slope)) < 1e-6, (
+        f"fit_store(Abbey Road's training days, alpha={alpha}): the penalised squared error of "
+        f"its standardised days still slopes by {float(np.max(np.abs(slope))):.3g} at the "
+        "returned weights and intercept"
+    )
+
+
+# -- the job --------------------------------------------------------------------------------------
+
+
+def test_reported_figures_come_from_the_returned_models(sales, forecast, export):
+    result = forecast.run_job(export, 0.3, 4)
+    assert set(result) == KEYS, (
+        f"run_job returned the keys {sorted(result)}; expected {sorted(KEYS)}"
+    )
+    days = sales.load_export(export)
+    _, held_out = sales.split_days(days, 0.3, 4)
+    test = result["test"]
+    assert sorted(test.index) == sorted(held_out.index), (
+        f"run_job's test frame holds {len(test)} rows; the split holds out {len(held_out)}"
+    )
+    assert list(test.columns) == [*days.columns, "forecast"], (
+        f"run_job's test frame has the columns {list(test.columns)}; expected the cleaned "
+        "export's columns and 'forecast'"
+    )
+    test = test.loc[held_out.index]
+    assert_close(test["loaves"], held_out["loaves"], "the test frame's loaves")
+    expected = pd.Series(np.nan, index=held_out.index)
+    for store, rows in held_out.groupby("store"):
+        model = result["models"][store]
+        Z = standardised(by_hand(rows), model["scaler"])
+        expected[rows.index] = Z @ np.asarray(model["weights"], dtype=float) + model["intercept"]
+    same(test["forecast"], expected, "run_job(export, 0.3, 4)['test']['forecast']",
+         "a held-out day's forecast is not its store's returned model applied to it")  # fmt: skip
+    error = (test["forecast"] - test["loaves"]).to_numpy()
+    stores = test["store"].to_numpy()
+    by_store = result["by_store"]
+    names = sorted(set(stores))
+    assert sorted(by_store.index) == names, f"by_store lists {sorted(by_store.index)}"
+    for column, figure in [("n_test", len), ("mae", lambda e: np.mean(np.abs(e))),
+                           ("bias", np.mean)]:  # fmt: skip
+        recomputed = [figure(error[stores == name]) for name in names]
+        same(by_store.loc[names, column], recomputed, f"by_store[{column!r}]",
+             "the reported figure is not that of the store's held-out days")  # fmt: skip
+    same(result["chain_mae"], np.mean(np.abs(error)), "chain_mae",
+         "it is not the mean absolute error over every held-out day")  # fmt: skip
+
+
+def test_nothing_fitted_depends_on_the_held_out_days(sales, forecast, export):
+    days = sales.load_export(export)
+    _, held_out = sales.split_days(days, 0.25, 0)
+    keys = set(zip(held_out["store"], held_out["date"].dt.strftime("%Y-%m-%d"), strict=True))
+    rows = [k in keys for k in zip(export["store"], export["date"], strict=True)]
+    changed = export.copy()
+    changed.loc[rows, "loaves"] = changed.loc[rows, "loaves"] * 3 + 500
+    changed.loc[rows, "rain_mm"] = changed.loc[rows, "rain_mm"] + 40
+    changed.loc[rows, "promo"] = "Y"
+    before, after = forecast.run_job(export)["models"], forecast.run_job(changed)["models"]
+    for store in before:
+        for part in ("scaler", "weights", "intercept"):
+            assert_unchanged(before[store][part], after[store][part], f"{store}'s {part}",
+                             "it moved when only the held-out days changed")  # fmt: skip
+
+
+def test_defaults_seed_and_test_size_are_honoured(sales, forecast, export, job):
+    again = forecast.run_job(export, 0.25, 0, 1.0)
+    assert_unchanged(job["test"]["forecast"], again["test"]["forecast"], "run_job(export)",
+                     "the defaults are not test_size=0.25, seed=0, alpha=1")  # fmt: skip
+    n = len(sales.load_export(export))
+    other = forecast.run_job(export, 0.4, 1)
+    assert len(other["test"]) == round(0.4 * n), (
+        f"run_job(export, test_size=0.4) scored {len(other['test'])} held-out days of {n}"
+    )
+    assert not other["test"].index.equals(job["test"].index), "seed 1 held out seed 0's days"
+    ridge = forecast.run_job(export, 0.25, 0, 500.0)["models"]["Abbey Road"]
+    plain = job["models"]["Abbey Road"]
+    assert np.linalg.norm(ridge["weights"]) < 0.5 * np.linalg.norm(plain["weights"]), (
+        "run_job(export, alpha=500) fitted weights as large as alpha=1: alpha is not used"
+    )
+
+
+def test_run_job_leaves_the_export_alone(forecast, export):
+    assert_inputs_untouched(forecast.run_job, export, what="run_job(export)")
+
+
+@pytest.mark.parametrize("weeks, seed", [(26, 0), (13, 1)])
+def test_every_store_gets_a_forecast_for_every_held_out_day(sales, forecast, weeks, seed):
+    test = forecast.run_job(sales.make_export(weeks, seed))["test"]
+    missing = test.groupby("store")["forecast"].agg(lambda f: int((~np.isfinite(f)).sum()))
+    days = test.groupby("store").size()
+    bad = [f"{store} ({missing[store]} of {days[store]})" for store in days.index if missing[store]]
+    if bad:
+        raise AssertionError(
+            f"run_job(make_export({weeks}, {seed})): the held-out forecasts of "
+            f"{' and '.join(bad)} are nan; the other stores' are numbers"
+        )
+
+
+def test_held_out_error_is_near_the_noise_for_every_store(job):
+    mae = job["by_store"]["mae"]
+    shown = ", ".join(f"{store} {value:.2f}" for store, value in mae.items())
+    if not (np.all(mae.to_numpy() < NOISE_MAE + 3.0) and job["chain_mae"] < NOISE_MAE + 1.5):
+        raise AssertionError(
+            f"held-out MAE per store: {shown} loaves (chain {job['chain_mae']:.2f}); with sales "
+            f"noise of 12 loaves a day a good model errs by about {NOISE_MAE:.1f}"
+        )
