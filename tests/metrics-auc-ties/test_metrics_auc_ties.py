@@ -1,152 +1,283 @@
-"""ROC-AUC is the share of (defaulter, non-defaulter) pairs that the score orders correctly.
+"""The scorecard validation job: points, ranking figures and the cut-off report, end to end.
 
-They are counted as scikit-learn's roc_auc_score counts them; the reference below counts the pairs
-one by one.
+The AUC is the probability that a random defaulter is ranked riskier than a random
+non-defaulter, as scikit-learn's roc_auc_score counts it; the reference below counts the pairs
+one by one. Every figure the job reports must be the same figure recomputed from the points it
+returns, whatever the row order of the sample.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
-from katakit import assert_close, assert_inputs_untouched, roc_auc, with_shuffled_index
+from katakit import (
+    assert_close,
+    assert_inputs_untouched,
+    assert_reproducible,
+    roc_auc,
+    with_shuffled_index,
+)
+
+CHARACTERISTICS = ["age", "months_at_address", "utilisation_pct", "missed_payments_12m"]
 
 
 @pytest.fixture(scope="module")
-def pipeline(kata):
-    return kata("pipeline")
+def scorecard(kata):
+    return kata("scorecard")
+
+
+@pytest.fixture(scope="module")
+def evaluation(kata):
+    return kata("evaluation")
+
+
+@pytest.fixture
+def sample(scorecard):
+    """A fresh sample for each test: a job that writes into its input cannot reach the next."""
+    return scorecard.make_sample(n_goods=600, n_bads=150, seed=0)
 
 
 @pytest.fixture(scope="module")
 def graded():
-    """120 applicants graded by a coarse score (steps of 0.05)."""
+    """300 applications scored by a points scorecard: risk is minus the points."""
     rng = np.random.default_rng(3)
-    y = (rng.random(120) < 0.3).astype(int)
-    scores = np.round((0.25 + 0.2 * y + rng.normal(0.0, 0.15, 120)) * 20) / 20
-    return y, scores
+    y = (rng.random(300) < 0.25).astype(int)
+    points = 300 + 10 * rng.binomial(12, 0.55 - 0.2 * y)
+    return y, -points.astype(float)
 
 
-def pair_count_auc(y, scores):
-    """Brute force: over all (positive, negative) pairs, 1 if ordered right, 1/2 if tied."""
-    pos, neg = scores[y == 1], scores[y == 0]
-    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
-    return wins / (len(pos) * len(neg))
-
-
-def test_auc_is_the_share_of_pairs_ranked_right_on_a_coarse_score(pipeline, graded):
-    y, scores = graded
-    assert_close(
-        pipeline.roc_auc(y, scores),
-        pair_count_auc(y, scores),
-        what="roc_auc of 120 graded applicants",
-        meaning="counting the (defaulter, non-defaulter) pairs one by one gives another value",
-    )
-
-
-def test_auc_does_not_depend_on_row_order(pipeline, graded):
-    y, scores = graded
-    defaulters_first = np.lexsort((-y, scores))
-    defaulters_last = np.lexsort((y, scores))
-    first = pipeline.roc_auc(y[defaulters_first], scores[defaulters_first])
-    last = pipeline.roc_auc(y[defaulters_last], scores[defaulters_last])
-    as_given = pipeline.roc_auc(y, scores)
-    assert np.isclose(first, last, rtol=1e-12) and np.isclose(first, as_given, rtol=1e-12), (
-        f"roc_auc of the same 120 applicants in three row orders is {as_given:.6f}, "
-        f"{first:.6f} and {last:.6f}: the result depends on the order of the rows, not only "
-        "on the scores"
-    )
-
-
-@pytest.mark.edge
-@pytest.mark.parametrize("order", [[1, 1, 0, 0, 0], [0, 0, 0, 1, 1]])
-def test_a_score_that_says_the_same_for_everyone_gives_one_half(pipeline, order):
-    auc = pipeline.roc_auc(np.array(order), np.full(5, 0.2))
-    assert_close(
-        auc,
-        0.5,
-        what=f"roc_auc({order}, [0.2] * 5)",
-        meaning="a score that ranks no one above anyone carries no information",
-    )
-
-
-def test_roc_curve_points_are_those_of_flag_if_score_at_least_t(pipeline, graded):
-    y, scores = graded
-    fpr, tpr, thresholds = pipeline.roc_curve(y, scores)
-    cuts = np.unique(scores)[::-1]  # flag if score >= cut, strictest first
-    expected_tpr = np.r_[0.0, [(scores[y == 1] >= c).mean() for c in cuts]]
-    expected_fpr = np.r_[0.0, [(scores[y == 0] >= c).mean() for c in cuts]]
-    assert len(fpr) == len(cuts) + 1, (
-        f"roc_curve returned {len(fpr)} points for 120 applicants; the ROC curve of the rule "
-        f"'flag if score >= t' on their scores has {len(cuts) + 1}"
-    )
-    assert_close(thresholds[1:], cuts, what="roc_curve(...) thresholds after the first")
-    assert thresholds[0] > cuts[0], f"the first threshold {thresholds[0]} flags someone"
-    assert_close(tpr, expected_tpr, what="roc_curve(...) true-positive rates")
-    assert_close(fpr, expected_fpr, what="roc_curve(...) false-positive rates")
-
-
-def test_report_does_not_depend_on_the_export_order(pipeline):
-    df = pipeline.make_applications(n_rows=400, seed=0)
-    by_outcome = df.sort_values(["risk_score", "defaulted"], ascending=[True, False])
-    before = pipeline.run_pipeline(with_shuffled_index(df))
-    after = pipeline.run_pipeline(by_outcome)
-    assert np.isclose(after["auc"], before["auc"], rtol=1e-12), (
-        f"run_pipeline(...)['auc'] is {before['auc']:.6f} on one copy of the export and "
-        f"{after['auc']:.6f} on the same 400 applications in another row order"
-    )
-
-
-def test_report_matches_a_pair_count_overall_and_per_region(pipeline):
-    df = with_shuffled_index(pipeline.make_applications(n_rows=400, seed=0), seed=4)
-    report = assert_inputs_untouched(pipeline.run_pipeline, df, what="run_pipeline(applications)")
-    assert_close(
-        report["auc"], roc_auc(df["defaulted"], df["risk_score"]),
-        "run_pipeline(...)['auc']", "counting the pairs one by one gives another value",
-    )  # fmt: skip
-    assert sorted(report["auc_by_region"]) == sorted(df["region"].unique()), (
-        f"auc_by_region covers {sorted(report['auc_by_region'])}"
-    )
-    for region, group in df.groupby("region"):
-        assert_close(
-            report["auc_by_region"][region], roc_auc(group["defaulted"], group["risk_score"]),
-            f"run_pipeline(...)['auc_by_region'][{region!r}]",
-            "counting the region's pairs one by one gives another value",
-        )  # fmt: skip
-
-
-def test_auc_without_ties_matches_pair_count(pipeline):
+@pytest.fixture(scope="module")
+def continuous():
+    """80 applications with a risk score that gives no two of them the same value."""
     rng = np.random.default_rng(5)
     y = (rng.random(80) < 0.4).astype(int)
-    scores = rng.normal(0.0, 1.0, 80) + y
-    assert_close(pipeline.roc_auc(y, scores), pair_count_auc(y, scores), what="roc_auc")
+    return y, rng.normal(0.0, 1.0, 80) + y
 
 
-def test_reversing_the_score_gives_one_minus_auc(pipeline):
-    rng = np.random.default_rng(6)
-    y = (rng.random(80) < 0.4).astype(int)
-    scores = rng.normal(0.0, 1.0, 80) + y
+def largest_gap(y, risk):
+    """KS: over every threshold t, share of defaulters minus share of others with risk >= t."""
+    y, risk = np.asarray(y).astype(bool), np.asarray(risk, dtype=float)
+    gaps = [(risk[y] >= t).mean() - (risk[~y] >= t).mean() for t in np.unique(risk)]
+    return max(0.0, *gaps)
+
+
+# -- ranking: the ROC curve, AUC and KS ----------------------------------------------------------
+
+
+def test_auc_is_the_chance_a_defaulter_is_ranked_riskier_on_scorecard_points(evaluation, graded):
+    y, risk = graded
     assert_close(
-        pipeline.roc_auc(y, -scores),
-        1.0 - pipeline.roc_auc(y, scores),
-        what="roc_auc(y, -scores)",
-        meaning="flipping the score must flip every pair's ordering",
+        evaluation.roc_auc(y, risk),
+        roc_auc(y, risk),
+        what="roc_auc(defaulted, risk) of 300 applications scored by a points scorecard",
+        meaning="the probability that a random defaulter is ranked riskier than a random "
+        "non-defaulter (as roc_auc_score counts it) is the expected value",
     )
 
 
-def test_hand_worked_example(pipeline):
-    # Pairs (pos, neg): (0.35, 0.1) right, (0.35, 0.4) wrong, (0.8, 0.1) right, (0.8, 0.4) right.
-    auc = pipeline.roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+def test_auc_does_not_depend_on_row_order(evaluation, graded):
+    y, risk = graded
+    as_given = evaluation.roc_auc(y, risk)
+    others = []
+    for seed in (0, 1, 2):
+        order = np.random.default_rng(seed).permutation(len(y))
+        others.append(evaluation.roc_auc(y[order], risk[order]))
+    assert np.allclose(others, as_given, rtol=1e-12), (
+        f"roc_auc of the same 300 applications is {as_given:.6f} as given and "
+        f"{', '.join(f'{a:.6f}' for a in others)} in three other row orders: the figure depends "
+        "on how the rows are listed, not only on the applications"
+    )
+
+
+def test_each_roc_point_is_what_its_threshold_declines(evaluation, graded):
+    y, risk = graded
+    fpr, tpr, thresholds = evaluation.roc_curve(y, risk)
+    assert len(fpr) == len(tpr) == len(thresholds), "fpr, tpr and thresholds differ in length"
+    bad, good = risk[y == 1], risk[y == 0]
+    for f, t, cut in zip(fpr[1:], tpr[1:], thresholds[1:], strict=True):
+        declined_bad, declined_good = (bad >= cut).mean(), (good >= cut).mean()
+        assert np.isclose(t, declined_bad) and np.isclose(f, declined_good), (
+            f"roc_curve(defaulted, risk) of 300 scored applications gives the point (fpr {f:.4f}, "
+            f"tpr {t:.4f}) at threshold {cut:g}, but declining every application whose risk is "
+            f"at least {cut:g} declines {declined_bad:.4f} of the defaulters and "
+            f"{declined_good:.4f} of the others"
+        )
+    cuts = np.unique(risk)[::-1]
+    assert np.array_equal(thresholds[1:], cuts) and thresholds[0] > cuts[0], (
+        f"roc_curve(...) returns the thresholds {thresholds[:6]} ...; the rule 'decline if "
+        f"risk >= t' can be drawn at the {len(cuts)} risks {cuts[:5]} ..., strictest first, "
+        "after one that declines no one"
+    )
+
+
+def test_auc_matches_pair_count_on_a_continuous_score(evaluation, continuous):
+    y, risk = continuous
+    assert_close(evaluation.roc_auc(y, risk), roc_auc(y, risk), what="roc_auc(y, risk)")
+
+
+def test_reversing_the_risk_gives_one_minus_auc(evaluation, continuous):
+    y, risk = continuous
+    assert_close(
+        evaluation.roc_auc(y, -risk),
+        1.0 - evaluation.roc_auc(y, risk),
+        what="roc_auc(y, -risk)",
+        meaning="reversing the score must reverse the ordering of every pair",
+    )
+
+
+def test_hand_worked_auc(evaluation):
+    # Pairs (bad, good): (0.35, 0.1) right, (0.35, 0.4) wrong, (0.8, 0.1) right, (0.8, 0.4) right.
+    auc = evaluation.roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     assert_close(auc, 0.75, what="roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])")
+    perfect = evaluation.roc_auc([0, 0, 0, 1, 1], [0.01, 0.02, 0.03, 0.5, 0.9])
+    assert_close(perfect, 1.0, what="roc_auc when every defaulter is riskier than every other")
 
 
-def test_perfect_ranking_scores_one(pipeline):
-    auc = pipeline.roc_auc([0, 0, 0, 1, 1], [0.01, 0.02, 0.03, 0.5, 0.9])
-    assert_close(auc, 1.0, what="roc_auc when every defaulter outscores every non-defaulter")
-
-
-def test_roc_curve_runs_from_origin_to_corner(pipeline):
-    rng = np.random.default_rng(7)
-    y = (rng.random(50) < 0.5).astype(int)
-    fpr, tpr, _ = pipeline.roc_curve(y, rng.random(50))
+def test_roc_curve_runs_from_origin_to_corner(evaluation, continuous):
+    y, risk = continuous
+    fpr, tpr, thresholds = evaluation.roc_curve(y, risk)
     assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0.0, 0.0, 1.0, 1.0), (
         f"the ROC curve runs from ({fpr[0]}, {tpr[0]}) to ({fpr[-1]}, {tpr[-1]}); "
         "expected (0, 0) to (1, 1)"
     )
     assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0), "the ROC curve goes back"
+    assert thresholds[0] == np.inf and np.all(np.diff(thresholds) < 0), (
+        f"the thresholds {thresholds[:5]} ... do not run from inf down, strictest first"
+    )
+
+
+def test_ks_is_the_largest_gap_between_the_declined_shares(evaluation, continuous):
+    y, risk = continuous
+    assert_close(
+        evaluation.ks_statistic(y, risk),
+        largest_gap(y, risk),
+        what="ks_statistic(y, risk)",
+        meaning="the largest gap, over thresholds, between the share of defaulters and the "
+        "share of others declined is the expected value",
+    )
+
+
+@pytest.mark.edge
+@pytest.mark.parametrize("labels", [[0, 0, 0, 0], [1, 1, 1, 1]])
+def test_a_sample_with_one_class_is_refused(evaluation, labels):
+    with pytest.raises(ValueError):
+        evaluation.roc_auc(labels, [0.1, 0.2, 0.3, 0.4])
+
+
+# -- the scorecard and the cut-off ---------------------------------------------------------------
+
+
+def test_points_of_hand_worked_applications(scorecard):
+    applications = pd.DataFrame(
+        {
+            "age": [40, 24, 70],
+            "months_at_address": [11, 48, 12],
+            "utilisation_pct": [80, 39, 40],
+            "missed_payments_12m": [1, 0, 5],
+        },
+        index=[17, 3, 9],
+    )
+    points = scorecard.score_applications(applications)
+    # 300 base points; a value on a bin edge scores the upper bin.
+    expected = pd.Series([340, 390, 350], index=[17, 3, 9])
+    assert list(points.index) == [17, 3, 9], f"the points carry the index {list(points.index)}"
+    assert points.dtype.kind in "iu", f"score_applications returns points of dtype {points.dtype}"
+    assert_close(points.to_numpy(dtype=float), expected.to_numpy(dtype=float), "score_applications")
+
+
+def test_an_applications_points_do_not_depend_on_the_other_rows(scorecard, sample):
+    shuffled = with_shuffled_index(sample.head(40), seed=2)
+    together = scorecard.score_applications(shuffled)
+    alone = [scorecard.score_applications(shuffled.iloc[[i]]).iloc[0] for i in range(40)]
+    assert list(together.index) == list(shuffled.index), "the points lost the sample's index"
+    assert_close(
+        together.to_numpy(dtype=float),
+        np.asarray(alone, dtype=float),
+        what="score_applications of 40 applications together",
+        meaning="each application scored on its own gets other points",
+    )
+
+
+def test_cutoff_report_by_hand(evaluation):
+    y = np.array([1, 0, 0, 1, 0, 0, 0, 1])
+    points = np.array([330, 380, 370, 370, 400, 350, 390, 360])
+    report = evaluation.cutoff_report(y, points, 370)
+    # Approved (>= 370): 380, 370, 370, 400, 390 -> 5 of 8, one defaulter; 2 of 3 declined.
+    expected = {"approval_rate": 5 / 8, "bad_rate_approved": 1 / 5, "bads_declined": 2 / 3}
+    for name, value in expected.items():
+        assert_close(report[name], value, what=f"cutoff_report(...)[{name!r}] at 370 points")
+
+
+@pytest.mark.edge
+def test_a_cutoff_above_every_application_approves_no_one(evaluation):
+    y = np.array([1, 0, 0, 1, 0])
+    report = evaluation.cutoff_report(y, np.array([330, 380, 370, 370, 400]), 500)
+    expected = {"approval_rate": 0.0, "bad_rate_approved": 0.0, "bads_declined": 1.0}
+    for name, value in expected.items():
+        assert_close(report[name], value, what=f"cutoff_report(...)[{name!r}] at 500 points")
+
+
+def test_sample_is_seeded_and_holds_the_requested_accounts(scorecard):
+    assert_reproducible(
+        lambda seed: scorecard.make_sample(n_goods=60, n_bads=20, seed=seed)[CHARACTERISTICS],
+        what="make_sample(...)",
+    )
+    drawn = scorecard.make_sample(n_goods=60, n_bads=20, seed=4)
+    assert (int((drawn["defaulted"] == 0).sum()), int((drawn["defaulted"] == 1).sum())) == (60, 20)
+    assert drawn["account_id"].is_unique, "an account appears twice in the sample"
+
+
+# -- the job ---------------------------------------------------------------------------------
+
+
+def test_reported_figures_are_those_of_the_returned_points(scorecard, evaluation, sample):
+    shuffled = with_shuffled_index(sample, seed=4)
+    report = assert_inputs_untouched(
+        evaluation.run_validation, shuffled, what="run_validation(sample)"
+    )
+    scored = report["scored"]
+    assert list(scored.index) == list(shuffled.index), "the scored sample lost the sample's rows"
+    assert_close(
+        scored[shuffled.columns].to_numpy(dtype=float),
+        shuffled.to_numpy(dtype=float),
+        what="run_validation(...)['scored'] without its points",
+        meaning="the scored sample is not the sample",
+    )
+    assert_close(
+        scored["points"].to_numpy(dtype=float),
+        scorecard.score_applications(shuffled).to_numpy(dtype=float),
+        what="run_validation(...)['scored']['points']",
+    )
+    y = shuffled["defaulted"].to_numpy()
+    points = scored["points"].to_numpy(dtype=float)
+    for model, risk in (("scorecard", -points), ("bureau", shuffled["bureau_pd"].to_numpy())):
+        auc = roc_auc(y, risk)
+        expected = {"auc": auc, "gini": 2 * auc - 1, "ks": largest_gap(y, risk)}
+        for name, value in expected.items():
+            assert_close(
+                report[model][name],
+                value,
+                what=f"run_validation(sample)[{model!r}][{name!r}] on the 750 accounts",
+                meaning="recomputed from the same accounts and the points the job returns, the "
+                "figure is different",
+            )
+    approved = points >= 370
+    expected_cutoff = {
+        "approval_rate": approved.mean(),
+        "bad_rate_approved": y[approved].mean(),
+        "bads_declined": y[~approved].sum() / y.sum(),
+    }
+    for name, value in expected_cutoff.items():
+        assert_close(report["cutoff"][name], value, what=f"run_validation(...)['cutoff'][{name!r}]")
+
+
+def test_report_does_not_depend_on_the_order_of_the_sample(evaluation, sample):
+    as_drawn = evaluation.run_validation(sample)
+    for seed in (1, 2):
+        reordered = evaluation.run_validation(with_shuffled_index(sample, seed=seed))
+        for model in ("scorecard", "bureau"):
+            for name in ("auc", "ks"):
+                before, after = as_drawn[model][name], reordered[model][name]
+                assert np.isclose(before, after, rtol=1e-12), (
+                    f"run_validation(...)[{model!r}][{name!r}] is {before:.6f} on the sample as "
+                    f"drawn and {after:.6f} on the same 750 accounts listed in another order"
+                )
