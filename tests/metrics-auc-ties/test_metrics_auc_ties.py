@@ -93,14 +93,14 @@ def test_each_roc_point_is_what_its_threshold_declines(evaluation, graded):
     fpr, tpr, thresholds = evaluation.roc_curve(y, risk)
     assert len(fpr) == len(tpr) == len(thresholds), "fpr, tpr and thresholds differ in length"
     bad, good = risk[y == 1], risk[y == 0]
-    for f, t, cut in zip(fpr[1:], tpr[1:], thresholds[1:], strict=True):
-        declined_bad, declined_good = (bad >= cut).mean(), (good >= cut).mean()
-        assert np.isclose(t, declined_bad) and np.isclose(f, declined_good), (
-            f"roc_curve(defaulted, risk) of 300 scored applications gives the point (fpr {f:.4f}, "
-            f"tpr {t:.4f}) at threshold {cut:g}, but declining every application whose risk is "
-            f"at least {cut:g} declines {declined_bad:.4f} of the defaulters and "
-            f"{declined_good:.4f} of the others"
-        )
+    declined_bad = np.array([(bad >= cut).mean() for cut in thresholds[1:]])
+    declined_good = np.array([(good >= cut).mean() for cut in thresholds[1:]])
+    wrong = ~(np.isclose(tpr[1:], declined_bad) & np.isclose(fpr[1:], declined_good))
+    assert not wrong.any(), (
+        f"roc_curve(defaulted, risk) of 300 scored applications returns {len(fpr)} points; at "
+        f"{int(wrong.sum())} of them (fpr, tpr) is not what declining every application whose "
+        "risk is at least the point's threshold gives"
+    )
     cuts = np.unique(risk)[::-1]
     assert np.array_equal(thresholds[1:], cuts) and thresholds[0] > cuts[0], (
         f"roc_curve(...) returns the thresholds {thresholds[:6]} ...; the rule 'decline if "
