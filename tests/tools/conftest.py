@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from . import warm
 
 ROOT = Path(__file__).resolve().parents[2]
 # Tool tests run whole commands; the 10 s limit is meant for kata tests.
@@ -59,18 +60,12 @@ def repo(tmp_path: Path) -> Path:
 def run_tool(
     repo: Path, *args: str, timeout: float = 600, env: dict | None = None
 ) -> subprocess.CompletedProcess:
-    """``python -m tools ARGS`` in ``repo``, as a learner's shell would run it (no terminal)."""
+    """``python -m tools ARGS`` in ``repo``, as a learner's shell would run it (no terminal).
+
+    Each command is a child forked from a warm interpreter (``warm.py``), not a new one.
+    """
     environment = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "tools", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return warm.run(list(args), repo, environment, timeout)
 
 
 @pytest.fixture
