@@ -1,222 +1,255 @@
-"""The bench's model must predict every logged run.
+"""The dam monitoring job, from the loggers' exports to the flagged readings, end to end.
 
-The first tests run the whole pipeline on this week's logs; the others check each step: the
-streamed statistics against a two-pass computation (sample or population spread, ddof 1 or 0,
-both count) under numpy's strict floating point, the time split, the least-squares fit, and
-every figure run_pipeline reports against the same figure recomputed from the returned model.
+Every known event must be flagged at every site; the baseline statistics must be the mean and
+standard deviation of the baseline readings (population or sample spread, ddof 0 or 1, both
+count), computed chunk by chunk; and every z-score and flag the job reports must follow from the
+statistics it returns.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from katakit import (
     assert_close,
-    assert_figures,
     assert_finite,
     assert_inputs_untouched,
+    assert_reproducible,
     assert_unchanged,
-    call_strict,
-    rmse,
     with_shuffled_index,
 )
 
-EPOCH = 1_700_000_000.0
+BASELINE_END = pd.Timestamp("2024-10-01")
+GRID = 6_200_000.0  # the crest as a grid coordinate: metres from a distant origin
+SCATTER = {"crest_m": 0.002, "seepage_lps": 0.3, "tilt_urad": 3.0}  # each channel's usual noise
 
 
 @pytest.fixture(scope="module")
-def pipeline(kata):
-    return kata("pipeline")
+def logs(kata):
+    return kata("readings")
 
 
-def log_at(pipeline, start, seed=1):
-    return with_shuffled_index(pipeline.make_log(400, seed, start), seed=seed)
+@pytest.fixture(scope="module")
+def monitor(kata):
+    return kata("monitor")
 
 
-def streamed(pipeline, X, batch_size=50):
-    scaler = pipeline.StreamingScaler()
-    for start in range(0, len(X), batch_size):
-        scaler.partial_fit(X[start : start + batch_size])
-    return scaler
+def chunked(monitor, X, size):
+    stats = monitor.RunningStats()
+    for start in range(0, len(X), size):
+        stats.partial_fit(X[start : start + size])
+    return stats
 
 
 def assert_spread_matches_two_pass(scale, X, what):
     scale = np.asarray(scale, dtype=float)
-    assert_finite(scale, what, "a column that varies has a finite, positive spread")
+    assert_finite(scale, what, "every channel varies over the baseline")
     population, sample = X.std(axis=0, ddof=0), X.std(axis=0, ddof=1)
     if not (np.allclose(scale, population, rtol=1e-6) or np.allclose(scale, sample, rtol=1e-6)):
         raise AssertionError(
-            f"{what} is {np.array2string(scale, precision=8)}; the standard deviation of the "
-            f"same rows, computed in two passes, is {np.array2string(population, precision=8)}"
-            " (ddof=0): the streamed spread is wrong"
+            f"{what} is {np.array2string(scale, precision=6)}; the standard deviation of the "
+            f"same {len(X)} readings, computed in two passes, is "
+            f"{np.array2string(population, precision=6)}"
         )
 
 
-def epoch_training_rows(pipeline, seed=1):
-    train, _ = pipeline.chronological_split(log_at(pipeline, EPOCH, seed))
-    return train[pipeline.FEATURES].to_numpy(dtype=float)
+def relabelled(export, seed):
+    """The export in its own row order, labelled by a shuffled, non-contiguous index."""
+    labels = 5000 + 3 * np.random.default_rng(seed).permutation(len(export))
+    return export.set_axis(labels)
 
 
-@pytest.mark.edge
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_every_run_of_the_week_is_predicted(pipeline, seed):
-    df = with_shuffled_index(pipeline.make_log(400, seed), seed=seed)
-    what = f"run_pipeline(make_log(400, seed={seed}))"
-    results = call_strict(pipeline.run_pipeline, df, what=what)
-    error = results["test_rmse"]
-    assert np.isfinite(error) and error < 0.8, (
-        f"{what}: held-out RMSE is {float(error)}; the sensor noise is 0.5 deg C and a linear "
-        "model fits the rest"
-    )
+def moved_crest(readings, by):
+    out = readings.copy()
+    out["crest_m"] = out["crest_m"] + by
+    return out
 
 
-def test_predictions_do_not_depend_on_the_clock_origin(pipeline):
-    with np.errstate(all="ignore"):  # judged by the predictions
-        relative = pipeline.run_pipeline(log_at(pipeline, 0.0))["test_predictions"]
-        epoch = pipeline.run_pipeline(log_at(pipeline, EPOCH))["test_predictions"]
-    if not np.allclose(epoch, relative, rtol=1e-6):
-        raise AssertionError(
-            f"Tuesday's run as this week's bench logs it gives the held-out predictions "
-            f"{np.round(epoch[:3], 4).tolist()}; the same run as last month's bench logged it, "
-            f"{np.round(relative[:3], 4).tolist()}: the motor did exactly the same"
+# -- the job, site by site ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("site", ["north", "south", "east"])
+def test_every_known_event_is_flagged(logs, monitor, site):
+    export = relabelled(logs.make_export(site, 0), seed=1)
+    report = monitor.run_monitoring(logs.load_site(export))
+    what = f"run_monitoring(load_site(make_export({site!r})))"
+    for channel, start, count, size in logs.EVENTS[site]:
+        times = pd.date_range(start, periods=count, freq=pd.Timedelta(hours=3))
+        flagged = int(report["flags"].loc[times, channel].sum())
+        z = report["z"].loc[times, channel].to_numpy(dtype=float)
+        assert flagged >= count - 2, (
+            f"{what} flags {flagged} of the {count} readings of the {channel} event of {start} "
+            f"(a move of {size:g}, {size / SCATTER[channel]:.0f} times the channel's usual "
+            f"scatter); their z-scores are {np.round(z, 2).tolist()}"
         )
+    quiet = int(report["flags"].to_numpy().sum()) - sum(c for *_, c, _ in logs.EVENTS[site])
+    assert quiet <= 3, f"{what} raises {quiet} flags outside the known events"
 
 
-def test_scaler_matches_two_pass_statistics_on_small_numbers(pipeline):
-    X = np.random.default_rng(0).normal([5.0, -3.0, 0.0], [2.0, 0.1, 10.0], size=(300, 3))
-    scaler = streamed(pipeline, X)
-    assert_close(scaler.mean_, X.mean(axis=0), "StreamingScaler mean_", rtol=1e-9)
-    assert_spread_matches_two_pass(scaler.scale_, X, "StreamingScaler scale_")
+@pytest.mark.parametrize("site", ["north", "south", "east"])
+def test_baseline_stats_are_the_mean_and_spread_of_the_baseline(logs, monitor, site):
+    readings = logs.load_site(logs.make_export(site, 0))
+    stats = monitor.run_monitoring(readings)["stats"]
+    baseline = readings[readings.index < BASELINE_END].to_numpy(dtype=float)
+    assert_close(stats.mean_, baseline.mean(axis=0), f"the {site} baseline's mean_", rtol=1e-9)
+    assert_spread_matches_two_pass(stats.scale_, baseline, f"the {site} baseline's scale_")
 
 
-@pytest.mark.parametrize("batch_size", [1, 7, 300])
-def test_batch_size_does_not_change_the_statistics(pipeline, batch_size):
-    X = np.random.default_rng(1).normal(20.0, 3.0, size=(300, 2))
-    one, many = streamed(pipeline, X, 50), streamed(pipeline, X, batch_size)
-    what = f"scale_ streamed in batches of {batch_size}"
-    assert_close(many.mean_, one.mean_, f"mean_ streamed in batches of {batch_size}", rtol=1e-9)
-    assert_close(many.scale_, one.scale_, what, "the batches are only how rows arrive", rtol=1e-9)
-
-
-@pytest.mark.edge
-def test_spread_of_epoch_timestamps_matches_two_pass(pipeline):
-    X = epoch_training_rows(pipeline)
-    scaler = call_strict(
-        streamed,
-        pipeline,
-        X,
-        what="a StreamingScaler fed Tuesday's training rows, 50 at a time",
-    )
-    assert_spread_matches_two_pass(scaler.scale_, X, "scale_ of [timestamp, load, ambient]")
-
-
-@pytest.mark.edge
-@pytest.mark.parametrize("offset", [1e9, 3e9])
-def test_spread_at_any_clock_offset_matches_two_pass(pipeline, offset):
-    seconds = np.sort(np.random.default_rng(2).uniform(0.0, 40.0, 300))
-    X = (offset + seconds)[:, None]
-    what = f"a StreamingScaler fed timestamps {offset:.3g} + 0..40 s"
-    scaler = call_strict(streamed, pipeline, X, what=what)
-    assert_spread_matches_two_pass(scaler.scale_, X, f"the spread learned by {what}")
-
-
-@pytest.mark.edge
-def test_statistics_follow_a_shift_of_the_clock(pipeline):
-    clock = np.array([EPOCH, 0.0, 0.0])
-    X = epoch_training_rows(pipeline) - clock  # seconds since the start
-    near, far = streamed(pipeline, X), call_strict(streamed, pipeline, X + clock)
-    assert_close(far.mean_ - clock, near.mean_, "mean_ with the clock moved by 1.7e9 s",
-                 "moving every timestamp by the same amount moves the mean by exactly that",
+def test_stats_follow_the_crest_to_a_grid_coordinate(logs, monitor):
+    X = logs.load_site(logs.make_export("north", 0)).to_numpy(dtype=float)[:2184]
+    origin = np.array([GRID, 0.0, 0.0])
+    local = chunked(monitor, X, 240)
+    with np.errstate(all="ignore"):  # judged by the statistics
+        grid = chunked(monitor, X + origin, 240)
+    assert_close(grid.mean_ - origin, local.mean_, "mean_ with the crest as a grid coordinate",
+                 "moving every reading by the same distance moves the mean by that distance",
                  rtol=1e-9, atol=1e-6)  # fmt: skip
-    assert_close(far.scale_, near.scale_, "scale_ with the clock moved by 1.7e9 s",
-                 "moving every timestamp by the same amount leaves their spread alone", rtol=1e-6)  # fmt: skip
+    assert_close(grid.scale_, local.scale_, "scale_ with the crest as a grid coordinate",
+                 "moving every reading by the same distance leaves their spread alone",
+                 rtol=1e-6)  # fmt: skip
+
+
+def test_z_scores_do_not_depend_on_where_the_crest_is_measured_from(logs, monitor):
+    readings = logs.load_site(logs.make_export("north", 2))
+    local = monitor.run_monitoring(readings)
+    with np.errstate(all="ignore"):  # judged by the z-scores
+        grid = monitor.run_monitoring(moved_crest(readings, GRID))
+    worst = np.nanargmax(np.abs(grid["z"]["crest_m"].to_numpy() - local["z"]["crest_m"].to_numpy()))
+    assert np.allclose(grid["z"]["crest_m"], local["z"]["crest_m"], rtol=1e-6, atol=1e-6), (
+        f"north's crest readings, written as grid coordinates, get z-scores like "
+        f"{grid['z']['crest_m'].iloc[worst]:.4f} where the same readings as displacements get "
+        f"{local['z']['crest_m'].iloc[worst]:.4f}; flags {grid['flag_counts']['crest_m']} and "
+        f"{local['flag_counts']['crest_m']}: the dam moved exactly the same"
+    )
+
+
+# -- the statistics -----------------------------------------------------------------------------
+
+
+def test_stats_match_two_pass_on_ordinary_readings(monitor):
+    X = np.random.default_rng(0).normal([5.0, -3.0, 0.0], [2.0, 0.1, 10.0], size=(300, 3))
+    stats = chunked(monitor, X, 50)
+    assert_close(stats.mean_, X.mean(axis=0), "RunningStats mean_", rtol=1e-9)
+    assert_spread_matches_two_pass(stats.scale_, X, "RunningStats scale_")
+
+
+@pytest.mark.parametrize("size", [1, 7, 300])
+def test_chunk_size_does_not_change_the_stats(monitor, size):
+    X = np.random.default_rng(1).normal(20.0, 3.0, size=(300, 2))
+    one, many = chunked(monitor, X, 50), chunked(monitor, X, size)
+    assert_close(many.mean_, one.mean_, f"mean_ fed in chunks of {size}", rtol=1e-9)
+    assert_close(many.scale_, one.scale_, f"scale_ fed in chunks of {size}",
+                 "the chunks are only how the readings arrive", rtol=1e-9)  # fmt: skip
 
 
 @pytest.mark.edge
-def test_standardised_training_timestamps_have_unit_spread(pipeline):
-    X = epoch_training_rows(pipeline)
-    with np.errstate(all="ignore"):  # judged by the standardised values
-        Z = streamed(pipeline, X).transform(X)
-    assert_finite(Z, "transform(epoch training rows)", "standardised features feed the model")
-    spread = Z.std(axis=0)
-    n = len(X)
-    assert np.all((spread > np.sqrt((n - 1) / n) - 1e-6) & (spread < 1 + 1e-6)), (
-        f"the standardised training columns have standard deviations {spread}; each should be 1"
+def test_a_channel_that_never_moved_is_only_centred(monitor):
+    times = pd.date_range("2024-01-01", periods=12, freq=pd.Timedelta(days=30))
+    readings = pd.DataFrame(
+        {"steady": [3.0] * 8 + [3.0, 3.5, 2.0, 3.0], "moving": np.arange(12.0)}, index=times
+    )
+    report = monitor.run_monitoring(readings, baseline_end=times[8])
+    assert_finite(report["z"], "z of a channel that never moved over the baseline")
+    assert_close(report["z"]["steady"].to_numpy(), [0.0, 0.5, -1.0, 0.0],
+                 "z of the channel that read 3.0 throughout the baseline",
+                 "its readings minus the baseline mean")  # fmt: skip
+
+
+# -- what the job reports ---------------------------------------------------------------------
+
+
+def test_reported_z_and_flags_follow_from_the_returned_stats(logs, monitor):
+    readings = logs.load_site(relabelled(logs.make_export("south", 1), seed=3))
+    report = assert_inputs_untouched(monitor.run_monitoring, readings, what="run_monitoring")
+    stats, z, flags = report["stats"], report["z"], report["flags"]
+    monitored = readings[readings.index >= BASELINE_END]
+    baseline = readings[readings.index < BASELINE_END].to_numpy(dtype=float)
+    assert_close(stats.mean_, baseline.mean(axis=0), "the returned stats' mean_",
+                 "it is not the mean of the readings before 1 October", rtol=1e-9)  # fmt: skip
+    assert_spread_matches_two_pass(stats.scale_, baseline, "the returned stats' scale_")
+    assert list(z.index) == list(monitored.index) and list(z.columns) == list(readings.columns), (
+        f"z covers {len(z)} readings from {z.index.min()}; the monitored period holds "
+        f"{len(monitored)} from {monitored.index.min()}"
+    )
+    expected_z = (monitored.to_numpy() - stats.mean_) / stats.scale_
+    assert_close(z.to_numpy(dtype=float), expected_z, "run_monitoring(...)['z']", rtol=1e-9)
+    assert np.array_equal(flags.to_numpy(), np.abs(expected_z) > 4.0), (
+        "run_monitoring(...)['flags'] are not the readings more than 4 standard deviations away"
+    )
+    counts = {c: int(n) for c, n in report["flag_counts"].items()}
+    assert counts == {c: int(flags[c].sum()) for c in readings.columns}, (
+        f"flag_counts {counts} do not count the flags"
     )
 
 
-def test_split_is_chronological(pipeline):
-    df = log_at(pipeline, EPOCH)
-    train, test = pipeline.chronological_split(df)
-    assert (len(train), len(test)) == (300, 100)
-    assert train["timestamp"].max() < test["timestamp"].min(), "test rows must come after training"
-
-
-def test_split_is_chronological_and_honours_test_size(pipeline):
-    df = log_at(pipeline, 0.0, seed=4)
-    train, test = pipeline.chronological_split(df, 0.4)
-    assert (len(train), len(test)) == (240, 160), (
-        f"chronological_split(400 rows, 0.4) gave {len(train)} and {len(test)} rows; expected 240 and 160"
+def test_baseline_ends_where_asked(logs, monitor):
+    readings = logs.load_site(logs.make_export("north", 3))
+    report = monitor.run_monitoring(readings, baseline_end="2024-07-01", threshold=3.0)
+    baseline = readings[readings.index < "2024-07-01"].to_numpy(dtype=float)
+    assert report["stats"].n_ == len(baseline), (
+        f"the stats learned from {report['stats'].n_} readings; {len(baseline)} precede 1 July"
     )
-    assert set(train.index) | set(test.index) == set(df.index), "the split loses or repeats rows"
-    assert train["timestamp"].max() < test["timestamp"].min(), "test rows must come after training"
-    default = pipeline.chronological_split(df)
-    assert len(default[1]) == 100, (
-        f"chronological_split(400 rows) holds out {len(default[1])}; a quarter is 100"
-    )
+    assert_close(report["stats"].mean_, baseline.mean(axis=0), "mean_ of a baseline to 1 July")
+    assert report["z"].index.min() == pd.Timestamp("2024-07-01"), "z does not start on 1 July"
+    expected = (np.abs(report["z"]) > 3.0).sum()
+    assert report["flags"].sum().to_dict() == expected.to_dict(), "threshold=3.0 was not used"
 
 
-def test_reported_figures_come_from_the_returned_model(pipeline):
-    df = log_at(pipeline, 0.0, seed=5)
-    result = pipeline.run_pipeline(df, batch_size=30, test_size=0.3)
-    ordered = df.sort_values("timestamp")
-    train, test = ordered.iloc[:280], ordered.iloc[280:]
-    X_train = train[pipeline.FEATURES].to_numpy(dtype=float)
-    X_test = test[pipeline.FEATURES].to_numpy(dtype=float)
-    scaler = result["scaler"]
-    assert_close(scaler.mean_, X_train.mean(axis=0), "the fitted scaler's mean_",
-                 "it is not the mean of the 280 training rows", rtol=1e-9)  # fmt: skip
-    assert_spread_matches_two_pass(scaler.scale_, X_train, "the fitted scaler's scale_")
-    predictions = (X_test - scaler.mean_) / scaler.scale_ @ result["weights"] + result["bias"]
-    assert_figures(
-        result,
-        {"test_predictions": predictions, "test_rmse": rmse(test[pipeline.TARGET], predictions)},
-        "run_pipeline(log, batch_size=30, test_size=0.3)",
-        rtol=1e-9,
-    )
-    Z = (X_train - scaler.mean_) / scaler.scale_
-    A = np.column_stack([Z, np.ones(len(Z))])
-    residual = A @ np.append(result["weights"], result["bias"]) - train[pipeline.TARGET].to_numpy()
-    slope = float(np.abs(A.T @ residual).max() / len(Z))
-    assert slope < 1e-8, (
-        f"the squared error of the returned model on its training rows still slopes by "
-        f"{slope:.3g}: weights and bias are not the least-squares fit of the training rows"
+@pytest.mark.edge
+def test_a_reading_exactly_at_the_threshold_is_not_flagged(logs, monitor):
+    readings = logs.load_site(logs.make_export("north", 6))
+    first = monitor.run_monitoring(readings)
+    at = float(first["z"]["tilt_urad"].abs().max())
+    again = monitor.run_monitoring(readings, threshold=at)
+    assert int(again["flags"]["tilt_urad"].sum()) == 0, (
+        f"with threshold={at!r}, the tilt reading whose z-score is exactly {at!r} is flagged; "
+        "a flag means more than the threshold"
     )
 
 
-def test_least_squares_fit_with_an_intercept(pipeline):
-    rng = np.random.default_rng(6)
-    X = rng.normal(size=(50, 3))
-    y = 60.0 + X @ [2.0, -1.0, 0.5] + rng.normal(0.0, 0.1, 50)  # far from 0 on average
-    w, b = pipeline.fit_linear_regression(X, y)
-    coef, *_ = np.linalg.lstsq(np.column_stack([X, np.ones(50)]), y, rcond=None)
-    assert_close(np.append(w, b), coef, "fit_linear_regression(X, y) -> (w, b)",
-                 "the least-squares weights and intercept", rtol=1e-9)  # fmt: skip
+def test_nothing_learned_depends_on_the_monitored_readings(logs, monitor):
+    readings = logs.load_site(logs.make_export("south", 4))
+    changed = readings.copy()
+    changed.loc[changed.index >= BASELINE_END] *= 100.0
+    before, after = monitor.run_monitoring(readings), monitor.run_monitoring(changed)
+    assert_unchanged(before["stats"], after["stats"], "the baseline stats",
+                     "they moved when only readings after the baseline changed")  # fmt: skip
 
 
-def test_nothing_fitted_depends_on_the_held_out_rows(pipeline):
-    df = log_at(pipeline, 0.0, seed=7)
-    late = df.sort_values("timestamp").index[300:]
-    changed = df.copy()
-    changed.loc[late, ["load_kw", "ambient_c", pipeline.TARGET]] *= 100.0
-    before, after = pipeline.run_pipeline(df), pipeline.run_pipeline(changed)
-    for name in ("weights", "bias"):
-        assert_unchanged(before[name], after[name], name,
-                         "it moved when only the held-out (latest) rows changed")  # fmt: skip
-    assert_unchanged(before["scaler"], after["scaler"], "the scaler",
-                     "it moved when only the held-out (latest) rows changed")  # fmt: skip
+# -- loading the exports ----------------------------------------------------------------------
 
 
-def test_run_pipeline_leaves_the_log_alone(pipeline):
-    df = log_at(pipeline, 0.0, seed=8)
-    assert_inputs_untouched(pipeline.run_pipeline, df, what="run_pipeline(log)")
-    assert_unchanged(pipeline.run_pipeline(df), pipeline.run_pipeline(df, 50, 0.25),
-                     "run_pipeline(log)", "the defaults are not batch_size=50, test_size=0.25")  # fmt: skip
+def test_load_site_converts_units_and_keeps_the_later_of_a_resent_reading(logs):
+    t0, t1 = pd.Timestamp("2024-03-01 00:00"), pd.Timestamp("2024-03-01 03:00")
+    export = pd.DataFrame(
+        [
+            (t1, "crest_m", 9.0, "mm"),  # corrected below
+            (t0, "crest_m", 1.5, "mm"),
+            (t0, "seepage_lps", 18.0, "m3/h"),
+            (t1, "seepage_lps", 3.5, "l/s"),
+            (t0, "tilt_urad", 12.0, "urad"),
+            (t1, "tilt_urad", 11.0, "urad"),
+            (t1, "crest_m", 5_632_019.4825, "m"),
+        ],
+        columns=["time", "channel", "value", "unit"],
+        index=[40, 7, 19, 3, 88, 61, 12],
+    )
+    wide = logs.load_site(export)
+    assert list(wide.columns) == logs.CHANNELS, f"load_site gives the columns {list(wide.columns)}"
+    assert list(wide.index) == [t0, t1], f"load_site gives the times {list(wide.index)}"
+    expected = [[0.0015, 5.0, 12.0], [5_632_019.4825, 3.5, 11.0]]
+    assert_close(wide.to_numpy(dtype=float), expected, "load_site(export)",
+                 "readings in metres, litres per second and microradians, the later row of a "
+                 "reading sent twice", rtol=1e-12)  # fmt: skip
+
+
+def test_load_site_does_not_depend_on_the_order_of_the_export(logs):
+    export = logs.make_export("south", 5).drop_duplicates(["time", "channel"], keep="last")
+    as_sent = logs.load_site(export)
+    shuffled = logs.load_site(with_shuffled_index(export, seed=5))
+    assert_unchanged(as_sent, shuffled, "load_site(export)",
+                     "the same readings listed in another order give another table")  # fmt: skip
+    assert as_sent.index.is_monotonic_increasing, "load_site's readings are not oldest first"
+
+
+def test_export_is_seeded(logs):
+    assert_reproducible(lambda seed: logs.make_export("north", seed)["value"], "make_export")
