@@ -100,12 +100,11 @@ def test_stats_follow_the_crest_to_a_grid_coordinate(logs, monitor):
     local = chunked(monitor, X, 240)
     with np.errstate(all="ignore"):  # judged by the statistics
         grid = chunked(monitor, X + origin, 240)
-    assert_close(grid.mean_ - origin, local.mean_, "mean_ with the crest as a grid coordinate",
-                 "moving every reading by the same distance moves the mean by that distance",
-                 rtol=1e-9, atol=1e-6)  # fmt: skip
-    assert_close(grid.scale_, local.scale_, "scale_ with the crest as a grid coordinate",
-                 "moving every reading by the same distance leaves their spread alone",
-                 rtol=1e-6)  # fmt: skip
+    what = "north's baseline with the crest written as a grid coordinate"
+    assert_close(grid.mean_ - origin, local.mean_, f"mean_ of {what}, minus the grid origin",
+                 "the mean of the same baseline as displacements", rtol=1e-9, atol=1e-6)  # fmt: skip
+    assert_close(grid.scale_, local.scale_, f"scale_ of {what}",
+                 "the scale_ of the same baseline as displacements", rtol=1e-6)  # fmt: skip
 
 
 def test_z_scores_do_not_depend_on_where_the_crest_is_measured_from(logs, monitor):
