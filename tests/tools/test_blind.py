@@ -22,7 +22,9 @@ def commit_all(repo):
 def leaks(text, repo):
     """What, in ``text``, names the kata, its title or its tests (the test's own folder aside)."""
     text = text.replace(str(repo), "<repo>").replace('"test_code"', '"code"')  # the JSON key
-    found = re.findall(r"(?<![\w-])leakage(?![\w-])|test_\w+", text)
+    # A quoted test_... is a key of the pipeline's result (result['test_accuracy']), which the
+    # handed-out code shows anyway, not a test's name.
+    found = re.findall(r"(?<![\w-])leakage(?![\w-])|(?<!['\"])\btest_\w+\b(?!['\"])", text)
     return found + ([TITLE] if TITLE in text else [])
 
 
