@@ -1,83 +1,99 @@
-"""Spindle monitoring: a two-regime Gaussian mixture fitted by EM to each shift's current draw."""
+"""Spindle regimes: a two-component Gaussian mixture fitted by EM to each shift's readings."""
 
 import numpy as np
-
-REGIMES = ["idle", "cutting"]
-
-
-def make_shift(n_rows=300, seed=0):
-    """One shift of spindle current readings (amps): idle near 2 A, cutting near 8 A.
-
-    Returns x : ndarray of shape (n_rows,).
-    """
-    rng = np.random.default_rng(seed)
-    cutting = rng.random(n_rows) < 0.6
-    x = np.where(cutting, rng.normal(8.0, 0.3, n_rows), rng.normal(2.0, 0.15, n_rows))
-    inrush = rng.random(n_rows) < 0.002
-    x[inrush] = rng.uniform(25.0, 40.0, inrush.sum())
-    return x
+import pandas as pd
+from readings import clean_export, make_export
 
 
-def initial_parameters(x, n_components):
-    """Weights (k,), means (k,) at evenly spaced quantiles, and variances (k,) from the spread."""
-    means = np.quantile(x, (np.arange(n_components) + 0.5) / n_components)
-    spread = (np.quantile(x, 0.75) - np.quantile(x, 0.25)) / n_components
-    return np.full(n_components, 1.0 / n_components), means, np.full(n_components, spread**2)
+def standardise(x):
+    """The median and interquartile range of readings x (n,), used as (x - centre) / scale."""
+    centre = float(np.median(x))
+    scale = float(np.quantile(x, 0.75) - np.quantile(x, 0.25))
+    return centre, scale
 
 
-def log_gaussian(x, means, variances):
-    """log N(x_i | mean_j, variance_j) for readings x (n,) and components (k,): (n, k)."""
-    diff = x[:, None] - means[None, :]  # (n, k)
+def initial_parameters(z, n_components):
+    """Equal weights, means at evenly spaced quantiles and a shared variance: each (k,)."""
+    means = np.quantile(z, (np.arange(n_components) + 0.5) / n_components)
+    variances = np.full(n_components, np.var(z) / n_components)
+    return np.full(n_components, 1.0 / n_components), means, variances
+
+
+def log_gaussian(z, means, variances):
+    """log N(z_i | mean_j, variance_j) for readings z (n,) and components (k,): (n, k)."""
+    diff = z[:, None] - means[None, :]  # (n, k)
     return -0.5 * (np.log(2.0 * np.pi * variances) + diff**2 / variances)
 
 
-def e_step(x, weights, means, variances):
-    """Responsibilities (n, k) of the components for each reading, and the total log-likelihood."""
-    log_joint = np.log(weights) + log_gaussian(x, means, variances)  # (n, k)
-    # A reading far from every component has every log_joint below -745, where exp underflows
-    # to 0; factoring out the row's largest term keeps it at exp(0) = 1.
-    top = log_joint.max(axis=1)
-    log_density = top + np.log(np.sum(np.exp(log_joint - top[:, None]), axis=1))  # (n,)
-    resp = np.exp(log_joint - log_density[:, None])
-    return resp, float(log_density.sum())
+def e_step(z, weights, means, variances):
+    """Responsibilities (n, k) of the components for each reading, and the log-likelihood of z."""
+    log_joint = np.log(weights) + log_gaussian(z, means, variances)  # (n, k)
+    # Factor out each row's largest term, so that every row's sum is at least 1.
+    top = log_joint.max(axis=1, keepdims=True)  # (n, 1)
+    log_density = top[:, 0] + np.log(np.exp(log_joint - top).sum(axis=1))  # (n,)
+    return np.exp(log_joint - log_density[:, None]), float(log_density.sum())
 
 
-def m_step(x, resp):
+def m_step(z, resp, min_variance=1e-6):
     """Weights, means and variances (each (k,)) that maximise the expected log-likelihood."""
     counts = resp.sum(axis=0)  # (k,)
-    means = resp.T @ x / counts
-    variances = (resp * (x[:, None] - means[None, :]) ** 2).sum(axis=0) / counts
-    return counts / len(x), means, variances
+    means = resp.T @ z / counts
+    variances = (resp * (z[:, None] - means[None, :]) ** 2).sum(axis=0) / counts
+    # A component sitting on repeated identical readings would reach variance 0.
+    return counts / len(z), means, np.maximum(variances, min_variance)
 
 
-def fit_gmm(x, n_components=2, n_iter=30, start=None):
-    """EM from `start` = (weights, means, variances), or from quantiles when start is None.
+def fit_mixture(x, n_components=2, tol=1e-6, max_iter=200):
+    """EM on readings x (n,) in amps, until the mean log-likelihood changes by less than `tol`.
 
-    Returns the fitted parameters and the log-likelihood before each M-step.
+    Returns weights, means and variances (each (k,), in amps and amps squared), the number of
+    iterations, and the mean log-likelihood of the standardised readings at each iteration.
     """
-    weights, means, variances = start if start is not None else initial_parameters(x, n_components)
+    centre, scale = standardise(x)
+    z = (x - centre) / scale
+    params = initial_parameters(z, n_components)
     history = []
-    for _ in range(n_iter):
-        resp, log_likelihood = e_step(x, weights, means, variances)
-        history.append(log_likelihood)
-        weights, means, variances = m_step(x, resp)
-    return {"weights": weights, "means": means, "variances": variances, "history": history}
+    for _ in range(max_iter):
+        resp, log_likelihood = e_step(z, *params)
+        history.append(log_likelihood / len(z))
+        if len(history) > 1 and abs(history[-1] - history[-2]) < tol:
+            break
+        params = m_step(z, resp)
+    weights, means, variances = params
+    return {
+        "weights": weights,
+        "means": centre + scale * means,
+        "variances": scale**2 * variances,
+        "iterations": len(history),
+        "history": history,
+    }
 
 
-def run_pipeline(shifts, n_components=2, n_iter=30):
-    """Fit every shift in turn, each starting from the previous shift's parameters.
+def regime_probabilities(model, x):
+    """P(regime j | reading x_i) under a fitted model, for readings x (n,) in amps: (n, k)."""
+    resp, _ = e_step(x, model["weights"], model["means"], model["variances"])
+    return resp
 
-    Returns per-shift means and standard deviations (n_shifts, k) and the share of readings
-    labelled as cutting.
-    """
-    start = None
-    means, stds, cutting_share = [], [], []
-    for x in shifts:
-        model = fit_gmm(x, n_components, n_iter, start)
-        start = (model["weights"], model["means"], model["variances"])
-        resp, _ = e_step(x, *start)
-        cutting = np.argmax(model["means"])
-        means.append(model["means"])
-        stds.append(np.sqrt(model["variances"]))
-        cutting_share.append(float(np.mean(np.argmax(resp, axis=1) == cutting)))
-    return {"means": np.array(means), "stds": np.array(stds), "cutting_share": cutting_share}
+
+def site_report(x):
+    """One dashboard row for a shift's readings x (n,) in amps: each regime's level and spread
+    (A), and the share of readings labelled cutting."""
+    model = fit_mixture(x)
+    idle, cutting = np.argsort(model["means"])
+    labels = regime_probabilities(model, x).argmax(axis=1)  # (n,)
+    sd = np.sqrt(model["variances"])
+    return {
+        "readings": len(x),
+        "iterations": model["iterations"],
+        "idle_amps": float(model["means"][idle]),
+        "idle_sd": float(sd[idle]),
+        "cutting_amps": float(model["means"][cutting]),
+        "cutting_sd": float(sd[cutting]),
+        "cutting_share": float(np.mean(labels == cutting)),
+    }
+
+
+def week_report(site, n_shifts=7):
+    """The dashboard table for `site`: one row per shift (seeds 0 .. n_shifts - 1)."""
+    rows = [site_report(clean_export(make_export(site, shift))) for shift in range(n_shifts)]
+    return pd.DataFrame(rows).rename_axis("shift")
