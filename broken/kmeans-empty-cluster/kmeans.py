@@ -1,4 +1,4 @@
-"""Customer segmentation: k-means (Lloyd's algorithm) on a loyalty-card table."""
+"""Weekly customer segments: k-means (Lloyd's algorithm) on the loyalty-card table."""
 
 import numpy as np
 import pandas as pd
@@ -6,88 +6,115 @@ import pandas as pd
 FEATURES = ["visits_per_month", "basket_band"]
 
 
-def make_customers(n_rows=150, seed=0):
-    """Synthetic loyalty-card customers in three segments, recorded on coarse integer scales."""
+def make_customers(n_rows=200, seed=0):
+    """One week's loyalty-card table: an id, visits per month (0-30) and basket band (1-10)."""
     rng = np.random.default_rng(seed)
-    segment = rng.choice(3, size=n_rows, p=[0.5, 0.3, 0.2])
-    visits = np.array([2.0, 8.0, 4.0])[segment] + rng.normal(0.0, 0.8, n_rows)
-    basket = np.array([1.0, 2.0, 5.0])[segment] + rng.normal(0.0, 0.5, n_rows)
+    segment = rng.choice(4, size=n_rows, p=[0.4, 0.25, 0.2, 0.15])
+    visits = np.array([3.0, 12.0, 7.0, 20.0])[segment] + rng.normal(0.0, 2.5, n_rows)
+    basket = np.array([2.0, 4.0, 8.0, 6.0])[segment] + rng.normal(0.0, 1.0, n_rows)
     return pd.DataFrame(
         {
-            "visits_per_month": np.clip(np.round(visits), 0, None),
-            "basket_band": np.clip(np.round(basket), 1, 6),
+            "customer_id": rng.permutation(n_rows) + 10_000,
+            "visits_per_month": np.clip(np.round(visits), 0, 30),
+            "basket_band": np.clip(np.round(basket), 1, 10),
         }
     )
 
 
-def squared_distances(X, centroids):
-    """Squared Euclidean distance of every row to every centroid: shape (n, k)."""
-    return ((X[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+class Scaler:
+    """Standardises each column: ``transform`` maps X (n, d) to (X - mean_) / scale_."""
+
+    def fit(self, X):
+        self.mean_ = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.scale_ = np.where(std > 0, std, 1.0)  # a constant column would divide by zero
+        return self
+
+    def transform(self, X):
+        return (X - self.mean_) / self.scale_
 
 
-def assign(X, centroids):
-    """Index of the nearest centroid for every row (ties go to the lower index): shape (n,)."""
-    return np.argmin(squared_distances(X, centroids), axis=1)
+def initial_centres(X, k, rng):
+    """k rows of X (n, d) drawn at random without replacement: shape (k, d)."""
+    return X[rng.choice(len(X), size=k, replace=False)]
 
 
-def inertia(X, centroids, labels):
-    """Sum of squared distances of the rows to their assigned centroids."""
-    return float(((X - centroids[labels]) ** 2).sum())
+def squared_distances(X, centres):
+    """Squared Euclidean distance of every row to every centre: shape (n, k)."""
+    return ((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
 
 
-def update_centroids(X, labels, centroids):
-    """The mean of each cluster's members: shape (k, d)."""
-    k = len(centroids)
-    counts = np.bincount(labels, minlength=k)  # (k,)
-    sums = np.zeros_like(centroids)
-    np.add.at(sums, labels, X)
-    return sums / counts[:, None]
+def assign(X, centres):
+    """Index of the nearest centre for every row: shape (n,)."""
+    return np.argmin(squared_distances(X, centres), axis=1)
+
+
+def inertia(X, centres, labels):
+    """Sum of squared distances of the rows to their assigned centres."""
+    return float(((X - centres[labels]) ** 2).sum())
+
+
+def update_centres(X, labels, k):
+    """The k centres for the next assignment, from X (n, d) and its labels (n,): shape (k, d)."""
+    clusters = pd.Categorical(labels, categories=range(k))
+    means = pd.DataFrame(X).groupby(clusters, observed=False).mean()
+    return means.to_numpy()  # (k, d)
 
 
 class KMeans:
-    """Lloyd's algorithm: alternate nearest-centroid assignment and mean update.
+    """Lloyd's algorithm: alternate nearest-centre assignment and centre update.
 
     Attributes after ``fit``: ``cluster_centers_`` (k, d), ``labels_`` (n,), ``inertia_``,
     ``inertia_history_`` (the inertia after each assignment) and ``n_iter_``.
     """
 
-    def __init__(self, n_clusters=3, max_iter=100, seed=0):
+    def __init__(self, n_clusters=5, max_iter=100, seed=0):
         self.n_clusters = n_clusters
         self.max_iter = max_iter
         self.seed = seed
 
     def fit(self, X, init=None):
-        """Fit on X of shape (n, d), from ``init`` (k, d) or from k distinct random rows."""
+        """Fit on X of shape (n, d), from ``init`` (k, d) or from k random rows of X."""
         X = np.asarray(X, dtype=float)
         if init is None:
-            starts = np.random.default_rng(self.seed).choice(len(X), self.n_clusters, replace=False)
-            init = X[starts]
-        centroids = np.array(init, dtype=float)
-        labels = assign(X, centroids)
-        history = [inertia(X, centroids, labels)]
+            init = initial_centres(X, self.n_clusters, np.random.default_rng(self.seed))
+        centres = np.array(init, dtype=float)
+        labels = assign(X, centres)
+        history = [inertia(X, centres, labels)]
         self.n_iter_ = 0
         while self.n_iter_ < self.max_iter:
             self.n_iter_ += 1
-            centroids = update_centroids(X, labels, centroids)
-            new_labels = assign(X, centroids)
-            history.append(inertia(X, centroids, new_labels))
+            centres = update_centres(X, labels, len(centres))
+            new_labels = assign(X, centres)
+            history.append(inertia(X, centres, new_labels))
             if np.array_equal(new_labels, labels):
                 break
             labels = new_labels
-        self.cluster_centers_ = centroids
+        self.cluster_centers_ = centres
         self.labels_ = new_labels
         self.inertia_ = history[-1]
         self.inertia_history_ = history
         return self
 
 
-def run_pipeline(df, n_clusters=3, seed=0):
-    """Segment the customers; report each segment's size and centre."""
+def segment_profiles(df, labels):
+    """One row per segment, largest first: customers, their share and their mean features."""
+    grouped = df[FEATURES].groupby(np.asarray(labels))
+    profiles = grouped.mean()
+    profiles.insert(0, "customers", grouped.size())
+    profiles.insert(1, "share", profiles["customers"] / len(df))
+    profiles.index.name = "segment"
+    return profiles.sort_values("customers", ascending=False, kind="stable")
+
+
+def run_pipeline(df, n_clusters=5, seed=0):
+    """Segment one week's customers: the scaler, the model, each customer's segment, profiles."""
     X = df[FEATURES].to_numpy(dtype=float)
-    model = KMeans(n_clusters=n_clusters, seed=seed).fit(X)
+    scaler = Scaler().fit(X)
+    model = KMeans(n_clusters=n_clusters, seed=seed).fit(scaler.transform(X))
     return {
+        "scaler": scaler,
         "model": model,
-        "sizes": np.bincount(model.labels_, minlength=n_clusters),
-        "centres": pd.DataFrame(model.cluster_centers_, columns=FEATURES),
-        "inertia": model.inertia_,
+        "segments": pd.Series(model.labels_, index=df.index, name="segment"),
+        "profiles": segment_profiles(df, model.labels_),
     }

@@ -1,8 +1,9 @@
-"""k-means must stay finite and keep using every segment, whatever the start and the data.
+"""The weekly segmentation job, end to end: the table, the scaler, k-means and the profiles.
 
-Any way of getting there is accepted as long as the centres stay finite, the inertia never
-increases, and (the brief's rule) every segment ends with at least one customer whenever there
-are at least k distinct customers, after any number of update steps.
+Every figure the job exports is recomputed independently from the returned segments. Any fit is
+accepted whose centres stay finite, whose inertia never rises from one step to the next, and which
+splits the customers into as many segments as asked (each holding customers) whenever the table
+allows it, after any number of update steps.
 """
 
 import numpy as np
@@ -15,11 +16,12 @@ from katakit import (
     assert_finite,
     assert_inputs_untouched,
     assert_reproducible,
-    call_strict,
+    assert_unchanged,
     with_shuffled_index,
 )
 
 CENTRES = np.array([[10.0, 10.0], [20.0, 10.0], [10.0, 20.0]])
+WEEKS = range(1, 21)
 
 
 @pytest.fixture(scope="module")
@@ -34,179 +36,115 @@ def blobs():
     return np.repeat(CENTRES, 30, axis=0) + rng.normal(0.0, 1.0, size=(90, 2))
 
 
-def fit(kmeans, X, k, init=None, what=""):
-    model = kmeans.KMeans(n_clusters=k, seed=0)
-    return call_strict(model.fit, X, init=init, what=what or f"KMeans(n_clusters={k}).fit(X)")
+def week(kmeans, number):
+    return kmeans.make_customers(n_rows=200, seed=number)
 
 
-def assert_every_segment_used(model, k, what):
-    sizes = np.bincount(model.labels_, minlength=k)
-    assert_finite(model.cluster_centers_, f"the centres after {what}")
-    assert np.all(sizes > 0), (
-        f"after {what} the segment sizes are {sizes.tolist()}: a segment ended with no customer "
-        "although there are enough distinct customers for every one, so a centre was wasted"
+def standardised(kmeans, df):
+    X = df[kmeans.FEATURES].to_numpy(dtype=float)
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+def sizes_of(model, k):
+    return np.bincount(model.labels_, minlength=k)
+
+
+def assert_sound_fit(model, X, k, what, used=None):
+    """Every segment holds customers, the centres are finite, the inertia never rises."""
+    used = k if used is None else used
+    sizes = sizes_of(model, k)
+    assert np.count_nonzero(sizes) == used, (
+        f"{what} ended with customers per segment {sizes.tolist()}: {np.count_nonzero(sizes)} "
+        f"of the {k} segments hold customers; the analysts expect {used}"
     )
+    assert_finite(model.cluster_centers_, f"the centres after {what}")
+    assert_decreasing(
+        model.inertia_history_, f"inertia_history_ of {what}",
+        "a step of Lloyd's algorithm made the segments looser", slack=1e-9,
+    )  # fmt: skip
+    assert_close(
+        model.inertia_, float(((X - model.cluster_centers_[model.labels_]) ** 2).sum()),
+        f"inertia_ of {what}", "it is not the spread of the returned segments", rtol=1e-9,
+    )  # fmt: skip
 
 
-def test_separates_three_well_separated_segments(kmeans, blobs):
-    model = fit(kmeans, blobs, 3)
+# -- the table and the scaler --------------------------------------------------------------------
+
+
+def test_weekly_tables_are_seeded(kmeans):
+    assert_reproducible(
+        lambda seed: kmeans.make_customers(n_rows=50, seed=seed)[kmeans.FEATURES],
+        "make_customers(50, seed)",
+    )
+    df = week(kmeans, 1)
+    assert len(df) == 200 and df["customer_id"].is_unique, "one row per customer"
+
+
+def test_scaler_standardises_each_column(kmeans):
+    X = week(kmeans, 3)[kmeans.FEATURES].to_numpy(dtype=float)
+    scaler = assert_inputs_untouched(kmeans.Scaler().fit, X, what="Scaler().fit(X)")
+    Z = scaler.transform(X)
+    assert_close(Z.mean(axis=0), [0.0, 0.0], "column means after scaling", atol=1e-9)
+    assert_close(Z.std(axis=0), [1.0, 1.0], "column standard deviations after scaling")
+    narrow = np.column_stack([X[:, 0], 0.01 * X[:, 1]])  # a column that varies by less than 1
+    assert_close(
+        kmeans.Scaler().fit(narrow).transform(narrow).std(axis=0), [1.0, 1.0],
+        "column standard deviations after scaling a narrow column",
+    )  # fmt: skip
+
+
+@pytest.mark.edge
+def test_scaler_keeps_a_constant_column_finite(kmeans):
+    X = np.column_stack([np.arange(6.0), np.full(6, 4.0)])
+    scaler = kmeans.Scaler().fit(X)
+    Z = scaler.transform(X)
+    assert_finite(Z, "a constant basket band after scaling")
+    assert_close(Z[:, 1], np.zeros(6), "a constant column after scaling")
+
+
+# -- k-means on ordinary data --------------------------------------------------------------------
+
+
+def test_separates_three_well_separated_groups(kmeans, blobs):
+    model = kmeans.KMeans(n_clusters=3, seed=0).fit(blobs)
     truth = np.repeat(np.arange(3), 30)
     pairs = {(t, p) for t, p in zip(truth, model.labels_, strict=True)}
     assert len(pairs) == 3, f"true group -> segment pairs found: {sorted(pairs)}"
-
-
-def test_inertia_never_increases_on_ordinary_data(kmeans, blobs):
-    for seed in range(3):
-        model = kmeans.KMeans(n_clusters=4, seed=seed).fit(blobs)
-        assert_decreasing(model.inertia_history_, f"inertia_history_ (seed {seed})", slack=1e-9)
+    assert_sound_fit(model, blobs, 3, "KMeans(3).fit(three groups)")
 
 
 def test_every_centre_is_the_mean_of_its_customers(kmeans, blobs):
-    model = fit(kmeans, blobs, 3)
-    for j in range(3):
-        members = blobs[model.labels_ == j]
-        assert_close(model.cluster_centers_[j], members.mean(axis=0), f"centre {j}")
+    for seed in range(3):
+        model = kmeans.KMeans(n_clusters=4, seed=seed).fit(blobs)
+        for j in range(4):
+            members = blobs[model.labels_ == j]
+            assert_close(model.cluster_centers_[j], members.mean(axis=0), f"centre {j}")
+        nearest = np.argmin(((blobs[:, None] - model.cluster_centers_[None]) ** 2).sum(2), 1)
+        assert np.array_equal(nearest, model.labels_), "a customer is not in its nearest segment"
 
 
-@pytest.mark.edge
-def test_k_equals_n_with_distinct_customers_gives_zero_inertia(kmeans, blobs):
-    model = fit(kmeans, blobs[:5], 5)
-    assert_close(model.inertia_, 0.0, "inertia_ with one segment per customer", atol=1e-9)
-
-
-@pytest.mark.edge
-def test_centres_stay_finite_from_a_hand_picked_start(kmeans, blobs):
-    init = blobs[[0, 0, 40]]  # two centres start on the same customer
-    model = fit(kmeans, blobs, 3, init, "fit(X, init=a hand-picked start)")
-    assert_finite(
-        model.cluster_centers_, "cluster_centers_ after a hand-picked start",
-        "a segment centre is no longer a place on the map",
-    )  # fmt: skip
-
-
-def test_every_segment_is_used_from_a_hand_picked_start(kmeans, blobs):
-    model = kmeans.KMeans(n_clusters=3, seed=0).fit(blobs, init=blobs[[0, 0, 40]])
-    assert_every_segment_used(model, 3, "a hand-picked start")
-
-
-def test_every_segment_is_used_from_a_distant_start(kmeans, blobs):
-    init = np.vstack([[1000.0, 1000.0], blobs[[0, 40]]])  # no customer is nearest to centre 0
-    model = fit(kmeans, blobs, 3, init, "fit(X, init=another hand-picked start)")
-    assert_every_segment_used(model, 3, "another hand-picked start")
-
-
-def test_inertia_never_increases_from_a_hand_picked_start(kmeans, blobs):
-    model = kmeans.KMeans(n_clusters=3, seed=0).fit(blobs, init=blobs[[0, 0, 40]])
-    assert_decreasing(
-        model.inertia_history_, "inertia_history_ after a hand-picked start",
-        "a Lloyd step made the segments looser", slack=1e-9,
-    )  # fmt: skip
-
-
-@pytest.mark.edge
-def test_one_segment_per_record_gives_zero_inertia(kmeans):
-    X = np.array([[1.0, 1.0], [1.0, 1.0], [2.0, 1.0], [1.0, 2.0], [2.0, 2.0], [5.0, 5.0]])
-    model = fit(kmeans, X, 6, what="KMeans(n_clusters=6).fit(6 customers)")
-    assert_finite(model.cluster_centers_, "cluster_centers_ with as many segments as customers")
-    assert_close(
-        model.inertia_, 0.0, "inertia_ with as many segments as customers",
-        "every distinct customer can have a centre of its own", atol=1e-9,
-    )  # fmt: skip
-
-
-def test_every_segment_is_used_when_segments_nearly_outnumber_records(kmeans):
-    X = np.array(
-        [[1.0, 1.0], [1.0, 1.0], [2.0, 1.0], [1.0, 2.0], [2.0, 2.0], [5.0, 5.0], [5.0, 6.0]]
-    )
-    model = call_strict(kmeans.KMeans(n_clusters=5).fit, X, init=X[:5], what="fit(7 rows, k=5)")
-    assert_every_segment_used(model, 5, "k = 5 on 6 distinct customers, starting from X[:5]")
-
-
-def test_loyalty_table_in_four_segments(kmeans):
-    df = with_shuffled_index(kmeans.make_customers(n_rows=150, seed=0))
-    report = call_strict(kmeans.run_pipeline, df, 4, 3, what="run_pipeline(customers, 4, seed=3)")
-    assert_finite(report["centres"], "the four segment centres")
-    assert report["sizes"].sum() == 150 and np.all(report["sizes"] > 0), (
-        f"segment sizes {report['sizes'].tolist()}: every one of 150 customers belongs to one "
-        "of four non-empty segments"
-    )
-
-
-@pytest.mark.parametrize("k", range(2, 12))
-def test_every_segment_is_used_after_a_single_step(kmeans, k):
-    X = kmeans.make_customers(n_rows=150, seed=0)[kmeans.FEATURES].to_numpy(dtype=float)
-    for start in (0, 70):
-        init = np.repeat(X[start : start + 1], k, axis=0)
-        model = call_strict(
-            kmeans.KMeans(n_clusters=k, max_iter=1).fit, X, init=init,
-            what=f"KMeans(n_clusters={k}, max_iter=1).fit(loyalty table, hand-picked start no. {start})",
-        )  # fmt: skip
-        assert_every_segment_used(
-            model, k, f"one update step with {k} segments from hand-picked start no. {start}"
-        )
-
-
-@pytest.mark.parametrize("k", [9, 10, 11, 12])
-def test_every_segment_is_used_for_many_segments(kmeans, k):
-    X = kmeans.make_customers(n_rows=150, seed=0)[kmeans.FEATURES].to_numpy(dtype=float)
-    for seed in range(6):
-        model = call_strict(
-            kmeans.KMeans(n_clusters=k, seed=seed).fit, X,
-            what=f"KMeans(n_clusters={k}, seed={seed}).fit(loyalty table)",
-        )  # fmt: skip
-        assert_every_segment_used(model, k, f"{k} segments with seed {seed}")
-
-
-def test_report_is_that_of_the_fitted_segments(kmeans):
-    df = with_shuffled_index(kmeans.make_customers(n_rows=150, seed=0))
-    report = assert_inputs_untouched(kmeans.run_pipeline, df, 3, 0, what="run_pipeline(customers)")
-    X = df[kmeans.FEATURES].to_numpy(dtype=float)
-    centres = report["centres"][kmeans.FEATURES].to_numpy(dtype=float)
-    nearest = np.argmin(((X[:, None] - centres[None]) ** 2).sum(axis=2), axis=1)
-    assert_figures(
-        report,
-        {
-            "sizes": np.bincount(nearest, minlength=3),
-            "inertia": float(((X - centres[nearest]) ** 2).sum()),
-        },
-        "run_pipeline(customers, 3, 0)",
-        rtol=1e-9,
-    )
-    for j in range(3):
-        assert_close(centres[j], X[nearest == j].mean(axis=0), f"the centre of segment {j}")
+def test_inertia_never_increases_on_ordinary_data(kmeans, blobs):
+    for seed in range(4):
+        model = kmeans.KMeans(n_clusters=4, seed=seed).fit(blobs)
+        assert_sound_fit(model, blobs, 4, f"KMeans(4, seed={seed}).fit(three groups)")
 
 
 def test_seed_chooses_the_start(kmeans):
-    X = kmeans.make_customers(n_rows=150, seed=0)[kmeans.FEATURES].to_numpy(dtype=float)
+    X = standardised(kmeans, week(kmeans, 3))
     assert_reproducible(
         lambda seed: kmeans.KMeans(n_clusters=3, max_iter=1, seed=seed).fit(X).cluster_centers_,
         "the centres after one step from a seeded random start",
     )
 
 
-@pytest.mark.parametrize(
-    "extra, init",
-    [
-        ([-5.0, -5.0], [[0.0, 0.0], [0.0, 0.0], [10.0, 10.0]]),
-        ([1.0, 0.0], [[0.0, 0.0], [10.0, 10.0], [100.0, 100.0]]),
-    ],
-    ids=["a-record-on-the-far-side", "a-record-next-door"],
-)
-def test_the_one_record_no_centre_sits_on_wins_a_segment(kmeans, extra, init):
-    X = np.array([[0.0, 0.0]] * 3 + [extra] + [[10.0, 10.0]] * 3)
-    model = call_strict(
-        kmeans.KMeans(n_clusters=3, max_iter=1).fit, X, init=np.array(init),
-        what=f"KMeans(3, max_iter=1).fit(3 x (0, 0), {extra}, 3 x (10, 10), init={init})",
-    )  # fmt: skip
-    assert_every_segment_used(model, 3, f"one step on three records, one of them {extra}")
-
-
-def test_update_leaves_the_centres_it_is_given_untouched(kmeans, blobs):
-    centres = blobs[[0, 0, 40]].copy()
-    labels = kmeans.assign(blobs, centres)
-    assert_inputs_untouched(
-        kmeans.update_centroids, blobs, labels, centres, what="update_centroids(X, labels, centres)"
-    )
+def test_random_start_is_k_rows_of_the_table(kmeans):
+    X = standardised(kmeans, week(kmeans, 3))
+    for seed in range(5):
+        start = kmeans.initial_centres(X, 6, np.random.default_rng(seed))
+        rows = [np.flatnonzero((c == X).all(axis=1)) for c in start]
+        assert start.shape == (6, 2) and all(len(r) for r in rows), (
+            f"initial_centres(X, 6, seed {seed}) returned centres that are not rows of X"
+        )
 
 
 def test_iterations_are_counted_and_capped(kmeans, blobs):
@@ -220,11 +158,12 @@ def test_iterations_are_counted_and_capped(kmeans, blobs):
         )
     quick = kmeans.KMeans(n_clusters=3, seed=0).fit(blobs)
     assert quick.n_iter_ < 20, f"three well-separated groups took {quick.n_iter_} steps"
+    again = kmeans.KMeans(n_clusters=3).fit(blobs, init=quick.cluster_centers_)
+    assert again.n_iter_ == 1, f"a fit started from its own answer took {again.n_iter_} steps"
 
 
 def test_a_start_given_in_whole_numbers_is_averaged_exactly(kmeans, blobs):
     whole = kmeans.KMeans(n_clusters=3).fit(blobs, init=np.array([[10, 10], [20, 10], [10, 20]]))
-    assert_finite(whole.cluster_centers_, "centres from an integer start")
     for j in range(3):
         assert_close(
             whole.cluster_centers_[j], blobs[whole.labels_ == j].mean(axis=0),
@@ -233,23 +172,172 @@ def test_a_start_given_in_whole_numbers_is_averaged_exactly(kmeans, blobs):
         )  # fmt: skip
 
 
-def test_k_distinct_records_get_k_segments_from_any_seed(kmeans):
+@pytest.mark.edge
+def test_one_segment_per_customer_gives_zero_inertia(kmeans):
     X = np.array([[1.0, 1.0], [4.0, 2.0], [2.0, 5.0], [6.0, 6.0], [0.0, 3.0]])
     for seed in range(8):
         model = kmeans.KMeans(n_clusters=5, seed=seed, max_iter=1).fit(X)
-        assert_close(model.inertia_, 0.0, f"inertia_ of 5 records in 5 segments (seed {seed})")
+        assert_close(model.inertia_, 0.0, f"inertia_ of 5 customers in 5 segments (seed {seed})")
 
 
-def test_pipeline_defaults_seed_and_sizes(kmeans):
-    df = kmeans.make_customers(n_rows=150, seed=0)
+def test_update_leaves_its_inputs_untouched(kmeans, blobs):
+    labels = np.repeat(np.arange(3), 30)
+    centres = assert_inputs_untouched(
+        kmeans.update_centres, blobs, labels, 3, what="update_centres(X, labels, 3)"
+    )
+    assert_close(centres, [blobs[labels == j].mean(axis=0) for j in range(3)], "the centres")
+
+
+# -- the weekly job ------------------------------------------------------------------------------
+
+
+def test_profiles_are_those_of_the_exported_segments(kmeans):
+    df = with_shuffled_index(week(kmeans, 3))
+    report = assert_inputs_untouched(kmeans.run_pipeline, df, 5, 0, what="run_pipeline(week 3)")
+    segments = report["segments"]
+    assert segments.index.equals(df.index), "segments is not indexed like the week's table"
+    profiles = report["profiles"]
+    assert list(profiles.columns) == ["customers", "share", *kmeans.FEATURES], (
+        f"the profiles' columns are {list(profiles.columns)}"
+    )
+    assert profiles.index.name == "segment" and segments.name == "segment", (
+        "the export does not name its segment column 'segment'"
+    )
+    X = df[kmeans.FEATURES].to_numpy(dtype=float)
+    for segment, row in profiles.iterrows():
+        members = (segments == segment).to_numpy()
+        assert_figures(
+            row.to_dict(),
+            {
+                "customers": members.sum(),
+                "share": members.mean(),
+                **dict(zip(kmeans.FEATURES, X[members].mean(axis=0), strict=True)),
+            },
+            f"the profile of segment {segment}",
+            rtol=1e-9,
+        )
+    assert profiles["customers"].sum() == len(df), "the profiles do not cover every customer"
+    assert profiles["customers"].is_monotonic_decreasing, "the profiles are not largest first"
+
+
+def test_model_is_fitted_on_standardised_features(kmeans):
+    df = with_shuffled_index(week(kmeans, 4))
+    report = kmeans.run_pipeline(df, 5, 0)
+    X = df[kmeans.FEATURES].to_numpy(dtype=float)
+    assert_close(report["scaler"].mean_, X.mean(axis=0), "the scaler's column means")
+    Z = standardised(kmeans, df)
+    model = report["model"]
+    assert_sound_fit(model, Z, 5, "run_pipeline(week 4)")
+    assert np.array_equal(report["segments"].to_numpy(), model.labels_), (
+        "the exported segments are not the model's labels"
+    )
+    unscaled = kmeans.KMeans(n_clusters=5, seed=0).fit(X)
+    assert not np.allclose(unscaled.inertia_, model.inertia_), (
+        "the job gives the same fit on the raw and on the standardised table"
+    )
+
+
+def test_the_export_does_not_depend_on_the_index_labels(kmeans):
+    df = week(kmeans, 5)
+    relabelled = df.copy()
+    relabelled.index = with_shuffled_index(df).index
+    plain, again = kmeans.run_pipeline(df, 5, 0), kmeans.run_pipeline(relabelled, 5, 0)
+    assert_unchanged(
+        plain["profiles"], again["profiles"], "the profiles",
+        "the same rows in the same order gave another export under other index labels",
+    )  # fmt: skip
+    assert np.array_equal(plain["segments"].to_numpy(), again["segments"].to_numpy()), (
+        "the same rows in the same order got other segments under other index labels"
+    )
+
+
+def test_weekly_job_over_twenty_weeks(kmeans):
+    short = {}
+    for number in WEEKS:
+        profiles = kmeans.run_pipeline(week(kmeans, number), 5, 0)["profiles"]
+        if len(profiles) != 5 or (profiles["customers"] == 0).any():
+            short[number] = profiles["customers"].tolist()
+    first = next(iter(short), None)
+    assert not short, (
+        f"the exports of weeks {sorted(short)} (of weeks 1-20) list fewer than the 5 segments "
+        f"asked for: week {first} has customers per segment {short.get(first)}; the other "
+        "weeks list five"
+    )
+
+
+def test_other_seeds_and_segment_counts(kmeans):
+    runs, short = 0, []
+    for number in (1, 2, 3):
+        Z = standardised(kmeans, week(kmeans, number))
+        for k in (3, 4, 6, 8, 12):
+            for seed in range(4):
+                runs += 1
+                model = kmeans.KMeans(n_clusters=k, seed=seed).fit(Z)
+                if np.count_nonzero(sizes_of(model, k)) < k:
+                    short.append((number, k, seed, sizes_of(model, k).tolist()))
+    if short:
+        number, k, seed, sizes = short[0]
+        raise AssertionError(
+            f"{len(short)} of {runs} fits on weeks 1-3 end with fewer segments holding customers "
+            f"than asked for; KMeans(n_clusters={k}, seed={seed}).fit(week {number}) ends with "
+            f"customers per segment {sizes}"
+        )
+    for number in (1, 2):
+        Z = standardised(kmeans, week(kmeans, number))
+        for k in (5, 12):
+            model = kmeans.KMeans(n_clusters=k, seed=0).fit(Z)
+            assert_sound_fit(model, Z, k, f"KMeans({k}, seed=0).fit(week {number})")
+
+
+def test_starts_given_by_hand(kmeans, blobs):
+    Z = standardised(kmeans, week(kmeans, 3))
+    far = np.vstack([[1000.0, 1000.0], blobs[[0, 40]]])
+    few = np.array(
+        [[1.0, 1.0], [1.0, 1.0], [2.0, 1.0], [1.0, 2.0], [2.0, 2.0], [5.0, 5.0], [5.0, 6.0]]
+    )
+    lone = np.array([[0.0, 0.0]] * 3 + [[-5.0, -5.0]] + [[10.0, 10.0]] * 3)
+    near = np.array([[0.0, 0.0]] * 3 + [[1.0, 0.0]] + [[10.0, 10.0]] * 3)
+    cases = [  # (name, X, init, segments that can hold customers)
+        ("A", blobs, far, 3),
+        ("B", blobs, blobs[[0, 0, 40]], 3),
+        ("C", few, few[:5], 5),
+        ("D", few, few[[0] * 6], 6),
+        ("E", lone, np.array([[0.0, 0.0], [0.0, 0.0], [10.0, 10.0]]), 3),
+        ("F", near, np.array([[0.0, 0.0], [10.0, 10.0], [100.0, 100.0]]), 3),
+        ("G", few[:3], few[:3], 2),
+        ("H", few[[0, 1, 5]], few[[0, 0, 0]], 2),
+    ]
+    cases += [
+        (f"J{k}", Z, np.repeat(Z[start : start + 1], k, axis=0), k)
+        for k in (2, 5, 11)
+        for start in (0, 70)
+    ]
+    for name, X, init, used in cases:
+        k = len(init)
+        model = kmeans.KMeans(n_clusters=k).fit(X, init=init)
+        assert_sound_fit(model, X, k, f"KMeans(n_clusters={k}).fit(X, init=start {name})", used)
+
+
+def test_pipeline_defaults(kmeans):
+    df = week(kmeans, 6)
     report = kmeans.run_pipeline(df)
-    assert len(report["sizes"]) == 3 and report["model"].n_clusters == 3, (
-        "the default is 3 segments"
+    assert report["model"].n_clusters == 5 and len(report["profiles"]) == 5, (
+        "the job's default is 5 segments"
+    )
+    assert_unchanged(
+        report["profiles"], kmeans.run_pipeline(df, 5, 0)["profiles"], "run_pipeline(week 6)",
+        "the job's defaults are not 5 segments and seed 0",
+    )  # fmt: skip
+    model = kmeans.KMeans()
+    assert (model.n_clusters, model.max_iter, model.seed) == (5, 100, 0), (
+        "KMeans() does not default to 5 segments, 100 steps and seed 0"
     )
     assert_reproducible(
-        lambda seed: kmeans.run_pipeline(df, 3, seed)["centres"], "the segment centres",
-        seeds=(0, 1),
-    )  # fmt: skip
-    two = pd.DataFrame({kmeans.FEATURES[0]: [1.0, 1.0, 5.0], kmeans.FEATURES[1]: [2.0, 2.0, 2.0]})
-    sizes = kmeans.run_pipeline(two, 3, 0)["sizes"]
-    assert len(sizes) == 3 and sizes.sum() == 3, f"sizes of 3 segments on 2 records: {sizes}"
+        lambda seed: kmeans.run_pipeline(df, 3, seed)["model"].cluster_centers_,
+        "the segment centres",
+    )
+    two = pd.DataFrame(
+        {"customer_id": [1, 2, 3], kmeans.FEATURES[0]: [1.0, 1.0, 5.0], kmeans.FEATURES[1]: 2.0}
+    )
+    profiles = kmeans.run_pipeline(two, 3, 0)["profiles"]
+    assert profiles["customers"].sum() == 3, f"profiles of 3 segments on 2 records: {profiles}"
