@@ -1,199 +1,301 @@
-"""The house-price regression must give the least-squares fit, whatever the rank of its design.
+"""The valuation job, end to end: clean the agencies' export, split, weight the sales by recency,
+fit one weighted least-squares model per district, value the held-out homes and report.
 
-With a duplicated column (area in m² and ft²), a full set of neighbourhood indicators beside the
-intercept, a constant column, or fewer rows than parameters, many weight vectors fit equally
-well, yet the fitted values are unique: residuals orthogonal to every column, predictions that
-do not change when a redundant column is added. The rest pin down the parts the pipeline is
-built from.
+The cleaning, the split, the weights, the fit, every reported figure and the valuations of every
+district are checked against independent computations. A fit is judged by its fitted values and
+residuals, never by one solver's weights.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from katakit import (
-    SHAPE_CASES,
     assert_close,
-    assert_figures,
     assert_inputs_untouched,
-    assert_reproducible,
     assert_seeded_split,
     assert_unchanged,
-    design,
-    perturb_rows,
-    rmse,
+    with_shuffled_index,
 )
 
-SEED = 0
+KEYS = {"models", "test", "by_district", "rmse_k"}
+NOISE = 15.0  # thousands: the spread of prices around the linear rule
 
 
 @pytest.fixture(scope="module")
-def pipeline(kata):
-    return kata("pipeline")
+def listings(kata):
+    return kata("listings")
 
 
 @pytest.fixture(scope="module")
-def houses(pipeline):
-    df = pipeline.make_houses(n_rows=160, seed=SEED)
-    return pipeline.design_matrix(df), df[pipeline.TARGET].to_numpy(dtype=float)
+def valuation(kata):
+    return kata("valuation")
 
 
-def fitted_values(pipeline, X, y):
-    w, b = pipeline.fit_linear_regression(X, y)
-    assert np.shape(w) == (X.shape[1],), (
-        f"fit_linear_regression(X of shape {X.shape}) returned weights of shape {np.shape(w)}"
-    )
-    return np.asarray(pipeline.predict(X, w, b), dtype=float)
+@pytest.fixture(scope="module")
+def export(listings):
+    return listings.make_export(900, 0)
 
 
-def assert_least_squares(pipeline, X, y, what):
-    """Residuals of a least-squares fit are orthogonal to the intercept and every column."""
-    residuals = y - fitted_values(pipeline, X, y)
+@pytest.fixture(scope="module")
+def measured(listings, export):
+    """The same export as if every agency had measured living areas (no blanks to estimate)."""
+    rng = np.random.default_rng(11)
+    out = export.copy()
+    blank = out["living_m2"].isna()
+    ratio = rng.uniform(0.75, 0.95, int(blank.sum()))
+    out.loc[blank, "living_m2"] = np.round(out.loc[blank, "floor_m2"].to_numpy() * ratio, 1)
+    return out
+
+
+def same(actual, expected, what, meaning, rtol=1e-9):
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    if actual.shape != expected.shape or not np.allclose(actual, expected, rtol=rtol, atol=1e-9):
+        raise AssertionError(
+            f"{what} is {np.round(actual, 4).tolist()}; recomputed it is "
+            f"{np.round(expected, 4).tolist()}: {meaning}"
+        )
+
+
+def by_hand_weights(sold_on):
+    days = (sold_on.max() - sold_on).dt.days.to_numpy(dtype=float)
+    return 0.5 ** (days / 365.0)
+
+
+def features(sales):
+    return sales[["floor_m2", "living_m2", "bedrooms", "age_years", "garden"]].to_numpy(float)
+
+
+def weighted_fit_gap(X, y, sw, w, b):
+    """How far (w, b) is from a weighted least-squares fit: the largest normalised inner product
+    of the weighted residuals with the intercept and each column (0 at every such fit), and the
+    weighted RMS of (w, b) next to the best one (found independently, by the SVD)."""
     A = np.column_stack([np.ones(len(X)), X])
-    scale = np.linalg.norm(A, axis=0) * max(np.linalg.norm(y), 1.0)
-    worst = float(np.max(np.abs(A.T @ residuals) / scale))
-    assert worst < 1e-5, (
-        f"{what}: the residuals are not orthogonal to the columns of the design (largest "
-        f"normalised inner product {worst:.3g}; training RMSE {np.sqrt(np.mean(residuals**2)):.4g})"
-        ": the fit is not the least-squares fit, another choice of weights fits the training "
-        "rows better"
-    )
+    residual = y - (X @ w + b)
+    scale = np.linalg.norm(A * np.sqrt(sw)[:, None], axis=0) * np.linalg.norm(y * np.sqrt(sw))
+    gap = float(np.max(np.abs(A.T @ (sw * residual)) / scale))
+    best = np.linalg.lstsq(A * np.sqrt(sw)[:, None], y * np.sqrt(sw), rcond=None)[0]
+    rms = float(np.sqrt(np.sum(sw * residual**2) / sw.sum()))
+    best_rms = float(np.sqrt(np.sum(sw * (y - A @ best) ** 2) / sw.sum()))
+    return gap, rms, best_rms
 
 
-def assert_same_predictions(full, reduced, what, y):
-    worst = int(np.argmax(np.abs(full - reduced)))
-    same = bool(np.allclose(full, reduced, rtol=1e-5, atol=1e-5 * np.abs(y).max()))
-    assert same, (
-        f"{what} differ from the fit without the redundant column: row {worst} gets "
-        f"{full[worst]:.6g} instead of {reduced[worst]:.6g} (training RMSE "
-        f"{np.sqrt(np.mean((y - full) ** 2)):.4g} instead of {np.sqrt(np.mean((y - reduced) ** 2)):.4g})"
-        ": a column that repeats information the other columns already hold changes nothing "
-        "about the best fit, so the fitted values must not change"
-    )
+# -- the export ---------------------------------------------------------------------------------
 
 
-def test_full_rank_design_recovers_the_true_weights(pipeline):
-    X, y, w_true, b_true = design(40, 3, seed=1)
-    w, b = pipeline.fit_linear_regression(X, y)
-    assert_close(np.append(w, b), np.append(w_true, b_true), "weights and bias on exact data")
-
-
-def test_area_in_two_units_does_not_change_predictions(pipeline, houses):
-    X, y = houses
-    assert_same_predictions(
-        fitted_values(pipeline, X[:, [0, 1, 2, 3, 4]], y),
-        fitted_values(pipeline, X[:, [0, 2, 3, 4]], y),
-        "fitted prices with area in m² and ft²",
-        y,
-    )
-
-
-def test_every_neighbourhood_indicator_beside_the_intercept(pipeline, houses):
-    X, y = houses
-    assert_same_predictions(
-        fitted_values(pipeline, X[:, [0, 2, 3, 4, 5]], y),
-        fitted_values(pipeline, X[:, [0, 2, 3, 4]], y),
-        "fitted prices with all three neighbourhood indicators and an intercept",
-        y,
-    )
-
-
-def test_collinear_house_design_gets_the_least_squares_fit(pipeline, houses):
-    assert_least_squares(pipeline, *houses, "fit on the house design (m², ft², rooms, 3 areas)")
-
-
-@pytest.mark.parametrize("n, d", SHAPE_CASES, ids=[f"n{n}_d{d}" for n, d in SHAPE_CASES])
-def test_least_squares_at_every_shape(pipeline, n, d):
-    X, y, _, _ = design(n, d, seed=2, noise=0.5)
-    assert_least_squares(pipeline, X, y, f"fit on X of shape {(n, d)}")
-
-
-@pytest.mark.edge
-def test_constant_column_is_absorbed_by_the_intercept(pipeline):
-    X, y, _, _ = design(30, 2, seed=4, noise=0.3)
-    with_constant = np.column_stack([X, np.full(30, 3.0)])
-    assert_same_predictions(
-        fitted_values(pipeline, with_constant, y),
-        fitted_values(pipeline, X, y),
-        "fitted values with a constant column (every home has 3 floors)",
-        y,
-    )
-
-
-def test_pipeline_errors_match_the_noise_in_prices(pipeline):
-    result = pipeline.run_pipeline(pipeline.make_houses(n_rows=200, seed=SEED))
-    assert result["train_rmse"] < 18 and result["test_rmse"] < 18, (
-        f"run_pipeline reports RMSE {result['train_rmse']:.4g}k (train) and "
-        f"{result['test_rmse']:.4g}k (held out); prices are a linear rule plus noise of sd 15k, "
-        "so a least-squares fit errs by about 15k"
-    )
-
-
-def test_rmse_of_hand_worked_errors(pipeline):
-    got = pipeline.rmse(np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.0, 2.0, 1.0, 4.0]))
-    assert_close(got, np.sqrt(5 / 4), "rmse([1, 2, 3, 4], [2, 2, 1, 4])")
-
-
-def test_split_is_seeded_shuffled_and_reproducible(pipeline):
-    assert_seeded_split(lambda seed: pipeline.train_test_split(200, 0.25, seed), 200, 50)
-    default = pipeline.train_test_split(200)
-    explicit = pipeline.train_test_split(200, 0.25, 0)
-    assert all(np.array_equal(a, b) for a, b in zip(default, explicit, strict=True)), (
-        "train_test_split(200) differs from train_test_split(200, 0.25, 0), its documented defaults"
-    )
-
-
-def test_design_matrix_holds_the_numbers_and_one_indicator_per_neighbourhood(pipeline):
-    df = pipeline.make_houses(n_rows=30, seed=4)
-    X = pipeline.design_matrix(df)
-    expected = np.column_stack([
-        df[pipeline.NUMERIC].to_numpy(dtype=float),
-        *[(df["neighbourhood"] == n).to_numpy(dtype=float) for n in pipeline.NEIGHBOURHOODS],
-    ])  # fmt: skip
-    assert_close(X, expected, "design_matrix(30 homes)",
-                 "area in m², area in ft², rooms, then a 0/1 column per neighbourhood")  # fmt: skip
-
-
-def test_predict_is_the_linear_model(pipeline):
-    X, _, w, b = design(7, 3, seed=5)
-    assert_close(pipeline.predict(X, w, b), X @ w + b, "predict(X, w, b)", rtol=1e-12)
-
-
-def homes_with_one_area(pipeline, n_rows=120, seed=6):
-    """Homes whose design has full rank, so that every fit has one answer: the ft² column is
-    replaced by an unrelated reading, and one home in eight lies outside the listed
-    neighbourhoods (no indicator of its own)."""
-    df = pipeline.make_houses(n_rows=n_rows, seed=seed)
-    df["area_ft2"] = np.random.default_rng(seed).normal(0.0, 1.0, n_rows)  # an unrelated column
-    df.loc[df.index[::8], "neighbourhood"] = "outskirts"
-    return df
-
-
-def test_reported_figures_come_from_the_returned_model(pipeline):
-    df = homes_with_one_area(pipeline)
-    result = pipeline.run_pipeline(df, 0.3, 4)
-    X, y = pipeline.design_matrix(df), df[pipeline.TARGET].to_numpy(dtype=float)
-    train_idx, test_idx = pipeline.train_test_split(len(df), 0.3, 4)
-    w, b = np.asarray(result["weights"]), result["bias"]
-    assert_figures(
-        result,
+def test_the_export_is_cleaned_into_typed_sales(listings):
+    raw = pd.DataFrame(
         {
-            "train_rmse": rmse(y[train_idx], X[train_idx] @ w + b),
-            "test_rmse": rmse(y[test_idx], X[test_idx] @ w + b),
+            "district": ["B", "A", "A"],
+            "sold_on": ["2023-05-02", "2022-11-30", "2024-01-15"],
+            "floor_m2": [80.0, 120.5, 64.2],
+            "living_m2": [70.1, np.nan, 50.0],
+            "bedrooms": [2, 4, 1],
+            "built": [1990, 2022, 1931],
+            "garden": ["no", "yes", "no"],
+            "price_k": [410.5, 702.0, 333.3],
         },
-        "run_pipeline(homes, test_size=0.3, seed=4)",
-        rtol=1e-9,
+        index=[40, 12, 7],
+    )
+    sales = assert_inputs_untouched(listings.load_export, raw, what="load_export(export)")
+    columns = ["district", "sold_on", "floor_m2", "living_m2", "bedrooms", "age_years", "garden",
+               "price_k"]  # fmt: skip
+    assert list(sales.columns) == columns, (
+        f"load_export(export) has the columns {list(sales.columns)}"
+    )
+    assert list(sales.index) == [0, 1, 2], (
+        f"load_export(export) labels its rows {list(sales.index)}"
+    )
+    assert sales["district"].tolist() == ["B", "A", "A"], "the sales are not in the export's order"
+    dates = pd.to_datetime(sales["sold_on"]).dt.strftime("%Y-%m-%d").tolist()
+    assert dates == ["2023-05-02", "2022-11-30", "2024-01-15"], f"sale dates {dates}"
+    expected = {
+        "floor_m2": [80.0, 120.5, 64.2],
+        "living_m2": [70.1, listings.LIVING_SHARE * 120.5, 50.0],
+        "bedrooms": [2.0, 4.0, 1.0],
+        "age_years": [33.0, 0.0, 93.0],
+        "garden": [0.0, 1.0, 0.0],
+        "price_k": [410.5, 702.0, 333.3],
+    }
+    for column, values in expected.items():
+        assert_close(sales[column], values, f"load_export(export)[{column!r}]",
+                     "a sale does not carry its own cleaned reading")  # fmt: skip
+
+
+def test_the_cleaned_export_has_a_number_everywhere(listings, export):
+    sales = listings.load_export(export)
+    assert len(sales) == len(export), f"load_export kept {len(sales)} of {len(export)} sales"
+    numbers = features(sales)
+    assert np.isfinite(numbers).all(), (
+        f"the cleaned export still holds {int((~np.isfinite(numbers)).sum())} blank value(s)"
     )
 
 
-def test_defaults_seed_and_held_out_homes(pipeline):
-    df = homes_with_one_area(pipeline, seed=7)
-    assert_unchanged(pipeline.run_pipeline(df), pipeline.run_pipeline(df, 0.25, 0),
-                     "run_pipeline(homes)", "the defaults are not test_size=0.25, seed=0")  # fmt: skip
-    assert_reproducible(lambda seed: pipeline.run_pipeline(df, 0.25, seed)["test_rmse"],
-                        "run_pipeline(homes, seed=...)['test_rmse']")  # fmt: skip
-    _, test_idx = pipeline.train_test_split(len(df), 0.25, 0)
-    before = pipeline.run_pipeline(df)
-    after = pipeline.run_pipeline(perturb_rows(df, df.index[test_idx]))
-    for name in ("weights", "bias", "train_rmse"):
-        assert_unchanged(before[name], after[name], name,
-                         "it moved when only the held-out homes changed")  # fmt: skip
-    assert_inputs_untouched(pipeline.run_pipeline, df, what="run_pipeline(homes)")
+def test_split_is_seeded_shuffled_and_reproducible(listings, export):
+    sales = listings.load_export(export)
+
+    def positions(seed, test_size=0.25):
+        train, test = listings.split_sales(sales, test_size, seed)
+        return sales.index.get_indexer(train.index), sales.index.get_indexer(test.index)
+
+    assert_seeded_split(positions, len(sales), n_test=225)
+    assert_seeded_split(lambda seed: positions(seed, 0.4), len(sales), n_test=360)
+    assert listings.split_sales(sales)[1].index.equals(
+        listings.split_sales(sales, 0.25, 0)[1].index
+    ), "split_sales(sales) differs from split_sales(sales, 0.25, 0), its documented defaults"
+
+
+# -- features, weights, the fit -----------------------------------------------------------------
+
+
+def test_features_are_the_cleaned_readings(listings, valuation, export):
+    sales = with_shuffled_index(listings.load_export(export).iloc[:50], seed=3)
+    assert_close(valuation.design(sales), features(sales), "design(sales)",
+                 "a sale's features are not its own floor area, living area, bedrooms, age and "
+                 "garden, in that order")  # fmt: skip
+
+
+def test_recency_weights_halve_every_year(valuation):
+    newest = pd.Timestamp("2024-02-29")
+    sold_on = pd.Series([newest - pd.Timedelta(days=d) for d in (365, 0, 730, 0)],
+                        index=[9, 4, 7, 1])  # fmt: skip
+    got = np.asarray(valuation.recency_weights(sold_on), dtype=float)
+    assert_close(got, [0.5, 1.0, 0.25, 1.0], "recency_weights(sale dates)",
+                 "the newest sale counts 1 and a sale one half-life older counts half as much")  # fmt: skip
+
+
+def test_weighted_fit_on_independent_columns(valuation):
+    rng = np.random.default_rng(2)
+    X = rng.normal([100.0, 3.0, 40.0], [30.0, 1.0, 20.0], size=(80, 3))
+    y = 250.0 + X @ [1.5, 9.0, -0.5] + rng.normal(0.0, 5.0, 80) * (1 + (X[:, 1] > 3))
+    sw = rng.uniform(0.1, 1.0, 80)
+    w, b = valuation.fit_linear_regression(X, y, sw)
+    assert np.shape(w) == (3,), (
+        f"fit_linear_regression(X (80, 3), ...) returned weights {np.shape(w)}"
+    )
+    gap, rms, best = weighted_fit_gap(X, y, sw, np.asarray(w), float(b))
+    assert gap < 1e-8, (
+        f"fit_linear_regression(X, y, sample_weight) on 80 rows: another choice of weights fits "
+        f"better (weighted RMS {rms:.4f} against {best:.4f})"
+    )
+    exact_w, exact_b = valuation.fit_linear_regression(X, 250.0 + X @ [1.5, 9.0, -0.5], sw)
+    assert_close(np.append(exact_w, exact_b), [1.5, 9.0, -0.5, 250.0],
+                 "weights and intercept on prices that follow the rule exactly", rtol=1e-6)  # fmt: skip
+    unweighted, _ = valuation.fit_linear_regression(X, y, np.ones(80))
+    assert not np.allclose(unweighted, w, rtol=1e-6), (
+        "fit_linear_regression gives the same weights whatever the sample weights"
+    )
+
+
+@pytest.mark.parametrize("district", ["Castle", "Meadows"])
+def test_a_district_model_is_the_weighted_fit_of_its_training_sales(listings, valuation, export,
+                                                                   district):  # fmt: skip
+    train, _ = listings.split_sales(listings.load_export(export), 0.25, 0)
+    rows = train[train["district"] == district]
+    model = valuation.fit_district(rows)
+    assert set(model) == {"weights", "intercept"}, f"fit_district returned {sorted(model)}"
+    w, b = np.asarray(model["weights"], dtype=float), float(model["intercept"])
+    gap, rms, best = weighted_fit_gap(features(rows), rows["price_k"].to_numpy(float),
+                                      by_hand_weights(rows["sold_on"]), w, b)  # fmt: skip
+    assert gap < 1e-8, (
+        f"fit_district({district}'s training sales) is not their recency-weighted least-squares "
+        f"fit (weighted RMS {rms:.4f}k against {best:.4f}k)"
+    )
+
+
+# -- the job --------------------------------------------------------------------------------------
+
+
+def test_reported_figures_come_from_the_returned_models(listings, valuation, measured):
+    result = valuation.run_job(measured, 0.3, 4)
+    assert set(result) == KEYS, (
+        f"run_job returned the keys {sorted(result)}; expected {sorted(KEYS)}"
+    )
+    sales = listings.load_export(measured)
+    _, held_out = listings.split_sales(sales, 0.3, 4)
+    test = result["test"]
+    assert list(test.columns) == [*sales.columns, "valuation"], (
+        f"run_job's test frame has the columns {list(test.columns)}"
+    )
+    assert sorted(test.index) == sorted(held_out.index), (
+        f"run_job's test frame holds {len(test)} sales; the split holds out {len(held_out)}"
+    )
+    test = test.loc[held_out.index]
+    assert_close(test["price_k"], held_out["price_k"], "the test frame's prices")
+    expected = pd.Series(np.nan, index=held_out.index)
+    for name, rows in held_out.groupby("district"):
+        model = result["models"][name]
+        expected[rows.index] = features(rows) @ np.asarray(model["weights"]) + model["intercept"]
+    same(test["valuation"], expected, "run_job(export, 0.3, 4)['test']['valuation']",
+         "a held-out home's valuation is not its district's returned model applied to it")  # fmt: skip
+    error = (test["valuation"] - test["price_k"]).to_numpy()
+    district = test["district"].to_numpy()
+    names = sorted(set(district))
+    table = result["by_district"]
+    assert sorted(table.index) == names, f"by_district lists {sorted(table.index)}"
+    for column, figure in [("n_test", len), ("rmse_k", lambda e: np.sqrt(np.mean(e**2))),
+                           ("bias_k", np.mean)]:  # fmt: skip
+        same(table.loc[names, column], [figure(error[district == n]) for n in names],
+             f"by_district[{column!r}]", "it is not the figure of the district's held-out sales")  # fmt: skip
+    same(result["rmse_k"], np.sqrt(np.mean(error**2)), "rmse_k",
+         "it is not the RMSE over every held-out sale")  # fmt: skip
+
+
+def test_nothing_fitted_depends_on_the_held_out_sales(listings, valuation, measured):
+    sales = listings.load_export(measured)
+    _, held_out = listings.split_sales(sales, 0.25, 0)
+    changed = measured.copy()
+    rows = changed.index[held_out.index]  # load_export keeps the export's order
+    for column in ("price_k", "floor_m2", "living_m2"):
+        changed.loc[rows, column] = changed.loc[rows, column] * 3 + 100
+    before, after = valuation.run_job(measured)["models"], valuation.run_job(changed)["models"]
+    for name in before:
+        for part in ("weights", "intercept"):
+            assert_unchanged(before[name][part], after[name][part], f"{name}'s {part}",
+                             "it moved when only the held-out sales changed")  # fmt: skip
+
+
+def test_defaults_seed_and_test_size_are_honoured(valuation, measured):
+    default = valuation.run_job(measured)
+    again = valuation.run_job(measured, 0.25, 0)
+    assert_unchanged(default["test"]["valuation"], again["test"]["valuation"], "run_job(export)",
+                     "the defaults are not test_size=0.25, seed=0")  # fmt: skip
+    other = valuation.run_job(measured, 0.4, 1)
+    assert len(other["test"]) == 360, (
+        f"run_job(900 sales, test_size=0.4) valued {len(other['test'])} held-out sales; 40 % is 360"
+    )
+    assert not other["test"].index.equals(default["test"].index), "seed 1 held out seed 0's sales"
+
+
+def test_run_job_leaves_the_export_alone(valuation, export):
+    assert_inputs_untouched(valuation.run_job, export, what="run_job(export)")
+
+
+def test_every_district_model_fits_its_training_sales(listings, valuation, export):
+    result = valuation.run_job(export)
+    train, _ = listings.split_sales(listings.load_export(export), 0.25, 0)
+    worse = []
+    for name, rows in train.groupby("district"):
+        model = result["models"][name]
+        gap, rms, best = weighted_fit_gap(
+            features(rows), rows["price_k"].to_numpy(float), by_hand_weights(rows["sold_on"]),
+            np.asarray(model["weights"], dtype=float), float(model["intercept"]),
+        )  # fmt: skip
+        if not gap < 1e-6:
+            worse.append(f"{name} (weighted RMS {rms:.4g}k where {best:.4g}k is reachable)")
+    if worse:
+        raise AssertionError(
+            "run_job(make_export()): another choice of weights fits the training sales of "
+            f"{', '.join(worse)} better than the district's model does"
+        )
+
+
+@pytest.mark.parametrize("n_sales, seed", [(900, 0), (900, 1)])
+def test_every_district_is_valued_near_the_noise(listings, valuation, n_sales, seed):
+    table = valuation.run_job(listings.make_export(n_sales, seed))["by_district"]
+    rmse = table["rmse_k"]
+    if not np.all(rmse.to_numpy() < NOISE + 8.0):
+        shown = ", ".join(f"{name} {value:.4g}k" for name, value in rmse.items())
+        raise AssertionError(
+            f"run_job(make_export({n_sales}, {seed})): held-out RMSE per district: {shown}; "
+            f"prices vary by about {NOISE:.0f}k around what the homes' features explain"
+        )
