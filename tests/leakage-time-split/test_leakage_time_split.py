@@ -1,7 +1,8 @@
-"""A forecast for a day may use only what was known before that day.
+"""The nightly backtest of the store's demand forecast, from either export of the tills' uploads.
 
-Each test changes what a forecaster that respects time must not notice (the same day or later
-days, or which copy of the data it reads) and checks that nothing before that point moved.
+The tests rebuild the daily totals and the features independently, compare the two exports of
+the same uploads, and change only later days (or only the held-out days) to check that nothing
+computed before them moves.
 """
 
 import numpy as np
@@ -13,153 +14,49 @@ from katakit import (
     assert_inputs_untouched,
     assert_unchanged,
     mae,
-    perturb_rows,
     with_shuffled_index,
 )
 
 N_TEST = 28
-FROM_THE_FUTURE = "information from later days reaches a forecast made before them"
 
 
 @pytest.fixture(scope="module")
-def pipeline(kata):
-    return kata("pipeline")
+def sales_mod(kata):
+    return kata("sales")
 
 
 @pytest.fixture(scope="module")
-def in_date_order(pipeline):
-    return pipeline.make_demand(n_days=200, seed=0)
+def forecast(kata):
+    return kata("forecast")
 
 
 @pytest.fixture(scope="module")
-def export(in_date_order):
-    """The same 200 days as the nightly export delivers them."""
-    return with_shuffled_index(in_date_order, seed=1)
+def sales(sales_mod):
+    return sales_mod.make_sales(n_days=200, seed=0)
 
 
-def from_day(df, day):
-    """``df`` with the sales of ``day`` and every later day corrupted (x100 + 1000)."""
-    return perturb_rows(df, df.index[df["date"] >= pd.Timestamp(day)], columns=["units"])
+@pytest.fixture(scope="module")
+def log(sales_mod, sales):
+    return sales_mod.make_upload_log(sales, seed=1)
 
 
-def features_by_date(pipeline, df):
-    return pipeline.add_features(df).set_index("date")[pipeline.FEATURES].sort_index()
+@pytest.fixture(scope="module")
+def extract(sales_mod, sales):
+    return sales_mod.make_daily_extract(sales, seed=1)
 
 
-def test_features_ignore_that_day_and_later_days(pipeline, export):
-    day = pd.Timestamp("2024-05-01")
-    before = features_by_date(pipeline, export).loc[:day]
-    after = features_by_date(pipeline, from_day(export, day)).loc[:day]
-    assert_unchanged(
-        before,
-        after,
-        what="the nightly export's features for the days up to 2024-05-01",
-        meaning="they changed when only the sales of 2024-05-01 and later changed: "
-        + FROM_THE_FUTURE,
-    )
+def totals(export):
+    """The total of each day's latest upload, by date, worked out row by row."""
+    latest = {}
+    for row in export.itertuples(index=False):
+        day = pd.to_datetime(row.day, format="%d.%m.%Y")
+        if day not in latest or row.uploaded_at > latest[day][0]:
+            latest[day] = (row.uploaded_at, float(row.units.replace(",", ".")))
+    return pd.Series({day: units for day, (_, units) in latest.items()}).sort_index()
 
 
-def test_first_forecast_ignores_later_days(pipeline, export):
-    result = pipeline.run_pipeline(export, N_TEST)
-    first = pd.Timestamp(result["test_dates"][0])
-    after = pipeline.run_pipeline(from_day(export, first + pd.Timedelta(days=1)), N_TEST)
-    assert_unchanged(
-        result["test_forecasts"][0],
-        after["test_forecasts"][0],
-        what=f"the forecast for the first held-out day, {first.date()}",
-        meaning="it moved when only the sales of later days changed: " + FROM_THE_FUTURE,
-    )
-
-
-def test_model_ignores_the_held_out_period(pipeline, export):
-    before = pipeline.run_pipeline(export, N_TEST)
-    first = pd.Timestamp(before["test_dates"][0])
-    after = pipeline.run_pipeline(from_day(export, first), N_TEST)
-    assert_unchanged(
-        {"weights": before["weights"], "bias": before["bias"]},
-        {"weights": after["weights"], "bias": after["bias"]},
-        what="run_pipeline(export) fitted parameters",
-        meaning="the model changed when only the held-out days changed, and it is never "
-        "trained on them",
-    )
-
-
-def test_the_export_and_the_analysts_copy_give_the_same_forecasts(pipeline, in_date_order, export):
-    analyst = pipeline.run_pipeline(in_date_order, N_TEST)
-    nightly = pipeline.run_pipeline(export, N_TEST)
-    a = pd.Series(analyst["test_forecasts"], index=pd.to_datetime(analyst["test_dates"]))
-    b = pd.Series(nightly["test_forecasts"], index=pd.to_datetime(nightly["test_dates"]))
-    same_days = list(a.index) == list(b.index)
-    gap = float(np.max(np.abs(a.to_numpy() - b.to_numpy()))) if same_days else float("nan")
-    differ = int(np.sum(~np.isclose(a.to_numpy(), b.to_numpy(), rtol=1e-7))) if same_days else 0
-    assert same_days and differ == 0, (
-        f"the nightly export forecasts {len(b)} held-out days from {b.index[0].date()}, the "
-        f"analyst's copy of the same days {len(a)} from {a.index[0].date()}"
-        + (f", and {differ} forecasts differ (by up to {gap:.3g} units)" if same_days else "")
-    )
-
-
-def test_features_match_their_definitions(pipeline, export):
-    feats = features_by_date(pipeline, export)
-    expected = reference_features(export)[pipeline.FEATURES]
-    same_days = list(feats.index) == list(expected.index)
-    assert same_days, (
-        f"the nightly export's feature table covers {len(feats)} days from "
-        f"{feats.index[0].date()}; the days with a full week of history before them are the "
-        f"{len(expected)} from {expected.index[0].date()}"
-    )
-    wrong = ~np.isclose(feats.to_numpy(dtype=float), expected.to_numpy(dtype=float), rtol=1e-9)
-    days = feats.index[wrong.any(axis=1)]
-    assert not wrong.any(), (
-        f"the nightly export's features differ from yesterday's sales, the sales a week before, the mean "
-        f"of the 7 previous days and the weekend flag on {len(days)} of {len(feats)} days, e.g. "
-        f"{days[0].date()}: {np.round(feats.loc[days[0]].to_numpy(dtype=float), 3).tolist()} "
-        f"against {np.round(expected.loc[days[0]].to_numpy(dtype=float), 3).tolist()}"
-    )
-
-
-def test_time_split_holds_out_the_latest_days(pipeline, export):
-    train, test = pipeline.time_split(export, N_TEST)
-    assert len(test) == N_TEST and len(train) == len(export) - N_TEST, (
-        f"time_split gave {len(train)} training and {len(test)} held-out days"
-    )
-    assert train["date"].max() < test["date"].min(), (
-        f"training days run to {train['date'].max().date()} but held-out days start on "
-        f"{test['date'].min().date()}: the held-out days are not the most recent ones"
-    )
-
-
-def test_forecasts_beat_a_naive_baseline(pipeline, in_date_order):
-    result = pipeline.run_pipeline(in_date_order, N_TEST)
-    assert result["test_mae"] < 9.0, (
-        f"held-out MAE is {result['test_mae']:.2f} units; lagged sales and the weekend flag "
-        "support a mean absolute error below 9"
-    )
-
-
-@pytest.mark.edge
-def test_a_single_held_out_day(pipeline, export):
-    result = pipeline.run_pipeline(export, n_test_days=1)
-    assert len(result["test_forecasts"]) == 1, (
-        f"run_pipeline(export, n_test_days=1) made {len(result['test_forecasts'])} forecasts"
-    )
-    assert pd.Timestamp(result["test_dates"][0]) == export["date"].max(), (
-        f"with n_test_days=1 the held-out day is {pd.Timestamp(result['test_dates'][0]).date()}, "
-        f"not the most recent day {export['date'].max().date()}"
-    )
-
-
-def test_linear_regression_recovers_known_weights(pipeline):
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(50, 3))
-    w, b = pipeline.fit_linear_regression(X, X @ np.array([1.5, -2.0, 0.5]) + 3.0)
-    assert_close(w, [1.5, -2.0, 0.5], what="fit_linear_regression weights", rtol=1e-7)
-    assert_close(b, 3.0, what="fit_linear_regression bias", rtol=1e-7)
-
-
-def reference_features(df):
-    """lag_1, lag_7, mean_7 and weekend of every day with a full week of history, by date."""
-    units = df.set_index("date")["units"].sort_index()
+def reference_features(units):
+    """lag_1, lag_7, mean_7 and weekend of each day with a full week of history, by date."""
     frame = pd.DataFrame(
         {
             "lag_1": units.shift(1, freq="D"),
@@ -169,71 +66,222 @@ def reference_features(df):
     ).reindex(units.index)
     frame.loc[frame.index < units.index[0] + pd.Timedelta(days=7), :] = np.nan
     frame["weekend"] = (frame.index.day_of_week >= 5).astype(float)
-    frame["units"] = units
     return frame.dropna()
 
 
+def later_days_changed(export, day):
+    """``export`` with the totals of every upload of ``day`` and later days multiplied by 3."""
+    out = export.copy()
+    days = pd.to_datetime(out["day"], format="%d.%m.%Y")
+    rows = days >= pd.Timestamp(day)
+    out.loc[rows, "units"] = [
+        f"{3 * float(u.replace(',', '.')):.1f}".replace(".", ",") for u in out.loc[rows, "units"]
+    ]
+    return out
+
+
+def by_date(result):
+    return pd.Series(result["test_forecasts"], index=pd.to_datetime(result["test_dates"]))
+
+
+# -- loading --------------------------------------------------------------------------------------
+
+
+def test_load_sales_keeps_the_latest_total_of_each_day(sales_mod, log, extract):
+    for name, export in {"the upload log": log, "the daily extract": extract}.items():
+        daily = sales_mod.daily_totals(export)
+        got = daily.set_index("date")["units"].sort_index()
+        want = totals(export)
+        assert list(got.index) == list(want.index), (
+            f"daily_totals({name}) gave {len(got)} rows for {len(want)} distinct days"
+        )
+        wrong = got.index[~np.isclose(got.to_numpy(), want.to_numpy())]
+        assert not len(wrong), (
+            f"daily_totals({name}) gave {len(wrong)} day(s) a total other than their latest "
+            f"upload's, e.g. {wrong[0].date()}: {got[wrong[0]]:.1f} instead of "
+            f"{want[wrong[0]]:.1f}"
+        )
+
+
+def test_load_sales_does_not_depend_on_how_the_rows_are_listed(sales_mod, log):
+    first = sales_mod.daily_totals(log).set_index("date")["units"].sort_index()
+    again = sales_mod.daily_totals(with_shuffled_index(log, seed=4))
+    again = again.set_index("date")["units"].sort_index()
+    assert_unchanged(first, again, "the daily totals", "the same uploads, listed in another order")
+
+
+def test_the_two_exports_hold_the_same_days(sales_mod, sales, log, extract):
+    want = sales.set_index("date")["units"].round(1)
+    for name, export in {"the upload log": log, "the daily extract": extract}.items():
+        got = totals(export)
+        assert np.allclose(got.to_numpy(), want.to_numpy(), atol=0.051), name
+
+
+def test_the_extract_has_one_row_per_day_in_date_order(log, extract):
+    days = pd.to_datetime(extract["day"], format="%d.%m.%Y")
+    assert days.is_unique and days.is_monotonic_increasing, (
+        f"daily_extract gave {len(extract)} rows for {days.nunique()} days, "
+        f"{'' if days.is_monotonic_increasing else 'not '}in date order"
+    )
+    assert list(extract.columns) == list(log.columns), (
+        f"daily_extract has the columns {list(extract.columns)}; the upload log has "
+        f"{list(log.columns)}"
+    )
+
+
+# -- the backtest ---------------------------------------------------------------------------------
+
+
+def test_the_upload_log_and_the_extract_give_the_same_backtest(forecast, log, extract):
+    a, b = forecast.run_pipeline(extract, N_TEST), forecast.run_pipeline(log, N_TEST)
+    fa, fb = by_date(a), by_date(b)
+    same_days = list(fa.index) == list(fb.index)
+    differ = int(np.sum(~np.isclose(fa.to_numpy(), fb.to_numpy(), rtol=1e-7))) if same_days else 0
+    assert same_days and differ == 0 and np.isclose(a["train_mae"], b["train_mae"]), (
+        f"the upload log gives a held-out MAE of {b['test_mae']:.2f} (training MAE "
+        f"{b['train_mae']:.2f}), the daily extract of the same uploads {a['test_mae']:.2f} "
+        f"({a['train_mae']:.2f})"
+        + (f"; {differ} of {len(fa)} forecasts differ" if same_days else "")
+    )
+
+
+def test_a_forecast_ignores_the_sales_of_later_days(forecast, log):
+    before = forecast.run_pipeline(log, N_TEST)
+    first = pd.Timestamp(before["test_dates"][0])
+    after = forecast.run_pipeline(later_days_changed(log, first + pd.Timedelta(days=1)), N_TEST)
+    assert_unchanged(
+        before["test_forecasts"][0],
+        after["test_forecasts"][0],
+        f"on the upload log, the forecast for {first.date()}",
+        "only the totals of later days were changed",
+    )
+
+
+def test_the_model_ignores_the_held_out_days(forecast, log):
+    before = forecast.run_pipeline(log, N_TEST)
+    first = pd.Timestamp(before["test_dates"][0])
+    after = forecast.run_pipeline(later_days_changed(log, first), N_TEST)
+    assert_unchanged(
+        {"weights": before["weights"], "bias": before["bias"]},
+        {"weights": after["weights"], "bias": after["bias"]},
+        "run_pipeline(upload log)",
+        f"only the totals of the held-out days (from {first.date()}) were changed",
+    )
+
+
+def test_features_are_the_sales_of_the_days_before(sales_mod, forecast, extract):
+    feats = forecast.add_features(sales_mod.daily_totals(extract)).set_index("date").sort_index()
+    feats = feats[forecast.FEATURES]
+    expected = reference_features(totals(extract))[forecast.FEATURES]
+    assert list(feats.index) == list(expected.index), (
+        f"from the daily extract, add_features gives {len(feats)} days from "
+        f"{feats.index[0].date()}; the days with a full week of history are the "
+        f"{len(expected)} from {expected.index[0].date()}"
+    )
+    wrong = ~np.isclose(feats.to_numpy(dtype=float), expected.to_numpy(dtype=float), rtol=1e-9)
+    days = feats.index[wrong.any(axis=1)]
+    assert not wrong.any(), (
+        f"from the daily extract, the features of {len(days)} of {len(feats)} days are not "
+        f"yesterday's total, the total a week before, the mean of the 7 previous days and the "
+        f"weekend flag, e.g. {days[0].date()}: "
+        f"{np.round(feats.loc[days[0]].to_numpy(dtype=float), 2).tolist()} against "
+        f"{np.round(expected.loc[days[0]].to_numpy(dtype=float), 2).tolist()}"
+    )
+
+
 @pytest.mark.parametrize("n_test", [28, 10])
-def test_reported_figures_are_the_returned_model_on_the_right_days(pipeline, export, n_test):
-    result = pipeline.run_pipeline(export, n_test)
-    feats = pipeline.add_features(export).sort_values("date")
+def test_reported_figures_are_the_returned_model_on_the_right_days(
+    sales_mod, forecast, extract, n_test
+):
+    result = forecast.run_pipeline(extract, n_test)
+    feats = forecast.add_features(sales_mod.daily_totals(extract)).sort_values("date")
     train, test = feats.iloc[:-n_test], feats.iloc[-n_test:]
-    same_days = list(pd.to_datetime(result["test_dates"])) == list(test["date"])
-    assert same_days, (
+    assert list(pd.to_datetime(result["test_dates"])) == list(test["date"]), (
         f"run_pipeline held out {len(result['test_dates'])} days from "
-        f"{pd.Timestamp(result['test_dates'][0]).date()}; the latest {n_test} days of "
-        f"add_features(export) run from {test['date'].iloc[0].date()}"
+        f"{pd.Timestamp(result['test_dates'][0]).date()}; the latest {n_test} days with "
+        f"features run from {test['date'].iloc[0].date()}"
     )
-    A = np.column_stack([np.ones(len(train)), train[pipeline.FEATURES].to_numpy(dtype=float)])
+    A = np.column_stack([np.ones(len(train)), train[forecast.FEATURES].to_numpy(dtype=float)])
     coef = np.linalg.lstsq(A, train["units"].to_numpy(dtype=float), rcond=None)[0]
-    assert_close(
-        result["weights"],
-        coef[1:],
-        "run_pipeline(...)['weights']",
-        "the least-squares weights of the training days' features",
-        rtol=1e-6,
-    )
+    assert_close(result["weights"], coef[1:], "run_pipeline(...)['weights']", rtol=1e-6)
     assert_close(result["bias"], coef[0], "run_pipeline(...)['bias']", rtol=1e-6)
-    X_test = test[pipeline.FEATURES].to_numpy(dtype=float)
-    forecasts = X_test @ result["weights"] + result["bias"]
+    forecasts = test[forecast.FEATURES].to_numpy(dtype=float) @ coef[1:] + coef[0]
     assert_close(
-        result["test_forecasts"],
-        forecasts,
-        "run_pipeline(...)['test_forecasts']",
-        "they are not the returned model's forecasts of the held-out days",
-        rtol=1e-9,
+        result["test_forecasts"], forecasts, "run_pipeline(...)['test_forecasts']", rtol=1e-6
     )
-    train_pred = train[pipeline.FEATURES].to_numpy(dtype=float) @ result["weights"] + result["bias"]
+    train_pred = A @ coef
     assert_figures(
         result,
         {"train_mae": mae(train["units"], train_pred), "test_mae": mae(test["units"], forecasts)},
         what="run_pipeline(...)",
-        rtol=1e-9,
     )
 
 
-def test_defaults_hold_out_28_days(pipeline, export):
+def test_forecasts_beat_yesterdays_sales(forecast, sales_mod, extract):
+    result = forecast.run_pipeline(extract, N_TEST)
+    units = totals(extract)
+    naive = mae(units.iloc[-N_TEST:].to_numpy(), units.shift(1).iloc[-N_TEST:].to_numpy())
+    assert result["test_mae"] < 0.8 * naive, (
+        f"the held-out MAE is {result['test_mae']:.2f} units; repeating yesterday's total "
+        f"errs by {naive:.2f}"
+    )
+
+
+def test_time_split_holds_out_the_latest_days(forecast, sales_mod, log):
+    frame = with_shuffled_index(forecast.add_features(sales_mod.daily_totals(log)), seed=2)
+    train, test = forecast.time_split(frame, N_TEST)
+    assert len(test) == N_TEST and len(train) == len(frame) - N_TEST, (
+        f"time_split gave {len(train)} training and {len(test)} held-out days of {len(frame)}"
+    )
+    assert train["date"].max() < test["date"].min(), (
+        f"training days run to {train['date'].max().date()} but held-out days start on "
+        f"{test['date'].min().date()}"
+    )
+    _, default = forecast.time_split(frame)
+    assert len(default) == 28, f"time_split(frame) held out {len(default)} days; its default is 28"
+
+
+@pytest.mark.edge
+def test_a_single_held_out_day(forecast, extract, sales):
+    result = forecast.run_pipeline(extract, n_test_days=1)
+    assert (
+        len(result["test_forecasts"]) == 1
+        and pd.Timestamp(result["test_dates"][0]) == sales["date"].max()
+    ), (
+        f"run_pipeline(extract, n_test_days=1) forecast {len(result['test_forecasts'])} day(s) "
+        f"from {pd.Timestamp(result['test_dates'][0]).date()}; the latest day is "
+        f"{sales['date'].max().date()}"
+    )
+
+
+def test_linear_regression_recovers_known_weights_and_offset(forecast):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 3)) + 40.0
+    w, b = forecast.fit_linear_regression(X, X @ np.array([1.5, -2.0, 0.5]) + 300.0)
+    assert_close(w, [1.5, -2.0, 0.5], what="fit_linear_regression weights", rtol=1e-6)
+    assert_close(b, 300.0, what="fit_linear_regression bias", rtol=1e-6)
+
+
+def test_defaults_hold_out_28_days(forecast, extract):
     assert_unchanged(
-        pipeline.run_pipeline(export, 28), pipeline.run_pipeline(export), "run_pipeline(export)",
-        "the default n_test_days=28 gives a different run from passing it",
+        forecast.run_pipeline(extract, 28), forecast.run_pipeline(extract),
+        "run_pipeline(extract)", "the default n_test_days=28 gives another run",
     )  # fmt: skip
-    _, test = pipeline.time_split(pipeline.add_features(export))
-    assert len(test) == 28, f"time_split(frame) held out {len(test)} days; its default is 28"
 
 
-def test_add_features_drops_only_the_first_week_and_keeps_the_columns(pipeline, export):
-    df = export.copy()
-    df["promo"] = np.where(np.arange(len(df)) % 3 == 0, np.nan, 1.0)  # a sparse extra column
-    out = assert_inputs_untouched(pipeline.add_features, df, what="add_features")
+def test_add_features_drops_only_the_first_week_and_keeps_the_columns(forecast, sales_mod, log):
+    daily = sales_mod.daily_totals(log)
+    daily["promo"] = np.where(np.arange(len(daily)) % 3 == 0, np.nan, 1.0)  # sparse extra column
+    out = assert_inputs_untouched(forecast.add_features, daily, what="add_features")
     assert len(out) == 193, (
-        f"add_features kept {len(out)} of 200 days; only the first 7, which lack a full week of "
-        "history, are dropped"
+        f"add_features kept {len(out)} of 200 days; only the first 7, which lack a full week "
+        "of history, are dropped"
     )
-    missing = [c for c in [*df.columns, *pipeline.FEATURES] if c not in out.columns]
+    missing = [c for c in [*daily.columns, *forecast.FEATURES] if c not in out.columns]
     assert not missing, f"add_features lost the column(s) {missing}"
 
 
-def test_run_leaves_the_callers_table_untouched(pipeline, export):
+def test_run_leaves_the_callers_export_untouched(forecast, log):
     assert_inputs_untouched(
-        lambda df: pipeline.run_pipeline(df, N_TEST), export.copy(), what="run_pipeline"
+        lambda df: forecast.run_pipeline(df, N_TEST), log.copy(), what="run_pipeline"
     )

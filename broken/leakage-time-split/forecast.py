@@ -1,31 +1,17 @@
-"""Store demand: lagged-sales features, a linear forecaster, scored on the most recent days."""
+"""Store demand: lagged-sales features, a linear forecaster, backtested on the most recent days."""
 
 import numpy as np
-import pandas as pd
+from sales import TARGET, daily_totals
 
 FEATURES = ["lag_1", "lag_7", "mean_7", "weekend"]
-TARGET = "units"
 
 
-def make_demand(n_days=200, seed=0):
-    """Daily unit sales of one store, one row per day, with a weekly rhythm."""
-    rng = np.random.default_rng(seed)
-    dates = pd.date_range("2024-01-01", periods=n_days, freq="D")
-    weekend = (dates.day_of_week >= 5).astype(float)
-    level = np.empty(n_days)
-    level[0] = 0.0
-    for t in range(1, n_days):  # slowly wandering demand level
-        level[t] = 0.9 * level[t - 1] + rng.normal(0.0, 6.0)
-    units = 120.0 + 0.1 * np.arange(n_days) + 35.0 * weekend + level + rng.normal(0.0, 4.0, n_days)
-    return pd.DataFrame({"date": dates, TARGET: units})
-
-
-def add_features(df):
-    """The model inputs of each day: the columns of ``df`` plus FEATURES.
+def add_features(daily):
+    """The model inputs of each day: the columns of ``daily`` plus FEATURES.
 
     The first 7 days, which lack a full week of history, are dropped.
     """
-    out = df.sort_index().copy()
+    out = daily.sort_index().copy()
     past = out[TARGET].shift(1)
     out["lag_1"] = past
     out["lag_7"] = out[TARGET].shift(7)
@@ -49,12 +35,13 @@ def fit_linear_regression(X, y):
 
 
 def mean_absolute_error(y_true, y_pred):
-    return float(np.mean(np.abs(np.asarray(y_true) - np.asarray(y_pred))))
+    return float(np.mean(np.abs(np.asarray(y_true, dtype=float) - np.asarray(y_pred, dtype=float))))
 
 
-def run_pipeline(df, n_test_days=28):
-    """Build features, hold out the most recent days, fit and forecast them one day ahead."""
-    train, test = time_split(add_features(df), n_test_days)
+def run_pipeline(export, n_test_days=28):
+    """Load the export, build features, hold out the most recent days, fit, and forecast them
+    one day ahead."""
+    train, test = time_split(add_features(daily_totals(export)), n_test_days)
     X_train = train[FEATURES].to_numpy(dtype=float)
     X_test = test[FEATURES].to_numpy(dtype=float)
     y_train = train[TARGET].to_numpy(dtype=float)
