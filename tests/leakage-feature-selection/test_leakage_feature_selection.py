@@ -1,21 +1,20 @@
-"""Cross-validated accuracy must estimate how the panel does on tumours it has not seen.
+"""The biomarker screen, end to end: clean the lab's export, choose a panel, fit, cross-validate.
 
-The tests are designed experiments: labels that nothing can predict must score near chance, and
-what a fold learns (its genes, its predictions) must not move when only its held-out labels move.
+The first tests are designed experiments on the whole job (responses nothing can predict, a fold
+whose held-out patients change); the others check the cleaning, each fitted step and every
+reported figure against independent computations.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from katakit import (
-    accuracy,
     assert_close,
-    assert_figures,
-    assert_finite,
     assert_inputs_untouched,
-    assert_partition,
-    assert_reproducible,
     assert_seeded_split,
+    assert_unchanged,
     call_strict,
+    with_shuffled_index,
 )
 
 K = 10
@@ -23,229 +22,331 @@ N_FOLDS = 5
 
 
 @pytest.fixture(scope="module")
-def pipeline(kata):
-    return kata("pipeline")
+def assay(kata):
+    return kata("assay")
 
 
 @pytest.fixture(scope="module")
-def noise(pipeline):
-    """60 tumours x 500 genes whose response labels are pure noise."""
-    return pipeline.make_expression(n_samples=60, n_genes=500, n_informative=0, seed=0)
+def screen(kata):
+    return kata("screen")
 
 
-def fold_rows(pipeline, fold, n=60):
-    return pipeline.kfold_indices(n, N_FOLDS, seed=0)[fold][1]
+@pytest.fixture(scope="module")
+def export(assay):
+    return assay.make_export(seed=0)
 
 
-def with_flipped(y, rows):
-    out = np.array(y, copy=True)
-    out[rows] = 1 - out[rows]
-    return out
+@pytest.fixture(scope="module")
+def cohort(assay, export):
+    return assay.load_assays(export)
 
 
-def test_random_labels_cross_validate_near_chance(pipeline):
-    scores = []
-    for seed in range(3):
-        X, y = pipeline.make_expression(n_samples=60, n_genes=500, n_informative=0, seed=seed)
-        scores.append(pipeline.cross_validate(X, y, K, N_FOLDS, seed=0)["cv_accuracy"])
-    mean = float(np.mean(scores))
-    assert mean < 0.65, (
-        f"on three data sets whose labels are pure noise (no gene is related to response), "
-        f"cross_validate reports accuracies {np.round(scores, 3).tolist()} (mean {mean:.3f}); "
-        "no procedure can do better than about 0.5 on such labels"
-    )
-
-
-@pytest.mark.parametrize("fold", [0, 3])
-def test_fold_genes_ignore_that_folds_held_out_labels(pipeline, noise, fold):
-    X, y = noise
-    rows = fold_rows(pipeline, fold)[::2]  # half of the fold's held-out tumours
-    before = pipeline.cross_validate(X, y, K, N_FOLDS, seed=0)["selected"][fold]
-    after = pipeline.cross_validate(X, with_flipped(y, rows), K, N_FOLDS, seed=0)["selected"][fold]
-    assert set(np.asarray(before).tolist()) == set(np.asarray(after).tolist()), (
-        f"fold {fold} used genes {sorted(np.asarray(before).tolist())}, and genes "
-        f"{sorted(np.asarray(after).tolist())} after only the labels of {len(rows)} of its own "
-        "held-out tumours were flipped"
-    )
-
-
-def test_out_of_fold_predictions_ignore_their_labels(pipeline, noise):
-    X, y = noise
-    rows = fold_rows(pipeline, 0)
-    before = pipeline.cross_validate(X, y, K, N_FOLDS, seed=0)["predictions"][rows]
-    after = pipeline.cross_validate(X, with_flipped(y, rows), K, N_FOLDS, seed=0)["predictions"]
-    changed = int(np.sum(before != after[rows]))
-    assert changed == 0, (
-        f"{changed} of the {len(rows)} out-of-fold predictions of fold 0 changed when only those "
-        "tumours' own labels were flipped: a held-out prediction depends on its held-out label"
-    )
-
-
-def test_real_signal_is_found(pipeline):
-    X, y = pipeline.make_expression(n_samples=60, n_genes=500, n_informative=5, effect=1.5, seed=1)
-    result = pipeline.cross_validate(X, y, K, N_FOLDS, seed=0)
-    assert result["cv_accuracy"] > 0.8, (
-        f"with 5 genes that shift by 1.5 sd between classes, cross-validated accuracy is "
-        f"{result['cv_accuracy']:.3f}; the signal supports well above 0.8"
-    )
-    found = [np.isin(np.arange(5), g).sum() for g in result["selected"]]
-    assert min(found) >= 4, (
-        f"the five folds found {[int(f) for f in found]} of the 5 genes that carry the signal; "
-        "each finds at least 4"
-    )
-
-
-def test_folds_partition_rows(pipeline):
-    folds = pipeline.kfold_indices(60, N_FOLDS, seed=0)
-    assert len(folds) == N_FOLDS, f"kfold_indices(60, 5) gave {len(folds)} folds"
-    for train_idx, test_idx in folds:
-        assert_partition(train_idx, test_idx, n_rows=60, n_test=12)
-    every = np.sort(np.concatenate([test for _, test in folds]))
-    assert np.array_equal(every, np.arange(60)), "each row must be held out exactly once"
-
-
-def test_select_top_k_ranks_by_absolute_correlation(pipeline):
-    rng = np.random.default_rng(2)
-    y = np.array([0, 1] * 20)
-    noise = rng.normal(size=(40, 4))
-    X = np.column_stack([noise[:, 0], -3 * y + 0.1 * noise[:, 1], noise[:, 2], y + noise[:, 3]])
-    chosen = np.asarray(pipeline.select_top_k(X, y, 2))
-    assert set(chosen.tolist()) == {1, 3}, (
-        f"select_top_k picked columns {chosen.tolist()}; columns 1 (strongly negatively "
-        "correlated) and 3 (positively correlated) carry the signal"
-    )
-
-
-@pytest.mark.edge
-def test_select_top_k_skips_a_constant_gene(pipeline):
-    y = np.array([0, 1, 0, 1, 1, 0])
-    jitter = np.array([0.1, 0.0, 0.2, 0.1, 0.0, 0.3])
-    X = np.column_stack([np.full(6, 5.0), y + jitter, np.arange(6.0)])
-    chosen = call_strict(
-        pipeline.select_top_k, X, y, 2, what="select_top_k(X with a constant gene)"
-    )
-    assert 0 not in np.asarray(chosen).tolist(), (
-        f"select_top_k chose {np.asarray(chosen).tolist()}, including the constant gene 0"
-    )
-
-
-def test_nearest_centroid_hand_worked(pipeline):
-    X = np.array([[0.0, 0.0], [0.0, 2.0], [10.0, 0.0], [10.0, 2.0]])
-    model = pipeline.NearestCentroid().fit(X, np.array([0, 0, 1, 1]))
-    assert_close(
-        model.predict(np.array([[1.0, 1.0], [8.0, 5.0]])), [0, 1],
-        what="NearestCentroid predictions for (1, 1) and (8, 5)",
-        meaning="the class centroids are (0, 1) and (10, 1)",
-    )  # fmt: skip
-
-
-@pytest.mark.edge
-def test_k_equal_to_all_genes(pipeline, noise):
-    X, y = noise
-    result = pipeline.cross_validate(X[:, :20], y, 20, N_FOLDS, seed=0)
-    assert_finite(result["fold_accuracies"], what="cross_validate(..., k = all 20 genes)")
-    assert len(result["predictions"]) == 60, (
-        f"cross_validate gave {len(result['predictions'])} out-of-fold predictions for 60 tumours"
-    )
-
-
-def test_folds_are_shuffled_seeded_and_reproducible(pipeline):
-    for fold in (0, N_FOLDS - 1):
-        assert_seeded_split(
-            lambda seed, f=fold: pipeline.kfold_indices(60, N_FOLDS, seed)[f], 60, 12
-        )
-    default = pipeline.kfold_indices(60)
-    explicit = pipeline.kfold_indices(60, 5, 0)
-    same = all(
-        np.array_equal(a, c) and np.array_equal(b, d)
-        for (a, b), (c, d) in zip(default, explicit, strict=True)
-    )
-    assert same, "kfold_indices(60) differs from kfold_indices(60, 5, 0), its documented defaults"
-
-
-def pearson_top_k(X, y, k):
-    corr = np.array([np.corrcoef(X[:, j], y)[0, 1] for j in range(X.shape[1])])
-    return set(np.argsort(-np.abs(corr))[:k].tolist())
-
-
-@pytest.mark.parametrize("seed", [3, 4])
-def test_select_top_k_ranks_by_correlation_whatever_the_scale(pipeline, seed):
+def shuffled_responses(export, seed):
     rng = np.random.default_rng(seed)
-    y = rng.permutation(np.arange(30) % 2)
-    X = rng.normal(size=(30, 12)) + 0.6 * y[:, None] * rng.normal(size=12)
-    # Genes measured on very different scales and offsets, as raw intensities are.
-    X = X * np.logspace(-3, 3, 12) + np.linspace(-500.0, 500.0, 12)
-    chosen = set(np.asarray(pipeline.select_top_k(X, y, 4)).tolist())
-    expected = pearson_top_k(X, y, 4)
-    assert chosen == expected, (
-        f"select_top_k picked genes {sorted(chosen)}; the 4 genes with the largest absolute "
-        f"Pearson correlation with the response are {sorted(expected)}"
+    return export.assign(response=rng.permutation(export["response"].to_numpy()))
+
+
+def held_out_ids(screen, cohort, fold=0):
+    _, y = cohort
+    _, test = screen.kfold_indices(len(y), N_FOLDS, 0)[fold]
+    return list(y.index[test])
+
+
+def fold_model(screen, export, assay, fold=0):
+    X, y = assay.load_assays(export)
+    return screen.cross_validate(X, y, K, N_FOLDS, 0)["models"][fold]
+
+
+def reference_t(X, y):
+    """Welch's t of each column between y == 1 and y == 0, written out: (d,)."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    a, b = X[y == 1], X[y == 0]
+    se = np.sqrt(a.var(axis=0, ddof=1) / len(a) + b.var(axis=0, ddof=1) / len(b))
+    return np.where(se > 0, (a.mean(axis=0) - b.mean(axis=0)) / np.where(se > 0, se, 1), 0.0)
+
+
+def reference_auc(y, scores):
+    """Share of (responder, non-responder) pairs the scores order correctly, ties one half."""
+    y, scores = np.asarray(y), np.asarray(scores, dtype=float)
+    pos, neg = scores[y == 1], scores[y == 0]
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(wins / (len(pos) * len(neg)))
+
+
+# -- designed experiments on the whole job -------------------------------------------------------
+
+
+def test_shuffled_responses_cross_validate_near_chance(screen, export):
+    aucs = [screen.run_screen(shuffled_responses(export, s))["cv_auc"] for s in (1, 2, 3, 4)]
+    mean = float(np.mean(aucs))
+    assert mean < 0.6, (
+        "the discovery export with its response column shuffled across rows (four shuffles) "
+        f"cross-validates at AUCs {np.round(aucs, 3).tolist()} (mean {mean:.3f}); no assay can "
+        "predict shuffled responses, so a screen judged on patients it has not seen scores "
+        "about 0.5"
     )
 
 
-def test_reported_figures_are_the_folds_own(pipeline, noise):
-    X, y = noise
-    result = pipeline.cross_validate(X, y, K, N_FOLDS, seed=0)
-    folds = pipeline.kfold_indices(len(y), N_FOLDS, seed=0)
-    assert len(result["selected"]) == N_FOLDS, (
-        f"cross_validate reports the genes of {len(result['selected'])} folds; there are {N_FOLDS}"
-    )
-    fold_accuracies = []
-    for f, (train_idx, test_idx) in enumerate(folds):
-        genes = np.asarray(result["selected"][f])
-        assert len(set(genes.tolist())) == K, (
-            f"fold {f} used {len(set(genes.tolist()))} genes, not {K}"
+def compare_fold_models(before, after, change):
+    meaning = "what a fold learns must come from its training patients alone"
+    if list(before.panel_) != list(after.panel_):
+        raise AssertionError(
+            f"cross-validation fold 0 chose the panel {list(before.panel_)}; after only {change} "
+            f"changed, it chose {list(after.panel_)}: {meaning}"
         )
-        model = pipeline.NearestCentroid().fit(X[train_idx][:, genes], y[train_idx])
-        pred = model.predict(X[test_idx][:, genes])
-        got = np.asarray(result["predictions"])[test_idx]
-        assert np.array_equal(got, pred), (
-            f"fold {f}'s out-of-fold predictions differ on {int(np.sum(got != pred))} of "
-            f"{len(pred)} tumours from a nearest-centroid model of its training rows and genes"
+    assert_unchanged(
+        [before.scaler_.mean_, before.scaler_.scale_, before.model_.coef_],
+        [after.scaler_.mean_, after.scaler_.scale_, after.model_.coef_],
+        f"fold 0's [scaler mean, scaler scale, coefficients] after only {change} changed",
+        meaning,
+        rtol=1e-8,
+        atol=1e-10,
+    )
+
+
+def test_a_folds_model_ignores_its_held_out_responses(assay, screen, export, cohort):
+    ids = held_out_ids(screen, cohort)
+    flipped = export.copy()
+    rows = flipped["sample_id"].isin(ids)
+    flipped.loc[rows, "response"] = flipped.loc[rows, "response"].map(
+        {"responder": "non-responder", "non-responder": "responder"}
+    )
+    before = fold_model(screen, export, assay)
+    after = fold_model(screen, flipped, assay)
+    compare_fold_models(
+        before, after, f"the recorded responses of its {len(ids)} held-out patients"
+    )
+
+
+def test_a_folds_model_ignores_its_held_out_assay_values(assay, screen, export, cohort):
+    ids = held_out_ids(screen, cohort)
+    changed = export.copy()
+    rows = changed["sample_id"].isin(ids)
+    columns = [c for c in export.columns if c.startswith("A")]
+    values = changed.loc[rows, columns].replace("<LOD", "0.1").astype(float)
+    changed.loc[rows, columns] = (values * 50.0 + 7.0).map(lambda v: f"{v:.4f}")
+    before = fold_model(screen, export, assay)
+    after = fold_model(screen, changed, assay)
+    compare_fold_models(before, after, f"the assay values of its {len(ids)} held-out patients")
+
+
+# -- the cleaning ----------------------------------------------------------------------------------
+
+
+def small_export():
+    return pd.DataFrame(
+        {
+            "sample_id": ["S-3", "S-1", "S-2", "S-1", "S-4", "S-5", "S-2", "S-6"],
+            "run": ["1", "1", "1", "2", "1", "1", "2", "1"],
+            "qc": ["pass", "pass", "pass", "pass", "fail", "pass", "fail", "pass"],
+            "response": [
+                "responder",
+                "non-responder",
+                "responder",
+                "non-responder",
+                "responder",
+                "",
+                "responder",
+                "non-responder",
+            ],
+            "A000": ["4.0", "1.0", "<LOD", "2.0", "8.0", "1.0", "16.0", "0.5"],
+            "A001": ["0.5", "8.0", "2.0", "32.0", "1.0", "1.0", "1.0", "4.0"],
+            "A002": ["2.0", "2.0", "1.0", "4.0", "1.0", "1.0", "1.0", "8.0"],
+        }
+    )
+
+
+def test_cleaning_keeps_the_last_passing_run_of_each_patient_with_a_response(assay):
+    export = small_export()
+    X, y = assert_inputs_untouched(assay.load_assays, export, what="load_assays(export)")
+    half = np.log2(assay.LOD / 2)
+    expected = pd.DataFrame(
+        {
+            "A000": [1.0, half, 2.0, -1.0],
+            "A001": [5.0, 1.0, -1.0, 2.0],
+            "A002": [2.0, 0.0, 1.0, 3.0],
+        },
+        index=pd.Index(["S-1", "S-2", "S-3", "S-6"], name="sample_id"),
+    )
+    assert list(X.index) == list(expected.index), (
+        f"load_assays kept patients {list(X.index)}; expected {list(expected.index)} (S-4 failed "
+        "QC, S-5 has no response yet; S-1 was re-run, S-2's re-run failed QC)"
+    )
+    assert sorted(X.columns) == list(expected.columns), (
+        f"load_assays kept assays {sorted(X.columns)}; expected {list(expected.columns)}"
+    )
+    assert_close(X[expected.columns], expected, "load_assays(export) log2 intensities",
+                 "each patient's last run that passed QC, log2, '<LOD' as half the limit")  # fmt: skip
+    assert_close(y.loc[expected.index], [0, 1, 1, 0], "load_assays(export) responses",
+                 "1 for a responder, 0 for a non-responder")  # fmt: skip
+    again, _ = assay.load_assays(with_shuffled_index(export, seed=3))
+    assert_close(again.loc[X.index, X.columns], X, "load_assays(the same export, rows shuffled)",
+                 "the table does not depend on the order of the export's rows")  # fmt: skip
+
+
+def test_arm_difference_is_welchs_t(assay):
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(30, 4)), columns=list("abcd"))
+    y = pd.Series((np.arange(30) % 3 == 0).astype(int))
+    X["d"] = np.where(y == 1, 3.0, 5.0)  # no spread within either arm
+    t = call_strict(
+        assay.arm_difference, X, y, what="arm_difference(X, y), one assay constant in each arm"
+    )
+    assert_close(t, reference_t(X, y), "arm_difference(X, y)",
+                 "Welch's t per assay, and 0 for an assay with no spread", rtol=1e-10)  # fmt: skip
+
+
+def test_exports_are_seeded(assay):
+    first, again, other = (assay.make_export(n_patients=30, n_assays=12, seed=s) for s in (0, 0, 1))
+    pd.testing.assert_frame_equal(first, again, obj="make_export(seed=0) twice")
+    assert not first.equals(other), "make_export gives the same export for seeds 0 and 1"
+    kit = assay.make_export(n_patients=30, n_assays=12, seed=0, assays=["A003", "A007"])
+    assert list(kit.columns) == ["sample_id", "run", "qc", "response", "A003", "A007"], (
+        f"make_export(assays=['A003', 'A007']) has columns {list(kit.columns)}"
+    )
+
+
+# -- the steps of a fold ---------------------------------------------------------------------------
+
+
+def test_folds_are_a_seeded_shuffled_partition(screen):
+    assert_seeded_split(lambda seed: screen.kfold_indices(87, N_FOLDS, seed)[0], 87)
+    folds = screen.kfold_indices(87, N_FOLDS, 0)
+    held = np.sort(np.concatenate([test for _, test in folds]))
+    assert np.array_equal(held, np.arange(87)), "the test folds do not cover every patient once"
+    for train, test in folds:
+        assert not np.intersect1d(train, test).size, "a patient is in a fold's train and test rows"
+        assert len(train) + len(test) == 87, "a fold's train and test rows miss some patients"
+
+
+def reference_panel(assay, X, y, k, max_corr=0.8):
+    t = np.abs(reference_t(X, y))
+    order = np.argsort(-t, kind="stable")[: assay.CANDIDATES]
+    values = X.to_numpy(dtype=float)
+    chosen = []
+    for j in order:
+        r = [abs(np.corrcoef(values[:, j], values[:, i])[0, 1]) for i in chosen]
+        if all(v <= max_corr for v in r):
+            chosen.append(j)
+        if len(chosen) == k:
+            break
+    return [X.columns[j] for j in chosen]
+
+
+def test_the_panel_is_the_strongest_non_redundant_candidates(assay, screen):
+    rng = np.random.default_rng(5)
+    y = pd.Series((rng.random(60) < 0.5).astype(int))
+    X = pd.DataFrame(rng.normal(size=(60, 40)), columns=[f"A{j:03d}" for j in range(40)])
+    X["A001"] += 1.5 * y
+    X["A002"] = X["A001"] + 0.05 * rng.normal(size=60)  # a near copy of A001
+    X["A003"] += 1.0 * y
+    panel = screen.select_panel(X, y, 5)
+    expected = reference_panel(assay, X, y, 5)
+    assert list(panel) == expected, (
+        f"select_panel(X, y, 5) chose {list(panel)}; the five assays that separate the arms best "
+        f"among the {assay.CANDIDATES} candidates, skipping near copies, are {expected}"
+    )
+    k = assay.CANDIDATES
+    panel = screen.select_panel(X, y, k)
+    expected = reference_panel(assay, X, y, k)
+    assert list(panel) == expected, (
+        f"select_panel(X, y, {k}) chose {len(panel)} assays {list(panel)}; among the {k} "
+        f"candidates that separate the arms best, the ones that are no near copy are {expected}"
+    )
+
+
+def test_the_scaler_uses_the_rows_it_is_fitted_on(screen):
+    X = np.array([[1e8 + 1.0, 5.0], [1e8 + 3.0, 5.0], [1e8 + 5.0, 5.0]])
+    scaler = screen.Standardiser().fit(X)
+    assert_close(scaler.transform(np.array([[1e8 + 3.0, 5.0], [1e8 + 7.0, 6.0]])),
+                 [[0.0, 0.0], [4.0 / np.std([1.0, 3.0, 5.0]), 1.0]],
+                 "Standardiser().fit(X).transform(...)",
+                 "centred on the fitted mean, divided by the fitted std (1 for a constant)")  # fmt: skip
+
+
+def test_ridge_logistic_solves_its_penalised_problem(screen):
+    rng = np.random.default_rng(6)
+    Z = rng.normal(size=(80, 3))
+    y = (rng.random(80) < 1 / (1 + np.exp(-(2.0 + Z @ [1.0, -1.0, 0.0])))).astype(int)
+    model = screen.RidgeLogistic(alpha=2.0).fit(Z, y)
+    p = 1 / (1 + np.exp(-(model.intercept_ + Z @ model.coef_)))
+    grad = np.r_[np.sum(p - y), Z.T @ (p - y) + 2.0 * model.coef_]
+    assert_close(grad, np.zeros(4), "the penalised log-loss gradient at RidgeLogistic's fit",
+                 "the fit is not the minimum of the log-loss plus alpha/2 |w|^2", atol=1e-6)  # fmt: skip
+    strong = screen.RidgeLogistic(alpha=500.0).fit(Z, y)
+    p = 1 / (1 + np.exp(-(strong.intercept_ + Z @ strong.coef_)))
+    grad = np.r_[np.sum(p - y), Z.T @ (p - y) + 500.0 * strong.coef_]
+    assert_close(grad, np.zeros(4), "the penalised log-loss gradient at RidgeLogistic(alpha=500)'s "
+                 "fit", "the fit is not the minimum of the log-loss plus alpha/2 |w|^2", atol=1e-6)  # fmt: skip
+    assert model.intercept_ > 1.0, (
+        f"RidgeLogistic fitted an intercept of {model.intercept_:.3f} to responses that are 1 "
+        f"for {y.mean():.0%} of the rows"
+    )
+    assert_close(model.decision_function(Z[:4]), model.intercept_ + Z[:4] @ model.coef_,
+                 "RidgeLogistic.decision_function", "log-odds are intercept + Z @ coef")  # fmt: skip
+
+
+def test_roc_auc_counts_ordered_pairs_with_ties_as_half(screen):
+    y = np.array([1, 0, 1, 0, 0, 1, 0, 1])
+    scores = np.array([0.9, 0.9, 0.3, 0.1, 0.5, 0.5, 0.2, 0.8])
+    assert_close(screen.roc_auc(y, scores), reference_auc(y, scores), "roc_auc(y, scores)",
+                 "the share of responder/non-responder pairs ordered correctly")  # fmt: skip
+
+
+# -- the reported figures ------------------------------------------------------------------------
+
+
+def test_each_folds_scores_come_from_its_own_model(screen, cohort):
+    X, y = cohort
+    cv = screen.cross_validate(X, y, K, N_FOLDS, 0)
+    assert [list(t) for _, t in cv["folds"]] == [
+        list(t) for _, t in screen.kfold_indices(len(y), N_FOLDS, 0)
+    ], "cross_validate does not use kfold_indices(n, n_folds, seed)"
+    for f, ((train, test), model) in enumerate(zip(cv["folds"], cv["models"], strict=True)):
+        expected_panel = screen.select_panel(X.iloc[train], y.iloc[train], K)
+        assert list(model.panel_) == list(expected_panel), (
+            f"fold {f}'s model uses panel {list(model.panel_)}; select_panel on the fold's "
+            f"training patients gives {list(expected_panel)}"
         )
-        fold_accuracies.append(accuracy(y[test_idx], pred))
-    assert_close(
-        result["fold_accuracies"],
-        fold_accuracies,
-        "cross_validate(...)['fold_accuracies']",
-        "the accuracy of each fold's predictions on its held-out tumours",
-        rtol=1e-12,
+        assert_close(cv["scores"].iloc[test], model.decision_function(X.iloc[test]),
+                     f"cross_validate scores of fold {f}'s held-out patients",
+                     "they are not the fold's model applied to its held-out patients",
+                     rtol=1e-12)  # fmt: skip
+        assert_close(cv["fold_aucs"][f], reference_auc(y.iloc[test], cv["scores"].iloc[test]),
+                     f"fold_aucs[{f}]", "the AUC of the fold's held-out scores")  # fmt: skip
+    assert list(cv["scores"].index) == list(y.index), "the scores are not indexed like y"
+    assert_close(cv["cv_auc"], reference_auc(y, cv["scores"]), "cv_auc",
+                 "the AUC of every out-of-fold score together")  # fmt: skip
+
+
+def test_the_report_holds_the_panel_fitted_on_every_patient(screen, export, cohort):
+    X, y = cohort
+    report = screen.run_screen(export)
+    cv = screen.cross_validate(X, y, K, N_FOLDS, 0)
+    assert report["patients"] == len(y), f"run_screen reports {report['patients']} patients"
+    assert_close(report["cv_auc"], cv["cv_auc"], "run_screen(export)['cv_auc']",
+                 "it differs from cross_validate on the cleaned export")  # fmt: skip
+    assert_close(report["fold_aucs"], cv["fold_aucs"], "run_screen(export)['fold_aucs']",
+                 "they differ from cross_validate on the cleaned export")  # fmt: skip
+    expected = screen.select_panel(X, y, K)
+    assert list(report["panel"]) == list(expected), (
+        f"run_screen reports the panel {list(report['panel'])}; chosen on every patient it is "
+        f"{list(expected)}"
     )
-    assert_figures(result, {"cv_accuracy": float(np.mean(fold_accuracies))}, "cross_validate(...)")
-
-
-def test_defaults_are_10_genes_5_folds_seed_0(pipeline, noise):
-    X, y = noise
-    default = pipeline.cross_validate(X, y)
-    explicit = pipeline.cross_validate(X, y, 10, 5, 0)
-    assert np.array_equal(default["predictions"], explicit["predictions"]) and all(
-        np.array_equal(a, b) for a, b in zip(default["selected"], explicit["selected"], strict=True)
-    ), "cross_validate(X, y) differs from cross_validate(X, y, 10, 5, 0), its documented defaults"
-
-
-def test_cross_validation_depends_on_its_seed_and_only_on_it(pipeline, noise):
-    X, y = noise
-    assert_reproducible(
-        lambda seed: pipeline.cross_validate(X, y, K, N_FOLDS, seed)["fold_accuracies"],
-        what="cross_validate(X, y, 10, 5, seed)['fold_accuracies']",
+    other = screen.run_screen(export, seed=1)
+    assert not np.allclose(other["fold_aucs"], report["fold_aucs"]), (
+        "run_screen(seed=1) gives the same fold AUCs as seed 0: the seed changes nothing"
     )
 
 
-def test_cross_validation_leaves_its_inputs_untouched(pipeline, noise):
-    X, y = noise
-    assert_inputs_untouched(
-        lambda a, b: pipeline.cross_validate(a, b, K, N_FOLDS, 0), X.copy(), y.copy(),
-        what="cross_validate",
-    )  # fmt: skip
-
-
-def test_an_offset_on_every_gene_changes_nothing(pipeline):
-    # Raw intensities sit on a large baseline; correlations and distances ignore it.
-    X, y = pipeline.make_expression(n_samples=60, n_genes=200, n_informative=5, effect=1.0, seed=2)
-    before = pipeline.cross_validate(X, y, K, N_FOLDS, seed=0)
-    after = pipeline.cross_validate(X + 1e6, y, K, N_FOLDS, seed=0)
-    changed = int(np.sum(before["predictions"] != after["predictions"]))
-    assert changed == 0, (
-        f"adding 1e6 to every expression level changed {changed} of the 60 out-of-fold "
-        "predictions, although no correlation and no distance between tumours changed"
+def test_validation_scores_the_new_cohort_with_the_fitted_panel(assay, screen, export):
+    model = screen.run_screen(export)["model"]
+    kit = assay.make_export(n_patients=150, seed=9, assays=list(model.panel_))
+    X, y = assay.load_assays(kit)
+    auc = screen.validate(model, kit)
+    assert_close(auc, reference_auc(y, model.decision_function(X)), "validate(model, kit)",
+                 "the AUC of the fitted model's log-odds on the new cohort")  # fmt: skip
+    assert auc > 0.65, (
+        f"the panel fitted on the discovery cohort scores AUC {auc:.3f} on 150 new patients; "
+        "four of its assays carry real signal"
     )
