@@ -181,6 +181,21 @@ def test_scaler_standardises_feature_columns(forecast):
     assert_close(np.asarray(scaler.mean_, dtype=float), X.mean().to_numpy(), "the fitted mean_")
 
 
+def test_a_reading_in_a_column_that_never_varied_stays_a_modest_number(forecast):
+    # A shop's oven temperature logged at a set point all season, then one day off it.
+    X = pd.DataFrame(
+        {"temp_c": np.linspace(2.0, 24.0, 50), "oven_c": np.full(50, 220.0)},
+        index=np.arange(50) * 7,
+    )
+    scaler = forecast.StandardScaler().fit(X)
+    later = pd.DataFrame({"temp_c": [12.0], "oven_c": [221.0]}, index=[999])
+    z = np.asarray(scaler.transform(later), dtype=float)[0, 1]
+    assert np.isfinite(z) and abs(z) <= 1e3, (
+        f"fit on 50 days with oven_c at 220.0 every day, transform of a day at 221.0 gives "
+        f"oven_c = {z:.3g}; a one-degree change standardises to a modest number"
+    )
+
+
 @pytest.mark.parametrize("alpha", [None, 0.3, 25.0])
 def test_ridge_minimises_its_objective(forecast, alpha):
     rng = np.random.default_rng(3)
