@@ -36,3 +36,16 @@ def test_an_expression_that_fails_is_reported_not_raised():
     )
     [problem] = observed.problems(kata, brief="1")
     assert "NameError" in problem
+
+
+def test_katas_recomputed_by_one_interpreter_do_not_see_each_others_modules(tmp_path):
+    for name, value in (("first", 1), ("second", 2), ("broken", 3)):
+        (tmp_path / name).mkdir()
+        body = f"VALUE = {value}\n" if name != "broken" else "raise RuntimeError('at import')\n"
+        (tmp_path / name / "pipeline.py").write_text(body)
+    answers = observed.recompute_many(
+        [(tmp_path / n, ["pipeline"], ["VALUE * 10"]) for n in ("first", "broken", "second")]
+    )
+    assert answers[0] == [(True, "10")] and answers[2] == [(True, "20")], answers
+    [(ok, why)] = answers[1]
+    assert not ok and "could not be imported" in why and "at import" in why, why

@@ -288,10 +288,14 @@ def check_many(slugs: list[str], give_aways: bool = False) -> dict[str, list[str
         )
     for (kata, label, _, expected), result in zip(plan, results, strict=True):
         problems[kata.slug].extend(_judge(kata, label, expected, result))
-    # Each kata's quoted numbers are recomputed by an interpreter of its own: one per core at once.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for kata, found in zip(runnable, pool.map(observed.problems, runnable), strict=True):
-            problems[kata.slug].extend(found)
+    # The quoted numbers are recomputed by fresh interpreters, one per core, each forking a
+    # child per kata: NumPy and pandas are imported once per core, not once per kata.
+    cores = max(1, min(os.cpu_count() or 1, len(runnable)))
+    shares = [runnable[i::cores] for i in range(cores)]
+    with ThreadPoolExecutor(max_workers=cores) as pool:
+        for share, found in zip(shares, pool.map(observed.problems_many, shares), strict=True):
+            for kata, lines in zip(share, found, strict=True):
+                problems[kata.slug].extend(lines)
     if give_aways:
         for slug, found in give_away_problems(katas).items():
             problems[slug].extend(found)
