@@ -8,19 +8,34 @@ breaks the contract and what it breaks (a variant whose patch no longer applies 
 import pytest
 
 from tools.authoring import verify
-from tools.core import catalog
+from tools.core import catalog, runner
 
 
 @pytest.mark.slow
-def test_every_kata_keeps_the_contract():
+def test_every_kata_keeps_the_contract_whatever_the_order_of_its_tests():
     # One test for the whole catalog: its runs happen once, in one worker (a fixture shared by
-    # per-kata tests is set up again in every xdist worker that gets one of them).
-    problems = verify.check_many(catalog.slugs())
+    # per-kata tests is set up again in every xdist worker that gets one of them). Every run
+    # takes its tests in a shuffled order: the verdicts must be the contract's all the same.
+    problems = verify.check_many(catalog.slugs(), shuffle=1)
     failing = {slug: found for slug, found in problems.items() if found}
     assert not failing, "\n".join(
         f"kata '{slug}' breaks the contract:\n  - " + "\n  - ".join(found)
         for slug, found in sorted(failing.items())
     )
+
+
+def test_a_shuffled_run_takes_the_tests_in_another_order_with_the_same_verdicts():
+    runner.warm_up()
+    plain, *shuffled = runner.run_many(
+        [
+            runner.Job("leakage", catalog.load("leakage").fixed, verify.shuffle_args(seed))
+            for seed in (None, 1, 2)
+        ]
+    )
+    orders = [[o.test for o in report.outcomes] for report in (plain, *shuffled)]
+    assert all(report.passed for report in (plain, *shuffled))
+    assert sorted(orders[0]) == sorted(orders[1]) == sorted(orders[2])
+    assert orders[1] != orders[0] and orders[2] != orders[1], "the seed does not change the order"
 
 
 def test_no_kata_hands_out_another_katas_fix():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import importlib.util
 import os
 import re
 import sys
@@ -259,8 +260,31 @@ def give_away_problems(katas: list[Kata]) -> dict[str, list[str]]:
     return problems
 
 
-def check_many(slugs: list[str], give_aways: bool = False) -> dict[str, list[str]]:
-    """Every contract problem of each kata; all runs share one pool of forked workers."""
+def shuffle_args(seed: int | None) -> tuple[str, ...]:
+    """pytest options that run each kata's tests in an order shuffled by ``seed`` (pytest-randomly).
+
+    Only the order: the global random generators are left as a plain run leaves them, so a kata
+    whose tests depend on the order fails, and one that draws from them computes what it always did.
+    """
+    if seed is None:
+        return ()
+    if importlib.util.find_spec("pytest_randomly") is None:
+        raise UserError(
+            "--shuffle needs pytest-randomly, which this environment lacks "
+            "(it comes with the repository's test dependencies: nox -s tests)"
+        )
+    return ("-p", "randomly", f"--randomly-seed={seed}", "--randomly-dont-reset-seed")
+
+
+def check_many(
+    slugs: list[str], give_aways: bool = False, shuffle: int | None = None
+) -> dict[str, list[str]]:
+    """Every contract problem of each kata; all runs share one pool of forked workers.
+
+    With ``shuffle``, every run (fixed, broken, each variant) takes its kata's tests in an order
+    shuffled by that seed, so that a result that depends on the order breaks the contract too.
+    """
+    order = shuffle_args(shuffle)
     problems: dict[str, list[str]] = {}
     katas: list[Kata] = []
     for slug in slugs:
@@ -282,7 +306,7 @@ def check_many(slugs: list[str], give_aways: bool = False) -> dict[str, list[str
         # a one-line traceback spares a fifth of the catalog's time.
         results = runner.run_many(
             [
-                runner.Job(kata.slug, path, () if expected is None else ("--tb=line",))
+                runner.Job(kata.slug, path, (*order, *(() if expected is None else ("--tb=line",))))
                 for kata, _, path, expected in plan
             ]
         )
@@ -310,6 +334,12 @@ def check(slug: str) -> list[str]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("slugs", nargs="*", help="katas to check (default: all)")
     parser.add_argument(
+        "--shuffle",
+        type=int,
+        metavar="SEED",
+        help="run every kata's tests in an order shuffled by SEED (needs pytest-randomly)",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help="print one JSON document (exercism's results.json shape)",
@@ -322,7 +352,7 @@ def run(args: argparse.Namespace) -> int:
         if slug not in catalog.slugs():
             raise UserError(catalog.unknown_slug_message(slug))
     failed = 0
-    found = check_many(chosen, give_aways=not args.slugs)
+    found = check_many(chosen, give_aways=not args.slugs, shuffle=args.shuffle)
     if args.json:
         say(results.dumps(results.verify_document(found)))
         return EXIT_FAILED if any(found.values()) else EXIT_OK
