@@ -148,7 +148,7 @@ def test_code_that_hangs_is_stopped_and_the_test_named(repo, tool):
     )
     (repo / WORKSPACE).write_text(source)
     # The data fixture hangs once and its failure is shared by the tests that use it.
-    done = tool("kata", "leakage", env={"PYTEST_TIMEOUT": "3"})
+    done = tool("kata", "leakage", env={"PYTEST_TIMEOUT": "3", "KATA_CPU_SECONDS": "0.5"})
     assert done.returncode == 1
     summary = " ".join(done.stdout.split())
     assert "did not finish within the time limit" in summary
