@@ -56,9 +56,13 @@ def inertia(X, centres, labels):
 
 def update_centres(X, labels, k):
     """The k centres for the next assignment, from X (n, d) and its labels (n,): shape (k, d)."""
+    frame = pd.DataFrame(X)
     clusters = pd.Categorical(labels, categories=range(k))
-    means = pd.DataFrame(X).groupby(clusters, observed=False).mean()
-    return means.to_numpy()  # (k, d)
+    means = frame.groupby(clusters, observed=False).mean()  # (k, d)
+    empty = means.index[means.isna().any(axis=1)]
+    gaps = ((frame - means.to_numpy()[labels]) ** 2).sum(axis=1)  # (n,)
+    means.loc[empty] = frame.loc[gaps.nlargest(len(empty)).index]
+    return means.to_numpy()
 
 
 class KMeans:
