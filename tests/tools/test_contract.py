@@ -1,9 +1,12 @@
 """The self-check: every kata in the catalog keeps the kata contract (DESIGN.md).
 
 Every kata's runs (fixed, broken, each variant: its change.patch applied to today's fixed/) share
-one pool of forked workers, started once for the whole catalog; a failure names each kata that
-breaks the contract and what it breaks (a variant whose patch no longer applies among them).
+one pytest session that collects the kata's tests once and forks a child per run; a failure names
+each kata that breaks the contract and what it breaks (a variant whose patch no longer applies
+among them).
 """
+
+import re
 
 import pytest
 
@@ -63,3 +66,26 @@ def test_readme_catalog_table_matches_the_catalog():
         "README's table of katas disagrees with the catalog (missing, extra, or another "
         f"difficulty or budget): {sorted(set(rows.items()) ^ set(expected.items()))}"
     )
+
+
+def test_a_reference_that_fails_is_named_with_each_failing_tests_message(repo, tool):
+    pipeline = repo / "fixed" / "leakage" / "pipeline.py"
+    text = pipeline.read_text()
+    assert "    return float(np.mean(y_true == y_pred))" in text
+    pipeline.write_text(text.replace("np.mean(y_true == y_pred)", "np.mean(y_true != y_pred)"))
+    done = tool("verify", "leakage")
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the reference solution fails:" in said, said
+    # each failing test is named with the first line of what it said
+    assert re.search(r"test_\w+(\[[^\]]*\])?: \S", said), said
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_tests_that_do_not_collect_are_named_not_a_crash(repo, tool):
+    (repo / "tests" / "leakage" / "test_leakage.py").write_text("def test_(:\n")
+    done = tool("verify", "leakage")
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAIL leakage" in said and "tests/leakage" in said, said
+    assert "Traceback" not in done.stdout + done.stderr

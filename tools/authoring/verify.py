@@ -13,9 +13,9 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tools import EXIT_FAILED, EXIT_OK, UserError
+from tools import EXIT_FAILED, EXIT_OK, ROOT, UserError
 from tools.authoring import observed
-from tools.core import catalog, results, runner, variants
+from tools.core import catalog, judge, results, variants
 from tools.core.catalog import Kata
 from tools.core.collector import BEHAVIOURAL, Report
 from tools.core.term import say, style
@@ -172,7 +172,9 @@ def _judge(kata: Kata, label: str, expected: tuple[str, ...] | None, result: Rep
     if result.passed:
         return []
     failed = ", ".join(result.failing_tests) or f"pytest exit {result.exit_code}"
-    return [f"{label}: the reference solution fails: {failed}\n{result.output[-1500:]}"]
+    said = [f"{o.test}: {(o.message or o.exc_type).splitlines()[0][:300]}" for o in result.failures]
+    details = "\n".join([*said, result.output[-1500:]]).strip()
+    return [f"{label}: the reference solution fails: {failed}\n{details}"]
 
 
 def behaviour_problems(kata: Kata) -> list[str]:
@@ -279,7 +281,7 @@ def shuffle_args(seed: int | None) -> tuple[str, ...]:
 def check_many(
     slugs: list[str], give_aways: bool = False, shuffle: int | None = None
 ) -> dict[str, list[str]]:
-    """Every contract problem of each kata; all runs share one pool of forked workers.
+    """Every contract problem of each kata; each kata's runs share one pytest session.
 
     With ``shuffle``, every run (fixed, broken, each variant) takes its kata's tests in an order
     shuffled by that seed, so that a result that depends on the order breaks the contract too.
@@ -302,14 +304,7 @@ def check_many(
             for kata in runnable
             for job in _jobs(kata, Path(scratch), problems[kata.slug])
         ]
-        # A run that must fail is judged by which tests fail and why, never by its traceback:
-        # a one-line traceback spares a fifth of the catalog's time.
-        results = runner.run_many(
-            [
-                runner.Job(kata.slug, path, (*order, *(() if expected is None else ("--tb=line",))))
-                for kata, _, path, expected in plan
-            ]
-        )
+        results = _run(plan, Path(scratch), order)
     for (kata, label, _, expected), result in zip(plan, results, strict=True):
         problems[kata.slug].extend(_judge(kata, label, expected, result))
     # The quoted numbers are recomputed by fresh interpreters, one per core, each forking a
@@ -324,6 +319,53 @@ def check_many(
         for slug, found in give_away_problems(katas).items():
             problems[slug].extend(found)
     return problems
+
+
+SESSION_SECONDS = 600.0  # one kata's whole session, on a busy machine
+RUN_SECONDS = 300.0  # ... and one of its runs
+
+
+def _run(plan: list, scratch: Path, order: tuple[str, ...]) -> list[Report]:
+    """Each planned run's Report. A kata's runs share one pytest session that collects its tests
+    once and forks a child per run (:mod:`tools.core.judge`); the katas' sessions run in forked
+    children of their own, one per core."""
+    by_kata: dict[str, list[int]] = {}
+    for index, (kata, *_) in enumerate(plan):
+        by_kata.setdefault(kata.slug, []).append(index)
+    sessions = list(by_kata.items())
+    reports = scratch / "reports"
+    reports.mkdir()
+
+    def session(number: int) -> None:
+        slug, indices = sessions[number]
+        tasks = [judge.Task(plan[i][2], report=reports / f"{i}.json") for i in indices]
+        done = judge.session(
+            slug, tasks, collect_with=plan[indices[0]][0].fixed, cwd=ROOT, jobs=1,
+            deadline=RUN_SECONDS, extra=order,
+        )  # fmt: skip
+        if done is None:  # the tests did not collect: no run has a report
+            (reports / f"{slug}.uncollected").touch()
+        os._exit(0)
+
+    judge.warm_up()
+    judge.fork_each(len(sessions), session, jobs=os.cpu_count() or 1, deadline=SESSION_SECONDS)
+    results = []
+    for index, (kata, _, path, _) in enumerate(plan):
+        target = reports / f"{index}.json"
+        if target.is_file():
+            results.append(Report.from_json(target.read_text()))
+        else:
+            uncollected = (reports / f"{kata.slug}.uncollected").is_file()
+            results.append(_no_report(kata, path, uncollected))
+    return results
+
+
+def _no_report(kata: Kata, path: Path, uncollected: bool) -> Report:
+    """The Report of a run that left none: its tests did not collect, or it went past its time."""
+    how = f"python -m pytest tests/{kata.slug} --impl={display(path)}"
+    if uncollected:
+        return Report([], 2, f"the tests did not collect (see {how})")
+    return Report([], 2, f"the run took over {RUN_SECONDS:g} s and was stopped (see {how})")
 
 
 def check(slug: str) -> list[str]:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy
 
-from tools.mutation.workers import fork_each
+from tools.core.judge import fork_each
 
 ENTRY = "run_pipeline"
 MAKER = re.compile(r"^(make|generate|simulate)_")

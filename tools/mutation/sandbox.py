@@ -17,13 +17,13 @@ from pathlib import Path
 
 from tools import TESTS, UserError
 from tools.core.catalog import Kata
+from tools.core.judge import QUIET, SINGLE_THREADED  # noqa: F401 - the campaign's modules take them from here
 
 OWNER = "owner.json"
 
 STALE_AFTER = 24 * 3600  # seconds: a sandbox this old is swept even if its pid was reused
 
 # Threads inside forked workers buy nothing (each worker is one core) and BLAS pools and fork mix badly.
-SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def private_parent(base: Path | None = None) -> Path:
@@ -54,7 +54,7 @@ def private_parent(base: Path | None = None) -> Path:
 
 
 # pytest options for workers: no cache, no forced garbage collections at the end of a session.
-WORKER_OPTIONS = ("-p", "no:cacheprovider", "-p", "no:unraisableexception")
+WORKER_OPTIONS = QUIET
 
 
 @dataclass(frozen=True)
