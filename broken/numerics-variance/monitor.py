@@ -10,15 +10,15 @@ class RunningStats:
     def __init__(self):
         self.n_ = 0
         self.mean_ = 0.0
-        self.mean_sq_ = 0.0
+        self.m2_ = 0.0
 
     def partial_fit(self, X):
         """Update mean_ and scale_ (each of shape (d,)) with a chunk X of shape (m, d)."""
         self.n_ += len(X)
-        weight = len(X) / self.n_  # the chunk's share of the rows seen so far
-        self.mean_ = self.mean_ + weight * (X.mean(axis=0) - self.mean_)
-        self.mean_sq_ = self.mean_sq_ + weight * ((X**2).mean(axis=0) - self.mean_sq_)
-        self.scale_ = np.sqrt(self.mean_sq_ - self.mean_**2)
+        before = self.mean_
+        self.mean_ = before + (X - before).sum(axis=0) / self.n_
+        self.m2_ = self.m2_ + ((X - before) * (X - self.mean_)).sum(axis=0)
+        self.scale_ = np.sqrt(np.maximum(self.m2_, 0.0) / self.n_)
         return self
 
 

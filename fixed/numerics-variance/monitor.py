@@ -9,21 +9,18 @@ class RunningStats:
 
     def __init__(self):
         self.n_ = 0
+        self.mean_ = 0.0
+        self.m2_ = 0.0
 
     def partial_fit(self, X):
         """Update mean_ and scale_ (each of shape (d,)) with a chunk X of shape (m, d)."""
-        m = len(X)
-        chunk_mean = X.mean(axis=0)
-        chunk_m2 = ((X - chunk_mean) ** 2).sum(axis=0)
         if self.n_ == 0:
-            self.mean_, self.m2_ = chunk_mean, chunk_m2
-        else:
-            delta = chunk_mean - self.mean_
-            total = self.n_ + m
-            self.mean_ = self.mean_ + delta * m / total
-            self.m2_ = self.m2_ + chunk_m2 + delta**2 * self.n_ * m / total
-        self.n_ += m
-        self.scale_ = np.sqrt(self.m2_ / self.n_)
+            self.mean_ = X.mean(axis=0)
+        self.n_ += len(X)
+        before = self.mean_
+        self.mean_ = before + (X - before).sum(axis=0) / self.n_
+        self.m2_ = self.m2_ + ((X - before) * (X - self.mean_)).sum(axis=0)
+        self.scale_ = np.sqrt(np.maximum(self.m2_, 0.0) / self.n_)
         return self
 
 

@@ -8,7 +8,7 @@ CHANNELS = ["crest_m", "seepage_lps", "tilt_urad"]
 TO_CHANNEL_UNIT = {"mm": 1e-3, "m": 1.0, "l/s": 1.0, "m3/h": 1 / 3.6, "urad": 1.0}
 # How each site's logger writes its channels: (channel, unit, level) with level the reading at rest.
 SITES = {
-    "north": [("crest_m", "mm", 0.0), ("seepage_lps", "l/s", 4.0), ("tilt_urad", "urad", 15.0)],
+    "north": [("crest_m", "m", 98.4), ("seepage_lps", "l/s", 4.0), ("tilt_urad", "urad", 15.0)],
     "south": [("crest_m", "mm", 0.0), ("seepage_lps", "m3/h", 9.0), ("tilt_urad", "urad", -6.0)],
     "east": [
         ("crest_m", "m", 5_632_019.48),

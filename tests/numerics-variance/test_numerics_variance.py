@@ -47,7 +47,7 @@ def assert_spread_matches_two_pass(scale, X, what):
     if not (np.allclose(scale, population, rtol=1e-6) or np.allclose(scale, sample, rtol=1e-6)):
         raise AssertionError(
             f"{what} is {np.array2string(scale, precision=6)}; the standard deviation of the "
-            f"same {len(X)} readings, computed in two passes, is "
+            f"same {len(X)} readings (np.std) is "
             f"{np.array2string(population, precision=6)}"
         )
 
@@ -100,11 +100,11 @@ def test_stats_follow_the_crest_to_a_grid_coordinate(logs, monitor):
     local = chunked(monitor, X, 240)
     with np.errstate(all="ignore"):  # judged by the statistics
         grid = chunked(monitor, X + origin, 240)
-    what = "north's baseline with the crest written as a grid coordinate"
-    assert_close(grid.mean_ - origin, local.mean_, f"mean_ of {what}, minus the grid origin",
-                 "the mean of the same baseline as displacements", rtol=1e-9, atol=1e-6)  # fmt: skip
+    what = "north's baseline with its crest as a grid coordinate (6.2e6 m added)"
+    assert_close(grid.mean_ - origin, local.mean_, f"mean_ of {what}, minus 6.2e6 m",
+                 "the mean of the same baseline as the logger wrote it", rtol=1e-9, atol=1e-6)  # fmt: skip
     assert_close(grid.scale_, local.scale_, f"scale_ of {what}",
-                 "the scale_ of the same baseline as displacements", rtol=1e-6)  # fmt: skip
+                 "the scale_ of the same baseline as the logger wrote it", rtol=1e-6)  # fmt: skip
 
 
 def test_z_scores_do_not_depend_on_where_the_crest_is_measured_from(logs, monitor):
@@ -114,8 +114,8 @@ def test_z_scores_do_not_depend_on_where_the_crest_is_measured_from(logs, monito
         grid = monitor.run_monitoring(moved_crest(readings, GRID))
     worst = np.nanargmax(np.abs(grid["z"]["crest_m"].to_numpy() - local["z"]["crest_m"].to_numpy()))
     assert np.allclose(grid["z"]["crest_m"], local["z"]["crest_m"], rtol=1e-6, atol=1e-6), (
-        f"north's crest readings, written as grid coordinates, get z-scores like "
-        f"{grid['z']['crest_m'].iloc[worst]:.4f} where the same readings as displacements get "
+        f"north's crest readings, written as grid coordinates (6.2e6 m added), get z-scores like "
+        f"{grid['z']['crest_m'].iloc[worst]:.4f} where the same readings as the logger wrote them get "
         f"{local['z']['crest_m'].iloc[worst]:.4f}; flags {grid['flag_counts']['crest_m']} and "
         f"{local['flag_counts']['crest_m']}: the dam moved exactly the same"
     )
