@@ -25,11 +25,17 @@ def log_gaussian(z, means, variances):
     return -0.5 * (np.log(2.0 * np.pi * variances) + diff**2 / variances)
 
 
+def log_sum_exp(a, axis=-1):
+    """log(sum(exp(a))) along `axis` of an array of log-terms a."""
+    top = np.max(a)
+    return top + np.log(np.exp(a - top).sum(axis=axis))
+
+
 def e_step(z, weights, means, variances):
     """Responsibilities (n, k) of the components for each reading, and the log-likelihood of z."""
-    joint = weights * np.exp(log_gaussian(z, means, variances))  # (n, k)
-    density = joint.sum(axis=1)  # (n,)
-    return joint / density[:, None], float(np.log(density).sum())
+    log_joint = np.log(weights) + log_gaussian(z, means, variances)  # (n, k)
+    log_density = log_sum_exp(log_joint, axis=1)  # (n,)
+    return np.exp(log_joint - log_density[:, None]), float(log_density.sum())
 
 
 def m_step(z, resp, min_variance=1e-6):

@@ -25,12 +25,16 @@ def log_gaussian(z, means, variances):
     return -0.5 * (np.log(2.0 * np.pi * variances) + diff**2 / variances)
 
 
+def log_sum_exp(a, axis=-1):
+    """log(sum(exp(a))) along `axis` of an array of log-terms a."""
+    top = np.max(a, axis=axis, keepdims=True)
+    return np.squeeze(top, axis=axis) + np.log(np.exp(a - top).sum(axis=axis))
+
+
 def e_step(z, weights, means, variances):
     """Responsibilities (n, k) of the components for each reading, and the log-likelihood of z."""
     log_joint = np.log(weights) + log_gaussian(z, means, variances)  # (n, k)
-    # Factor out each row's largest term, so that every row's sum is at least 1.
-    top = log_joint.max(axis=1, keepdims=True)  # (n, 1)
-    log_density = top[:, 0] + np.log(np.exp(log_joint - top).sum(axis=1))  # (n,)
+    log_density = log_sum_exp(log_joint, axis=1)  # (n,)
     return np.exp(log_joint - log_density[:, None]), float(log_density.sum())
 
 
