@@ -68,7 +68,7 @@ def test_auc_is_the_chance_a_defaulter_is_ranked_riskier_on_scorecard_points(eva
     assert_close(
         evaluation.roc_auc(y, risk),
         roc_auc(y, risk),
-        what="roc_auc(defaulted, risk) of 300 applications scored by a points scorecard",
+        what="the AUC of another quarter's 300 scored applications",
         meaning="the probability that a random defaulter is ranked riskier than a random "
         "non-defaulter (as roc_auc_score counts it) is the expected value",
     )
