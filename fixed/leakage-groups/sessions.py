@@ -30,10 +30,14 @@ def make_export(n_users=80, seed=0):
     started = pd.Timestamp("2024-04-01") + pd.to_timedelta(rng.uniform(0, 60 * 24 * 60, n), "min")
     uploaded = started + pd.to_timedelta(duration + rng.uniform(5, 60, n), "s")
     label = np.where(impaired, "impaired", "typical")[user]
+    # Walks at a clinic visit are registered on the clinic's tablet, the others by the phone.
+    at_clinic = rng.random(n) < 0.5
+    account = [f"U{u:04d}" for u in user]
+    wristband = [rng.choice([f"U-{u}", f"u-{u}", f"U-{u} "]) for u in user]
     export = pd.DataFrame(
         {
             "session_id": [f"S{i:05d}" for i in rng.permutation(n)],
-            "user_id": [f"U{u:04d}" for u in user],
+            "user_id": np.where(at_clinic, wristband, account),
             "uploaded_at": uploaded.strftime("%Y-%m-%d %H:%M:%S"),
             "started_at": started.strftime("%Y-%m-%d %H:%M:%S"),
             "duration": [f"{d:.1f} s" for d in duration],
@@ -52,8 +56,6 @@ def make_export(n_users=80, seed=0):
     ).dt.strftime("%Y-%m-%d %H:%M:%S")
     offline["steps"] = (offline["steps"].astype(int) // 2).astype(str)
     export = pd.concat([export, offline])
-    # Older versions of the app send the user id in lower case, or with a trailing space.
-    export["user_id"] = [rng.choice([u, u, u.lower(), f"{u} "]) for u in export["user_id"]]
     return export.sort_values("uploaded_at", kind="stable").reset_index(drop=True)
 
 
@@ -66,7 +68,8 @@ def clean_sessions(export):
     """
     walks = pd.DataFrame(index=export.index)
     walks["session_id"] = export["session_id"]
-    walks["user_id"] = export["user_id"].str.strip().str.upper()
+    number = export["user_id"].str.extract(r"(\d+)", expand=False).astype(int)
+    walks["user_id"] = "U" + number.map("{:04d}".format)
     walks["uploaded_at"] = pd.to_datetime(export["uploaded_at"])
     walks["started_at"] = pd.to_datetime(export["started_at"])
     walks["duration_s"] = pd.to_numeric(export["duration"].str.removesuffix(" s"))
