@@ -63,5 +63,4 @@ def load_assays(export):
     intensities = runs[assays].replace("<LOD", str(LOD / 2)).to_numpy(dtype=float)
     X = pd.DataFrame(np.log2(intensities), index=runs.index, columns=assays)
     y = (runs["response"] == "responder").astype(int)
-    X = X[arm_difference(X, y).abs().nlargest(CANDIDATES).index]
     return X, y

@@ -1,6 +1,8 @@
 """Biomarker screen: choose a panel of assays, fit a ridge logistic model on it, cross-validate
 the whole procedure and score a validation cohort."""
 
+import copy
+
 import numpy as np
 import pandas as pd
 from assay import CANDIDATES, arm_difference, load_assays
@@ -74,14 +76,23 @@ class RidgeLogistic:
 
 
 class PanelModel:
-    """Select a panel of k assays, standardise them and fit a ridge logistic model."""
+    """A panel of assays, standardised, under a ridge logistic model.
 
-    def __init__(self, k=10, alpha=1.0):
+    k : int, default 10
+        The number of assays select_panel chooses.
+    panel : list of assay names, default None
+        A fixed panel (e.g. an existing kit's) to fit instead of choosing one.
+    """
+
+    def __init__(self, k=10, alpha=1.0, panel=None):
         self.k = k
         self.alpha = alpha
+        self.panel = panel
 
     def fit(self, X, y):
-        self.panel_ = select_panel(X, y, self.k)
+        if self.panel is None:
+            self.panel = select_panel(X, y, self.k)
+        self.panel_ = list(self.panel)
         self.scaler_ = Standardiser().fit(X[self.panel_])
         self.model_ = RidgeLogistic(self.alpha).fit(self.scaler_.transform(X[self.panel_]), y)
         return self
@@ -100,10 +111,10 @@ def roc_auc(y, scores):
     return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def cross_validate(X, y, k=10, n_folds=5, seed=0):
-    """Out-of-fold scores of PanelModel(k) for every patient.
+def cross_validate(X, y, model, n_folds=5, seed=0):
+    """Out-of-fold scores of ``model`` for every patient; each fold fits a copy of it.
 
-    Returns a dict: folds (list of (train_pos, test_pos)), models (the fitted PanelModel of each
+    Returns a dict: folds (list of (train_pos, test_pos)), models (the fitted copy of each
     fold), scores (Series of out-of-fold log-odds, indexed like y), fold_aucs (n_folds,) and
     cv_auc, the AUC of all out-of-fold scores together.
     """
@@ -111,10 +122,10 @@ def cross_validate(X, y, k=10, n_folds=5, seed=0):
     scores = np.full(len(y), np.nan)
     models, fold_aucs = [], []
     for train, test in folds:
-        model = PanelModel(k).fit(X.iloc[train], y.iloc[train])
-        scores[test] = model.decision_function(X.iloc[test])
+        fitted = copy.deepcopy(model).fit(X.iloc[train], y.iloc[train])
+        scores[test] = fitted.decision_function(X.iloc[test])
         fold_aucs.append(roc_auc(y.iloc[test], scores[test]))
-        models.append(model)
+        models.append(fitted)
     return {
         "folds": folds,
         "models": models,
@@ -124,16 +135,22 @@ def cross_validate(X, y, k=10, n_folds=5, seed=0):
     }
 
 
-def run_screen(export, k=10, n_folds=5, seed=0):
-    """The discovery report: the cross-validated AUC of the screen, and the panel and model
-    fitted on every patient, which go to the validation cohort."""
+def run_screen(export, k=10, n_folds=5, seed=0, panel=None):
+    """The discovery report: the screen fitted on every patient (its panel and model go to the
+    validation cohort), its cross-validated AUC, and the assays that separate the arms most.
+
+    ``panel`` fits a fixed panel instead of choosing k assays.
+    """
     X, y = load_assays(export)
-    cv = cross_validate(X, y, k, n_folds, seed)
-    model = PanelModel(k).fit(X, y)
+    separation = arm_difference(X, y).abs().nlargest(CANDIDATES)  # (CANDIDATES,)
+    model = PanelModel(k, panel=panel).fit(X, y)
+    cv = cross_validate(X, y, model, n_folds, seed)
     return {
         "patients": len(y),
         "cv_auc": cv["cv_auc"],
         "fold_aucs": cv["fold_aucs"],
+        "fold_models": cv["models"],
+        "top_assays": separation,
         "panel": model.panel_,
         "model": model,
     }

@@ -52,9 +52,8 @@ def held_out_ids(screen, cohort, fold=0):
     return list(y.index[test])
 
 
-def fold_model(screen, export, assay, fold=0):
-    X, y = assay.load_assays(export)
-    return screen.cross_validate(X, y, K, N_FOLDS, 0)["models"][fold]
+def fold_model(screen, export, fold=0):
+    return screen.run_screen(export, K, N_FOLDS, 0)["fold_models"][fold]
 
 
 def reference_t(X, y):
@@ -91,8 +90,8 @@ def compare_fold_models(before, after, change):
     meaning = "what a fold learns must come from its training patients alone"
     if list(before.panel_) != list(after.panel_):
         raise AssertionError(
-            f"cross-validation fold 0 chose the panel {list(before.panel_)}; after only {change} "
-            f"changed, it chose {list(after.panel_)}: {meaning}"
+            f"run_screen's cross-validation fold 0 fitted the panel {list(before.panel_)}; after "
+            f"only {change} changed, it fitted {list(after.panel_)}: {meaning}"
         )
     assert_unchanged(
         [before.scaler_.mean_, before.scaler_.scale_, before.model_.coef_],
@@ -111,8 +110,8 @@ def test_a_folds_model_ignores_its_held_out_responses(assay, screen, export, coh
     flipped.loc[rows, "response"] = flipped.loc[rows, "response"].map(
         {"responder": "non-responder", "non-responder": "responder"}
     )
-    before = fold_model(screen, export, assay)
-    after = fold_model(screen, flipped, assay)
+    before = fold_model(screen, export)
+    after = fold_model(screen, flipped)
     compare_fold_models(
         before, after, f"the recorded responses of its {len(ids)} held-out patients"
     )
@@ -125,8 +124,8 @@ def test_a_folds_model_ignores_its_held_out_assay_values(assay, screen, export, 
     columns = [c for c in export.columns if c.startswith("A")]
     values = changed.loc[rows, columns].replace("<LOD", "0.1").astype(float)
     changed.loc[rows, columns] = (values * 50.0 + 7.0).map(lambda v: f"{v:.4f}")
-    before = fold_model(screen, export, assay)
-    after = fold_model(screen, changed, assay)
+    before = fold_model(screen, export)
+    after = fold_model(screen, changed)
     compare_fold_models(before, after, f"the assay values of its {len(ids)} held-out patients")
 
 
@@ -298,7 +297,7 @@ def test_roc_auc_counts_ordered_pairs_with_ties_as_half(screen):
 
 def test_each_folds_scores_come_from_its_own_model(screen, cohort):
     X, y = cohort
-    cv = screen.cross_validate(X, y, K, N_FOLDS, 0)
+    cv = screen.cross_validate(X, y, screen.PanelModel(K), N_FOLDS, 0)
     assert [list(t) for _, t in cv["folds"]] == [
         list(t) for _, t in screen.kfold_indices(len(y), N_FOLDS, 0)
     ], "cross_validate does not use kfold_indices(n, n_folds, seed)"
@@ -319,15 +318,30 @@ def test_each_folds_scores_come_from_its_own_model(screen, cohort):
                  "the AUC of every out-of-fold score together")  # fmt: skip
 
 
-def test_the_report_holds_the_panel_fitted_on_every_patient(screen, export, cohort):
+def test_the_report_holds_the_panel_fitted_on_every_patient(assay, screen, export, cohort):
     X, y = cohort
     report = screen.run_screen(export)
-    cv = screen.cross_validate(X, y, K, N_FOLDS, 0)
     assert report["patients"] == len(y), f"run_screen reports {report['patients']} patients"
-    assert_close(report["cv_auc"], cv["cv_auc"], "run_screen(export)['cv_auc']",
-                 "it differs from cross_validate on the cleaned export")  # fmt: skip
-    assert_close(report["fold_aucs"], cv["fold_aucs"], "run_screen(export)['fold_aucs']",
-                 "they differ from cross_validate on the cleaned export")  # fmt: skip
+    folds = screen.kfold_indices(len(y), N_FOLDS, 0)
+    assert len(report["fold_models"]) == N_FOLDS, (
+        f"run_screen reports {len(report['fold_models'])} fold models for {N_FOLDS} folds"
+    )
+    scores = np.full(len(y), np.nan)
+    for f, ((_, test), model) in enumerate(zip(folds, report["fold_models"], strict=True)):
+        scores[test] = model.decision_function(X.iloc[test])
+        assert_close(report["fold_aucs"][f], reference_auc(y.iloc[test], scores[test]),
+                     f"run_screen(export)['fold_aucs'][{f}]",
+                     "the AUC of the fold's model on its held-out patients")  # fmt: skip
+    assert_close(report["cv_auc"], reference_auc(y, scores), "run_screen(export)['cv_auc']",
+                 "the AUC of every held-out score of the fold models together")  # fmt: skip
+    t = pd.Series(np.abs(reference_t(X, y)), index=X.columns)
+    top = report["top_assays"]
+    assert list(top.index) == list(t.sort_values(ascending=False).index[: assay.CANDIDATES]), (
+        f"run_screen reports the top assays {list(top.index)[:5]}...; the {assay.CANDIDATES} "
+        f"assays with the largest |t| on every patient start {list(t.nlargest(5).index)}"
+    )
+    assert_close(top, t[top.index], "run_screen(export)['top_assays']",
+                 "|Welch's t| of each assay between the arms, on every patient")  # fmt: skip
     expected = screen.select_panel(X, y, K)
     assert list(report["panel"]) == list(expected), (
         f"run_screen reports the panel {list(report['panel'])}; chosen on every patient it is "
@@ -336,6 +350,13 @@ def test_the_report_holds_the_panel_fitted_on_every_patient(screen, export, coho
     other = screen.run_screen(export, seed=1)
     assert not np.allclose(other["fold_aucs"], report["fold_aucs"]), (
         "run_screen(seed=1) gives the same fold AUCs as seed 0: the seed changes nothing"
+    )
+    fixed = screen.run_screen(export, panel=["A003", "A001"])
+    assert list(fixed["panel"]) == ["A003", "A001"] and all(
+        list(m.panel_) == ["A003", "A001"] for m in fixed["fold_models"]
+    ), (
+        f"run_screen(export, panel=['A003', 'A001']) fitted the panel {list(fixed['panel'])} "
+        f"and, in its folds, {[list(m.panel_) for m in fixed['fold_models']]}"
     )
 
 
