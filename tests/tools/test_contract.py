@@ -60,11 +60,11 @@ def test_readme_catalog_table_matches_the_catalog():
     for line in readme.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
         if len(cells) == 5 and cells[0].startswith("`") and cells[2].isdigit():
-            rows[cells[0].strip("`")] = (int(cells[2]), int(cells[3]))
-    expected = {k.slug: (k.difficulty, k.minutes) for k in catalog.load_all()}
+            rows[cells[0].strip("`")] = (int(cells[2]), int(cells[3]), cells[4])
+    expected = {k.slug: (k.difficulty, k.minutes, k.symptom.strip()) for k in catalog.load_all()}
     assert rows == expected, (
         "README's table of katas disagrees with the catalog (missing, extra, or another "
-        f"difficulty or budget): {sorted(set(rows.items()) ^ set(expected.items()))}"
+        f"difficulty, budget or symptom): {sorted(set(rows.items()) ^ set(expected.items()))}"
     )
 
 
