@@ -27,74 +27,32 @@ from katakit import (
 SEED = 0
 TEST_SIZE = 0.25
 N_USERS = 40
+SMALL_USERS = 16  # for the tests that run the whole job several times to compare its runs
 # Other clinics' exports, for the tests that need walks of people the default export lacks.
-SITES = range(1, 7)
+SITES = range(1, 6)
 SITE_USERS = 60
 
-# The export, its cleaned walks and the default run are seeded and only read, so each is computed
-# once per implementation under test (the caches are keyed by its modules) and every test gets its
-# own copy. The test that first asks computes it, so an error in the kata's code fails that test,
-# never a fixture.
+# The export, its cleaned walks, the walks it describes and the default run are seeded and only
+# read, so each is computed once, by a module-scoped fixture, and every test gets its own copy.
+# The fixture keeps an error of the kata's code and raises it again in each test that asks for
+# the value: the error fails those tests, never the fixture.
 
 
-@functools.cache
-def _export(sessions):
-    return with_shuffled_index(sessions.make_export(n_users=N_USERS, seed=SEED))
+class Once:
+    """``compute()``, run once; calling the object gives a fresh copy of its value (a deep copy
+    unless ``duplicate`` says how), or raises what ``compute`` raised."""
 
+    def __init__(self, compute, duplicate=copy.deepcopy):
+        self.duplicate = duplicate
+        try:
+            self.value, self.error, self.trace = compute(), None, None
+        except Exception as error:  # raised again in each test that asks for the value
+            self.value, self.error, self.trace = None, error, error.__traceback__
 
-@functools.cache
-def _cleaned(sessions):
-    return sessions.clean_sessions(_export(sessions).copy())
-
-
-@functools.cache
-def _walks(sessions):
-    return sessions.gait_features(_cleaned(sessions).copy())
-
-
-@functools.cache
-def _result(model, sessions):
-    return model.run_pipeline(_export(sessions).copy(), TEST_SIZE, SEED)
-
-
-@functools.cache
-def _expected(sessions):
-    return expected_walks(_export(sessions))
-
-
-@functools.cache
-def _site_export(sessions, site):
-    return sessions.make_export(n_users=SITE_USERS, seed=site)
-
-
-def the_export(sessions):
-    """make_export(n_users=N_USERS, seed=SEED), rows shuffled under a non-default index."""
-    return _export(sessions).copy()
-
-
-def cleaned_export(sessions):
-    """clean_sessions(the_export(sessions))."""
-    return _cleaned(sessions).copy()
-
-
-def the_walks(sessions):
-    """gait_features(clean_sessions(the_export(sessions)))."""
-    return _walks(sessions).copy()
-
-
-def default_run(model, sessions):
-    """run_pipeline(the_export(sessions), TEST_SIZE, SEED)."""
-    return copy.deepcopy(_result(model, sessions))
-
-
-def expected_rows(sessions):
-    """expected_walks(the_export(sessions)), shared: read it, never change it."""
-    return _expected(sessions)
-
-
-def site_export(sessions, site):
-    """make_export(n_users=SITE_USERS, seed=site): the export of another clinic."""
-    return _site_export(sessions, site).copy()
+    def __call__(self):
+        if self.error is not None:
+            raise self.error.with_traceback(self.trace)
+        return self.duplicate(self.value)
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +63,53 @@ def sessions(kata):
 @pytest.fixture(scope="module")
 def model(kata):
     return kata("model")
+
+
+@pytest.fixture(scope="module")
+def export(sessions):
+    """make_export(n_users=N_USERS, seed=SEED), rows shuffled under a non-default index."""
+    return Once(lambda: with_shuffled_index(sessions.make_export(n_users=N_USERS, seed=SEED)))
+
+
+@pytest.fixture(scope="module")
+def small_export(sessions):
+    """make_export(n_users=SMALL_USERS, seed=SEED), rows shuffled under a non-default index."""
+    return Once(lambda: with_shuffled_index(sessions.make_export(n_users=SMALL_USERS, seed=SEED)))
+
+
+@pytest.fixture(scope="module")
+def cleaned(sessions, export):
+    """clean_sessions(export)."""
+    return Once(lambda: sessions.clean_sessions(export()))
+
+
+@pytest.fixture(scope="module")
+def walks(sessions, cleaned):
+    """gait_features(clean_sessions(export))."""
+    return Once(lambda: sessions.gait_features(cleaned()))
+
+
+@pytest.fixture(scope="module")
+def expected(export):
+    """expected_walks(export): a dict of immutable rows, so a new dict is a full copy."""
+    return Once(lambda: expected_walks(export()), dict)
+
+
+@pytest.fixture(scope="module")
+def result(model, export):
+    """run_pipeline(export, TEST_SIZE, SEED)."""
+    return Once(lambda: model.run_pipeline(export(), TEST_SIZE, SEED))
+
+
+@functools.cache
+def _site_export(sessions, site):
+    return sessions.make_export(n_users=SITE_USERS, seed=site)
+
+
+def site_export(sessions, site):
+    """make_export(n_users=SITE_USERS, seed=site): the export of another clinic (computed once
+    per implementation under test, a copy for each caller)."""
+    return _site_export(sessions, site).copy()
 
 
 def number(text, unit=""):
@@ -167,8 +172,8 @@ def people(frame, person):
 # -- cleaning and features --------------------------------------------------------------------
 
 
-def test_cleaning_keeps_one_row_per_finished_walk(sessions):
-    cleaned, expected = cleaned_export(sessions), expected_rows(sessions)
+def test_cleaning_keeps_one_row_per_finished_walk(cleaned, expected):
+    cleaned, expected = cleaned(), expected()
     assert cleaned.index.is_unique, "clean_sessions gave two rows for the same session_id"
     missing, extra = set(expected) - set(cleaned.index), set(cleaned.index) - set(expected)
     assert not missing and not extra, (
@@ -178,13 +183,13 @@ def test_cleaning_keeps_one_row_per_finished_walk(sessions):
     )
 
 
-def test_cleaning_keeps_the_values_of_the_latest_upload(sessions):
-    expected, reversed_rows = expected_rows(sessions), the_export(sessions)[::-1]
-    for name, cleaned in {
-        "the export": cleaned_export(sessions),
+def test_cleaning_keeps_the_values_of_the_latest_upload(sessions, export, cleaned, expected):
+    expected, reversed_rows = expected(), export()[::-1]
+    for name, walks in {
+        "the export": cleaned(),
         "the export, rows reversed": sessions.clean_sessions(reversed_rows),
     }.items():
-        steps = cleaned["steps"].astype(float)
+        steps = walks["steps"].astype(float)
         wrong = [sid for sid, row in expected.items() if steps.get(sid) != float(row.steps)]
         assert not wrong, (
             f"on {name}, clean_sessions gave {len(wrong)} walk(s) a step count other than "
@@ -193,8 +198,8 @@ def test_cleaning_keeps_the_values_of_the_latest_upload(sessions):
         )
 
 
-def test_cleaning_parses_units_and_diagnosis(sessions):
-    cleaned, expected = cleaned_export(sessions), expected_rows(sessions)
+def test_cleaning_parses_units_and_diagnosis(sessions, cleaned, expected):
+    cleaned, expected = cleaned(), expected()
     for sid in sorted(expected)[:40]:
         row, got = expected[sid], cleaned.loc[sid]
         want = {
@@ -211,8 +216,8 @@ def test_cleaning_parses_units_and_diagnosis(sessions):
             )
 
 
-def test_cleaning_keeps_a_walk_of_exactly_min_steps(sessions):
-    few = the_export(sessions).drop_duplicates("session_id").head(4).copy()
+def test_cleaning_keeps_a_walk_of_exactly_min_steps(sessions, export):
+    few = export().drop_duplicates("session_id").head(4).copy()
     few["steps"] = [str(sessions.MIN_STEPS - 1), str(sessions.MIN_STEPS), "61", "400"]
     few["stride_cv"] = "3.10"
     kept = sorted(sessions.clean_sessions(few)["steps"].astype(int))
@@ -223,9 +228,8 @@ def test_cleaning_keeps_a_walk_of_exactly_min_steps(sessions):
     )
 
 
-def test_features_describe_each_walk(sessions):
-    walks, cleaned = the_walks(sessions), cleaned_export(sessions)
-    expected = expected_rows(sessions)
+def test_features_describe_each_walk(sessions, cleaned, walks, expected):
+    walks, cleaned, expected = walks(), cleaned(), expected()
     assert list(walks.index) == list(cleaned.index), (
         "gait_features does not give one row per walk of clean_sessions, in its order"
     )
@@ -242,10 +246,10 @@ def test_features_describe_each_walk(sessions):
     assert list(walks[sessions.TARGET]) == list(cleaned[sessions.TARGET])
 
 
-def test_the_job_leaves_the_export_untouched(model, sessions):
+def test_the_job_leaves_the_export_untouched(model, small_export):
     assert_inputs_untouched(
         lambda df: model.run_pipeline(df, TEST_SIZE, SEED),
-        the_export(sessions),
+        small_export(),
         what="run_pipeline",
     )
 
@@ -253,20 +257,19 @@ def test_the_job_leaves_the_export_untouched(model, sessions):
 # -- the split ----------------------------------------------------------------------------------
 
 
-def test_held_out_walkers_have_no_training_walk(model, sessions):
-    result, person = default_run(model, sessions), person_of(the_export(sessions))
+def test_held_out_walkers_have_no_training_walk(export, result):
+    result, person = result(), person_of(export())
     shared = people(result["train"], person) & people(result["test"], person)
     walked = sum(person[sid] in shared for sid in result["test"].index)
     assert walked == 0, (
         f"run_pipeline(make_export(n_users={N_USERS})) scored {len(result['test'])} held-out "
-        f"walks; "
-        f"{walked} of them were walked by people who also walked some of the "
+        f"walks; {walked} of them were walked by people who also walked some of the "
         f"{len(result['train'])} training walks"
     )
 
 
-def test_a_split_of_the_walks_in_any_order_keeps_each_user_on_one_side(model, sessions):
-    walks, rng = the_walks(sessions), np.random.default_rng(3)
+def test_a_split_of_the_walks_in_any_order_keeps_each_user_on_one_side(model, sessions, walks):
+    walks, rng = walks(), np.random.default_rng(3)
     orders = {
         "the walks of the cleaned export": walks,
         "the same walks, rows shuffled": walks.iloc[rng.permutation(len(walks))],
@@ -293,8 +296,8 @@ def test_a_split_of_the_walks_in_any_order_keeps_each_user_on_one_side(model, se
         )
 
 
-def test_the_split_is_seeded_shuffled_and_reproducible(model, sessions):
-    walks = the_walks(sessions)
+def test_the_split_is_seeded_shuffled_and_reproducible(model, walks):
+    walks = walks()
     by_user = walks.sort_values(["user_id", "cadence"])
 
     def positions(seed):
@@ -319,9 +322,9 @@ def test_the_split_is_seeded_shuffled_and_reproducible(model, sessions):
 # -- the held-out figures -------------------------------------------------------------------------
 
 
-def test_held_out_accuracy_is_what_people_absent_from_training_get(model, sessions):
-    result, walks = default_run(model, sessions), the_walks(sessions)
-    test, person = result["test"], person_of(the_export(sessions))
+def test_held_out_accuracy_is_what_people_absent_from_training_get(sessions, export, walks, result):
+    result, walks = result(), walks()
+    test, person = result["test"], person_of(export())
     held = people(test, person)
     unseen = walks[[person[sid] not in held for sid in walks.index]]
     pred = standardised_knn(unseen, test, sessions.FEATURES, sessions.TARGET)
@@ -337,8 +340,9 @@ def test_held_out_accuracy_is_what_people_absent_from_training_get(model, sessio
 
 def test_held_out_accuracy_matches_the_accuracy_on_new_users(model, sessions):
     # One run per export; each run's model also classifies the held-out walks of the other
-    # exports, whose people it cannot have met. With k=1 the single nearest training walk decides
-    # each vote, so that held-out and new users differ as much as they ever do.
+    # exports, whose people it cannot have met. With k=1 the nearest training walk alone decides
+    # each vote: the setting in which a held-out figure and a new user's figure differ most, if
+    # they differ at all.
     runs = [model.run_pipeline(site_export(sessions, site), TEST_SIZE, SEED, k=1) for site in SITES]
     held_out, new = [], []
     for i, run in enumerate(runs):
@@ -354,9 +358,9 @@ def test_held_out_accuracy_matches_the_accuracy_on_new_users(model, sessions):
     )
 
 
-def test_new_users_are_screened_better_than_chance(model, sessions):
+def test_new_users_are_screened_better_than_chance(model, sessions, walks):
     others = sessions.gait_features(sessions.clean_sessions(site_export(sessions, SITES[0])))
-    full = model.fit_model(the_walks(sessions))
+    full = model.fit_model(walks())
     pred = model.predict(full, others)
     scores = model.screening_scores(others[sessions.TARGET], pred)
     assert accuracy(others[sessions.TARGET], pred) > 0.7 and min(scores.values()) > 0.55, (
@@ -366,8 +370,8 @@ def test_new_users_are_screened_better_than_chance(model, sessions):
     )
 
 
-def test_reported_figures_are_the_models_on_the_held_out_walks(model, sessions):
-    result, walks = default_run(model, sessions), the_walks(sessions)
+def test_reported_figures_are_the_models_on_the_held_out_walks(model, sessions, walks, result):
+    result, walks = result(), walks()
     train, test = result["train"], result["test"]
     assert sorted(train.index.append(test.index)) == sorted(walks.index), (
         "run_pipeline's training and held-out walks are not the walks of the export, each once"
@@ -417,10 +421,10 @@ def test_screening_scores_of_a_single_class_are_nan_without_warning(model):
     )
 
 
-def test_nothing_fitted_moves_when_only_held_out_walks_change(model, sessions):
-    result = default_run(model, sessions)
+def test_nothing_fitted_moves_when_only_held_out_walks_change(model, export, result):
+    result = result()
     held = set(result["test"].index)
-    changed = the_export(sessions)
+    changed = export()
     rows = changed["session_id"].isin(held)
     changed.loc[rows, "distance"] = [
         f"{3 * number(d, 'm'):.1f} m" for d in changed.loc[rows, "distance"]
@@ -445,8 +449,8 @@ def test_nothing_fitted_moves_when_only_held_out_walks_change(model, sessions):
     )
 
 
-def test_predictions_do_not_depend_on_the_units_of_a_feature(model, sessions):
-    result = default_run(model, sessions)
+def test_predictions_do_not_depend_on_the_units_of_a_feature(model, result):
+    result = result()
     train, test = result["train"], result["test"]
     rescaled = {}
     for name, frame in (("train", train), ("test", test)):
@@ -463,9 +467,9 @@ def test_predictions_do_not_depend_on_the_units_of_a_feature(model, sessions):
     )
 
 
-def test_k_is_the_number_of_neighbours_that_vote(model, sessions):
+def test_k_is_the_number_of_neighbours_that_vote(model, sessions, small_export):
     for k in (1, 9):
-        report = model.run_pipeline(the_export(sessions), TEST_SIZE, SEED, k=k)
+        report = model.run_pipeline(small_export(), TEST_SIZE, SEED, k=k)
         pred = standardised_knn(
             report["train"], report["test"], sessions.FEATURES, sessions.TARGET, k
         )
@@ -476,20 +480,20 @@ def test_k_is_the_number_of_neighbours_that_vote(model, sessions):
         )
 
 
-def test_defaults_are_a_quarter_seed_0_and_5_neighbours(model, sessions):
-    result = default_run(model, sessions)
-    default = model.run_pipeline(the_export(sessions))
+def test_defaults_are_a_quarter_seed_0_and_5_neighbours(model, export, result):
+    result = result()
+    default = model.run_pipeline(export())
     assert default["test"].index.equals(result["test"].index) and np.array_equal(
         default["test_predictions"], result["test_predictions"]
     ), "run_pipeline(export) differs from run_pipeline(export, 0.25, 0, k=5)"
 
 
-def test_the_run_depends_on_its_seed_and_only_on_it(model, sessions):
-    walks = the_walks(sessions)
+def test_the_run_depends_on_its_seed_and_only_on_it(model, small_export):
+    session_ids = pd.Index(small_export()["session_id"].unique())
     assert_reproducible(
         lambda seed: np.sort(
-            walks.index.get_indexer(
-                model.run_pipeline(the_export(sessions), TEST_SIZE, seed)["test"].index
+            session_ids.get_indexer(
+                model.run_pipeline(small_export(), TEST_SIZE, seed)["test"].index
             )
         ),
         what="the held-out walks of run_pipeline(export, 0.25, seed)",
