@@ -5,8 +5,6 @@ nearest-neighbour vote), compare the held-out accuracy with the accuracy on user
 exports, and check the split on the walks in several orders.
 """
 
-import copy
-import functools
 import re
 import warnings
 
@@ -26,33 +24,7 @@ from katakit import (
 
 SEED = 0
 TEST_SIZE = 0.25
-N_USERS = 40
-SMALL_USERS = 16  # for the tests that run the whole job several times to compare its runs
-# Other clinics' exports, for the tests that need walks of people the default export lacks.
-SITES = range(1, 6)
-SITE_USERS = 60
-
-# The export, its cleaned walks, the walks it describes and the default run are seeded and only
-# read, so each is computed once, by a module-scoped fixture, and every test gets its own copy.
-# The fixture keeps an error of the kata's code and raises it again in each test that asks for
-# the value: the error fails those tests, never the fixture.
-
-
-class Once:
-    """``compute()``, run once; calling the object gives a fresh copy of its value (a deep copy
-    unless ``duplicate`` says how), or raises what ``compute`` raised."""
-
-    def __init__(self, compute, duplicate=copy.deepcopy):
-        self.duplicate = duplicate
-        try:
-            self.value, self.error, self.trace = compute(), None, None
-        except Exception as error:  # raised again in each test that asks for the value
-            self.value, self.error, self.trace = None, error, error.__traceback__
-
-    def __call__(self):
-        if self.error is not None:
-            raise self.error.with_traceback(self.trace)
-        return self.duplicate(self.value)
+N_USERS = 80
 
 
 @pytest.fixture(scope="module")
@@ -67,49 +39,17 @@ def model(kata):
 
 @pytest.fixture(scope="module")
 def export(sessions):
-    """make_export(n_users=N_USERS, seed=SEED), rows shuffled under a non-default index."""
-    return Once(lambda: with_shuffled_index(sessions.make_export(n_users=N_USERS, seed=SEED)))
+    return with_shuffled_index(sessions.make_export(n_users=N_USERS, seed=SEED))
 
 
 @pytest.fixture(scope="module")
-def small_export(sessions):
-    """make_export(n_users=SMALL_USERS, seed=SEED), rows shuffled under a non-default index."""
-    return Once(lambda: with_shuffled_index(sessions.make_export(n_users=SMALL_USERS, seed=SEED)))
-
-
-@pytest.fixture(scope="module")
-def cleaned(sessions, export):
-    """clean_sessions(export)."""
-    return Once(lambda: sessions.clean_sessions(export()))
-
-
-@pytest.fixture(scope="module")
-def walks(sessions, cleaned):
-    """gait_features(clean_sessions(export))."""
-    return Once(lambda: sessions.gait_features(cleaned()))
-
-
-@pytest.fixture(scope="module")
-def expected(export):
-    """expected_walks(export): a dict of immutable rows, so a new dict is a full copy."""
-    return Once(lambda: expected_walks(export()), dict)
+def walks(sessions, export):
+    return sessions.gait_features(sessions.clean_sessions(export))
 
 
 @pytest.fixture(scope="module")
 def result(model, export):
-    """run_pipeline(export, TEST_SIZE, SEED)."""
-    return Once(lambda: model.run_pipeline(export(), TEST_SIZE, SEED))
-
-
-@functools.cache
-def _site_export(sessions, site):
-    return sessions.make_export(n_users=SITE_USERS, seed=site)
-
-
-def site_export(sessions, site):
-    """make_export(n_users=SITE_USERS, seed=site): the export of another clinic (computed once
-    per implementation under test, a copy for each caller)."""
-    return _site_export(sessions, site).copy()
+    return model.run_pipeline(export, TEST_SIZE, SEED)
 
 
 def number(text, unit=""):
@@ -172,8 +112,9 @@ def people(frame, person):
 # -- cleaning and features --------------------------------------------------------------------
 
 
-def test_cleaning_keeps_one_row_per_finished_walk(cleaned, expected):
-    cleaned, expected = cleaned(), expected()
+def test_cleaning_keeps_one_row_per_finished_walk(sessions, export):
+    cleaned = sessions.clean_sessions(export)
+    expected = expected_walks(export)
     assert cleaned.index.is_unique, "clean_sessions gave two rows for the same session_id"
     missing, extra = set(expected) - set(cleaned.index), set(cleaned.index) - set(expected)
     assert not missing and not extra, (
@@ -183,13 +124,11 @@ def test_cleaning_keeps_one_row_per_finished_walk(cleaned, expected):
     )
 
 
-def test_cleaning_keeps_the_values_of_the_latest_upload(sessions, export, cleaned, expected):
-    expected, reversed_rows = expected(), export()[::-1]
-    for name, walks in {
-        "the export": cleaned(),
-        "the export, rows reversed": sessions.clean_sessions(reversed_rows),
-    }.items():
-        steps = walks["steps"].astype(float)
+def test_cleaning_keeps_the_values_of_the_latest_upload(sessions, export):
+    expected = expected_walks(export)
+    for name, frame in {"the export": export, "the export, rows reversed": export[::-1]}.items():
+        cleaned = sessions.clean_sessions(frame)
+        steps = cleaned["steps"].astype(float)
         wrong = [sid for sid, row in expected.items() if steps.get(sid) != float(row.steps)]
         assert not wrong, (
             f"on {name}, clean_sessions gave {len(wrong)} walk(s) a step count other than "
@@ -198,8 +137,9 @@ def test_cleaning_keeps_the_values_of_the_latest_upload(sessions, export, cleane
         )
 
 
-def test_cleaning_parses_units_and_diagnosis(sessions, cleaned, expected):
-    cleaned, expected = cleaned(), expected()
+def test_cleaning_parses_units_and_diagnosis(sessions, export):
+    cleaned = sessions.clean_sessions(export)
+    expected = expected_walks(export)
     for sid in sorted(expected)[:40]:
         row, got = expected[sid], cleaned.loc[sid]
         want = {
@@ -217,7 +157,7 @@ def test_cleaning_parses_units_and_diagnosis(sessions, cleaned, expected):
 
 
 def test_cleaning_keeps_a_walk_of_exactly_min_steps(sessions, export):
-    few = export().drop_duplicates("session_id").head(4).copy()
+    few = export.drop_duplicates("session_id").head(4).copy()
     few["steps"] = [str(sessions.MIN_STEPS - 1), str(sessions.MIN_STEPS), "61", "400"]
     few["stride_cv"] = "3.10"
     kept = sorted(sessions.clean_sessions(few)["steps"].astype(int))
@@ -228,9 +168,9 @@ def test_cleaning_keeps_a_walk_of_exactly_min_steps(sessions, export):
     )
 
 
-def test_features_describe_each_walk(sessions, cleaned, walks, expected):
-    walks, cleaned, expected = walks(), cleaned(), expected()
-    assert list(walks.index) == list(cleaned.index), (
+def test_features_describe_each_walk(sessions, export, walks):
+    expected = expected_walks(export)
+    assert list(walks.index) == list(sessions.clean_sessions(export).index), (
         "gait_features does not give one row per walk of clean_sessions, in its order"
     )
     for sid in sorted(expected)[::7]:
@@ -243,39 +183,37 @@ def test_features_describe_each_walk(sessions, cleaned, walks, expected):
                 "and sway in the export",
                 rtol=1e-9,
             )
-    assert list(walks[sessions.TARGET]) == list(cleaned[sessions.TARGET])
+    assert list(walks[sessions.TARGET]) == list(sessions.clean_sessions(export)[sessions.TARGET])
 
 
-def test_the_job_leaves_the_export_untouched(model, small_export):
+def test_the_job_leaves_the_export_untouched(model, export):
     assert_inputs_untouched(
-        lambda df: model.run_pipeline(df, TEST_SIZE, SEED),
-        small_export(),
-        what="run_pipeline",
+        lambda df: model.run_pipeline(df, TEST_SIZE, SEED), export.copy(), what="run_pipeline"
     )
 
 
 # -- the split ----------------------------------------------------------------------------------
 
 
-def test_held_out_walkers_have_no_training_walk(export, result):
-    result, person = result(), person_of(export())
+def test_held_out_walkers_have_no_training_walk(result, export):
+    person = person_of(export)
     shared = people(result["train"], person) & people(result["test"], person)
     walked = sum(person[sid] in shared for sid in result["test"].index)
     assert walked == 0, (
-        f"run_pipeline(make_export(n_users={N_USERS})) scored {len(result['test'])} held-out "
-        f"walks; {walked} of them were walked by people who also walked some of the "
+        f"run_pipeline(make_export()) scored {len(result['test'])} held-out walks; "
+        f"{walked} of them were walked by people who also walked some of the "
         f"{len(result['train'])} training walks"
     )
 
 
 def test_a_split_of_the_walks_in_any_order_keeps_each_user_on_one_side(model, sessions, walks):
-    walks, rng = walks(), np.random.default_rng(3)
+    rng = np.random.default_rng(3)
     orders = {
         "the walks of the cleaned export": walks,
         "the same walks, rows shuffled": walks.iloc[rng.permutation(len(walks))],
         "the same walks, rows reversed": walks.iloc[::-1],
         "the walks of another export": sessions.gait_features(
-            sessions.clean_sessions(site_export(sessions, SITES[1]))
+            sessions.clean_sessions(sessions.make_export(n_users=40, seed=7))
         ),
     }
     for name, frame in orders.items():
@@ -297,7 +235,6 @@ def test_a_split_of_the_walks_in_any_order_keeps_each_user_on_one_side(model, se
 
 
 def test_the_split_is_seeded_shuffled_and_reproducible(model, walks):
-    walks = walks()
     by_user = walks.sort_values(["user_id", "cadence"])
 
     def positions(seed):
@@ -322,16 +259,15 @@ def test_the_split_is_seeded_shuffled_and_reproducible(model, walks):
 # -- the held-out figures -------------------------------------------------------------------------
 
 
-def test_held_out_accuracy_is_what_people_absent_from_training_get(sessions, export, walks, result):
-    result, walks = result(), walks()
-    test, person = result["test"], person_of(export())
+def test_held_out_accuracy_is_what_people_absent_from_training_get(sessions, result, walks, export):
+    test, person = result["test"], person_of(export)
     held = people(test, person)
     unseen = walks[[person[sid] not in held for sid in walks.index]]
     pred = standardised_knn(unseen, test, sessions.FEATURES, sessions.TARGET)
     assert_close(
         result["test_accuracy"],
         accuracy(test[sessions.TARGET], pred),
-        f"run_pipeline(make_export(n_users={N_USERS}))['test_accuracy']",
+        "run_pipeline(make_export())['test_accuracy']",
         f"the same {len(test)} held-out walks, classified from the {len(unseen)} walks of the "
         "people who walked none of them, score this",
         rtol=1e-12,
@@ -339,39 +275,37 @@ def test_held_out_accuracy_is_what_people_absent_from_training_get(sessions, exp
 
 
 def test_held_out_accuracy_matches_the_accuracy_on_new_users(model, sessions):
-    # One run per export; each run's model also classifies the held-out walks of the other
-    # exports, whose people it cannot have met. With k=1 the nearest training walk alone decides
-    # each vote: the setting in which a held-out figure and a new user's figure differ most, if
-    # they differ at all.
-    runs = [model.run_pipeline(site_export(sessions, site), TEST_SIZE, SEED, k=1) for site in SITES]
     held_out, new = [], []
-    for i, run in enumerate(runs):
-        others = pd.concat([other["test"] for j, other in enumerate(runs) if j != i])
-        held_out.append(run["test_accuracy"])
-        new.append(accuracy(others[sessions.TARGET], model.predict(run["model"], others)))
+    for site in range(1, 9):
+        export = sessions.make_export(n_users=60, seed=site)
+        others = sessions.gait_features(
+            sessions.clean_sessions(sessions.make_export(n_users=60, seed=100 + site))
+        )
+        for seed in range(4):
+            result = model.run_pipeline(export, TEST_SIZE, seed)
+            held_out.append(result["test_accuracy"])
+            new.append(accuracy(others[sessions.TARGET], model.predict(result["model"], others)))
     gap = float(np.mean(held_out) - np.mean(new))
     assert abs(gap) < 0.07, (
-        f"over {len(runs)} exports of {SITE_USERS} users, run_pipeline(export, {TEST_SIZE}, "
-        f"{SEED}, k=1) reports a mean held-out accuracy of {np.mean(held_out):.3f}; the same "
-        f"fitted models classify the held-out walks of the other exports' users with a mean "
-        f"accuracy of {np.mean(new):.3f}"
+        f"over 8 exports of 60 users and 4 seeds each, run_pipeline reports a mean held-out "
+        f"accuracy of {np.mean(held_out):.3f}; the same fitted models classify the walks of "
+        f"another export's users with a mean accuracy of {np.mean(new):.3f}"
     )
 
 
-def test_new_users_are_screened_better_than_chance(model, sessions, walks):
-    others = sessions.gait_features(sessions.clean_sessions(site_export(sessions, SITES[0])))
-    full = model.fit_model(walks())
+def test_new_users_are_screened_better_than_chance(model, sessions):
+    export = sessions.make_export(n_users=N_USERS, seed=SEED)
+    others = sessions.gait_features(sessions.clean_sessions(sessions.make_export(seed=200)))
+    full = model.fit_model(sessions.gait_features(sessions.clean_sessions(export)))
     pred = model.predict(full, others)
     scores = model.screening_scores(others[sessions.TARGET], pred)
     assert accuracy(others[sessions.TARGET], pred) > 0.7 and min(scores.values()) > 0.55, (
-        f"a model fitted on all walks of make_export(n_users={N_USERS}) screens another "
-        f"export's users with "
+        f"a model fitted on all walks of make_export() screens another export's users with "
         f"{scores}; the gait features separate impaired from typical walkers far better"
     )
 
 
-def test_reported_figures_are_the_models_on_the_held_out_walks(model, sessions, walks, result):
-    result, walks = result(), walks()
+def test_reported_figures_are_the_models_on_the_held_out_walks(model, sessions, result, walks):
     train, test = result["train"], result["test"]
     assert sorted(train.index.append(test.index)) == sorted(walks.index), (
         "run_pipeline's training and held-out walks are not the walks of the export, each once"
@@ -392,7 +326,7 @@ def test_reported_figures_are_the_models_on_the_held_out_walks(model, sessions, 
             "test_sensitivity": float(np.mean(pred[y == 1] == 1)),
             "test_specificity": float(np.mean(pred[y == 0] == 0)),
         },
-        f"run_pipeline(make_export(n_users={N_USERS}))",
+        "run_pipeline(make_export())",
     )
     assert np.array_equal(model.predict(result["model"], test), got), (
         "predict(report['model'], report['test']) differs from report['test_predictions']"
@@ -422,9 +356,8 @@ def test_screening_scores_of_a_single_class_are_nan_without_warning(model):
 
 
 def test_nothing_fitted_moves_when_only_held_out_walks_change(model, export, result):
-    result = result()
     held = set(result["test"].index)
-    changed = export()
+    changed = export.copy()
     rows = changed["session_id"].isin(held)
     changed.loc[rows, "distance"] = [
         f"{3 * number(d, 'm'):.1f} m" for d in changed.loc[rows, "distance"]
@@ -449,8 +382,7 @@ def test_nothing_fitted_moves_when_only_held_out_walks_change(model, export, res
     )
 
 
-def test_predictions_do_not_depend_on_the_units_of_a_feature(model, result):
-    result = result()
+def test_predictions_do_not_depend_on_the_units_of_a_feature(model, sessions, result):
     train, test = result["train"], result["test"]
     rescaled = {}
     for name, frame in (("train", train), ("test", test)):
@@ -467,9 +399,9 @@ def test_predictions_do_not_depend_on_the_units_of_a_feature(model, result):
     )
 
 
-def test_k_is_the_number_of_neighbours_that_vote(model, sessions, small_export):
+def test_k_is_the_number_of_neighbours_that_vote(model, sessions, export):
     for k in (1, 9):
-        report = model.run_pipeline(small_export(), TEST_SIZE, SEED, k=k)
+        report = model.run_pipeline(export, TEST_SIZE, SEED, k=k)
         pred = standardised_knn(
             report["train"], report["test"], sessions.FEATURES, sessions.TARGET, k
         )
@@ -481,20 +413,16 @@ def test_k_is_the_number_of_neighbours_that_vote(model, sessions, small_export):
 
 
 def test_defaults_are_a_quarter_seed_0_and_5_neighbours(model, export, result):
-    result = result()
-    default = model.run_pipeline(export())
+    default = model.run_pipeline(export)
     assert default["test"].index.equals(result["test"].index) and np.array_equal(
         default["test_predictions"], result["test_predictions"]
     ), "run_pipeline(export) differs from run_pipeline(export, 0.25, 0, k=5)"
 
 
-def test_the_run_depends_on_its_seed_and_only_on_it(model, small_export):
-    session_ids = pd.Index(small_export()["session_id"].unique())
+def test_the_run_depends_on_its_seed_and_only_on_it(model, export, walks):
     assert_reproducible(
         lambda seed: np.sort(
-            session_ids.get_indexer(
-                model.run_pipeline(small_export(), TEST_SIZE, seed)["test"].index
-            )
+            walks.index.get_indexer(model.run_pipeline(export, TEST_SIZE, seed)["test"].index)
         ),
         what="the held-out walks of run_pipeline(export, 0.25, seed)",
     )
