@@ -42,20 +42,18 @@ def solve(
 ) -> tuple[float | None, int, str]:
     """Record a passing run: (active seconds, hints used, why it does not count as a best or "")."""
     tick(record)
-    if record.get("solved_at"):
-        # Already solved in this attempt: a re-run records nothing new, so it is not "not counted".
-        if digest not in record["solved_digests"]:
-            record["solved_digests"].append(digest)
+    seen = digest in record["solved_digests"]
+    if not seen:
+        record["solved_digests"].append(digest)
+    if record.get("solved_at"):  # a re-run after the solve: nothing new to record or to judge
         return record.get("seconds"), record["hints_shown"], ""
     why = ""
     if known:
         why = "this code is the reference solution"
-    elif digest in record["solved_digests"]:
+    elif seen:
         why = "this same code solved an earlier attempt"
     elif record.get("peeked"):
         why = "the solution was shown before it was solved"
-    if digest not in record["solved_digests"]:
-        record["solved_digests"].append(digest)
     now = time.time()
     seconds = float(record.get("active_seconds") or 0.0)
     record.update(solved_at=now, seconds=seconds)
