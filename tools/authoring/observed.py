@@ -30,14 +30,16 @@ THREADS = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_
 # Run by one fresh interpreter for many katas: it imports NumPy and pandas once, then forks a child
 # per kata, so that each kata's modules and global state start clean, as in an interpreter of
 # their own. stdin: a JSON list of [directory, module names, expressions]; stdout: a JSON list,
-# per kata, of [ok, text] pairs (or null when the kata's child did not answer).
+# per kata, of [ok, text] pairs (or null when the kata's child did not answer). Each kata's
+# expressions run in its working directory: the modules' own, or for a kata with data files the
+# folder that holds its data/ (tests/<slug>), so that "data/east.csv" reads as in the workspace.
 _CHILD = r"""
 import importlib, json, os, signal, sys, warnings
 import numpy, pandas
 warnings.simplefilter("ignore")
 
-def evaluate(directory, names, expressions):
-    os.chdir(directory)
+def evaluate(directory, names, expressions, cwd):
+    os.chdir(cwd)
     sys.path.insert(0, directory)
     scope = {}
     for name in names:
@@ -53,14 +55,14 @@ def evaluate(directory, names, expressions):
     return out
 
 answers = []
-for directory, names, expressions in json.loads(sys.stdin.read()):
+for directory, names, expressions, cwd in json.loads(sys.stdin.read()):
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
         signal.alarm(int(sys.argv[1]))
         try:
-            answer = ["ok", evaluate(directory, names, expressions)]
+            answer = ["ok", evaluate(directory, names, expressions, cwd)]
         except BaseException as error:
             last = f"{type(error).__name__}: {error}".splitlines()[0]
             answer = ["import", last]
@@ -76,7 +78,7 @@ for directory, names, expressions in json.loads(sys.stdin.read()):
 print(json.dumps(answers))
 """
 
-Job = tuple[Path, list[str], list[str]]
+Job = tuple[Path, list[str], list[str]] | tuple[Path, list[str], list[str], Path]
 
 
 def recompute_many(jobs: list[Job]) -> list[list[tuple[bool, str]]]:
@@ -85,7 +87,11 @@ def recompute_many(jobs: list[Job]) -> list[list[tuple[bool, str]]]:
     One interpreter answers them all, a forked child per job, one BLAS thread: the figures do
     not depend on the machine's core count, and no job sees another's modules.
     """
-    todo = [(str(d.resolve()), names, exprs) for d, names, exprs in jobs if exprs]
+    todo = [
+        (str(job[0].resolve()), job[1], job[2], str((job[3] if len(job) > 3 else job[0]).resolve()))
+        for job in jobs
+        if job[2]
+    ]
     env = {**os.environ, **THREADS, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
     answers: list = []
     why = "no output"
@@ -109,7 +115,7 @@ def recompute_many(jobs: list[Job]) -> list[list[tuple[bool, str]]]:
             answers = [["died", why]] * len(todo)
     answered = iter(answers)
     results = []
-    for _, _, expressions in jobs:
+    for _, _, expressions, *_ in jobs:
         if not expressions:
             results.append([])
             continue
@@ -145,6 +151,7 @@ def problems_many(
             directory or kata.broken,
             [name.removesuffix(".py") for name in kata.files],
             [o.python for o in kata.observed],
+            kata.tests if kata.data else (directory or kata.broken),
         )
         for kata in katas
     ]

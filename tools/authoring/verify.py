@@ -48,6 +48,11 @@ def static_problems(kata: Kata) -> list[str]:
             )
     if not any(kata.tests.glob("test_*.py")):
         problems.append(f"{display(kata.tests)}/: no test_*.py files")
+    for name in kata.data:
+        if not (kata.data_source / name).is_file():
+            problems.append(
+                f"{display(kata.data_source / name)}: kata.toml 'data' lists it, but it is missing"
+            )
     for directory in (kata.broken, kata.fixed):
         names = {p.name for p in directory.glob("*.py")}
         if names != set(kata.files):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from tools import BROKEN, FIXED, KATAS, TESTS, UserError
 
+DATA = "data"  # a kata's data files: tests/<slug>/data/ in the repository, katas/<name>/data/ handed out
+
 CATEGORIES = (
     "leakage",
     "shape",
@@ -60,6 +62,7 @@ class Kata:
     problems: tuple[Problem, ...] = ()
     concept_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     observed: tuple[Observation, ...] = ()
+    data: tuple[str, ...] = ()
 
     @property
     def workspace(self) -> Path:
@@ -80,6 +83,11 @@ class Kata:
     @property
     def tests(self) -> Path:
         return TESTS / self.slug
+
+    @property
+    def data_source(self) -> Path:
+        """Where the kata's data files are kept: beside its tests, which read them from there."""
+        return TESTS / self.slug / DATA
 
     @property
     def variants(self) -> Path:
@@ -136,7 +144,7 @@ def parse(slug: str, path: Path) -> Kata:
         "title", "category", "family", "difficulty", "minutes", "files",
         "symptom", "hints", "explanation", "failing_tests", "concepts", "concept_aliases",
         "problems",
-        "observed",
+        "observed", "data",
     }  # fmt: skip
     unknown = sorted(set(meta) - known)
     if unknown:
@@ -159,7 +167,21 @@ def parse(slug: str, path: Path) -> Kata:
         concept_aliases=_aliases(meta, path),
         problems=_problems(meta, path),
         observed=_observed(meta, path),
+        data=_data(meta, path),
     )
+
+
+def _data(meta: dict, path: Path) -> tuple[str, ...]:
+    """``data``: the files a learner is handed beside the code, as names under ``data/``."""
+    if "data" not in meta:
+        return ()
+    names = _strings(meta, path, "data", 1)
+    for name in names:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*\.(csv|json|txt|parquet)", name):
+            raise UserError(
+                f"{path}: field 'data' holds {name!r}; expected a file name like 'east.csv'"
+            )
+    return names
 
 
 def _observed(meta: dict, path: Path) -> tuple[Observation, ...]:

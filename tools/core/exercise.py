@@ -88,6 +88,15 @@ class Exercise:
         return KATAS / self.name
 
     @property
+    def data(self) -> tuple[str, ...]:
+        """The data files handed out beside the code (the kata's: a variant changes only code)."""
+        return self.kata.data
+
+    @property
+    def data_source(self) -> Path:
+        return self.kata.data_source
+
+    @property
     def own_folder(self) -> bool:
         """Whether its workspace is a folder of its own (a variant or a blind exercise)."""
         return self.name != self.kata.slug

@@ -4,6 +4,11 @@ Every write is atomic (copy to a temporary file, then rename), and every overwri
 file is preceded by a timestamped backup, so no edit is ever lost. A *source* of the kata's files
 is a folder holding them (``broken/<slug>``, ``fixed/<slug>``, the workspace), a variant's folder
 (its change applied to ``fixed/``) or a mapping of file name to text.
+
+A kata may hand out data files too (``data`` in kata.toml): they are kept in ``tests/<slug>/data/``,
+where its tests read them, and copied to ``katas/<name>/data/`` for the learner to load and look at.
+A missing one is put back on every checkout; one the learner changed is backed up before a reset
+puts the original back. The tests never read the workspace's copies.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pathlib import Path
 
 from tools import ROOT, UserError
 from tools.core import variants
-from tools.core.catalog import Kata
+from tools.core.catalog import DATA, Kata
 
 Source = Path | Mapping[str, str]
 
@@ -30,6 +35,33 @@ BACKUPS = ".backups"
 def files(kata: Kata, directory: Path | None = None) -> list[Path]:
     base = kata.workspace if directory is None else directory
     return [base / name for name in kata.files]
+
+
+def data_files(kata: Kata) -> list[tuple[Path, Path]]:
+    """Each data file the kata hands out: (where the repository keeps it, the learner's copy)."""
+    return [(kata.data_source / name, kata.workspace / DATA / name) for name in kata.data]
+
+
+def _changed_data(kata: Kata) -> list[Path]:
+    """The learner's copies of data files that differ from the repository's (a folder counts)."""
+    return [
+        copy
+        for kept, copy in data_files(kata)
+        if copy.is_dir() or (copy.is_file() and copy.read_bytes() != kept.read_bytes())
+    ]
+
+
+def put_data(kata: Kata, refresh: bool = False) -> None:
+    """Copy each data file the workspace lacks (with ``refresh``, each that differs too)."""
+    for kept, copy in data_files(kata):
+        if not kept.is_file():
+            raise UserError(f"{display(kept)} is missing: the kata's data is incomplete")
+        if copy.is_dir():
+            if not refresh:
+                continue
+            shutil.rmtree(copy)  # backed up by the caller
+        if not copy.is_file() or (refresh and copy.read_bytes() != kept.read_bytes()):
+            _atomic_copy(kept, copy)
 
 
 def exists(kata: Kata) -> bool:
@@ -98,11 +130,15 @@ def copy_in(kata: Kata, source: Source) -> None:
             )
     for name, data in files.items():
         _atomic_copy(data or b"", kata.workspace / name)
+    put_data(kata)
 
 
 def checkout(kata: Kata, source: Source) -> bool:
-    """Create the workspace from ``source`` unless it exists; True if files were copied."""
+    """Create the workspace from ``source`` unless it exists; True if files were copied.
+
+    A data file missing from an existing workspace is put back all the same."""
     if exists(kata):
+        put_data(kata)
         return False
     copy_in(kata, source)
     return True
@@ -112,6 +148,7 @@ def backup(kata: Kata) -> Path | None:
     """Copy the learner's current files (a folder where a file should be, too) to
     ``katas/<slug>/.backups/<timestamp>/``."""
     present = [path for path in files(kata) if path.is_file() or path.is_dir()]
+    present += _changed_data(kata)
     if not present:
         return None
     folder = kata.workspace / BACKUPS
@@ -132,17 +169,19 @@ def backup(kata: Kata) -> Path | None:
         suffix += 1
         target = kata.workspace / BACKUPS / f"{stamp}-{suffix}"
     for path in present:
+        name = path.relative_to(kata.workspace)
         if path.is_dir():
-            shutil.copytree(path, target / path.name, symlinks=True)
+            shutil.copytree(path, target / name, symlinks=True)
         else:
-            _atomic_copy(path, target / path.name)
+            _atomic_copy(path, target / name)
     return target
 
 
 def replace(kata: Kata, source: Source) -> Path | None:
-    """Back up the learner's files, then put ``source``'s files in their place."""
+    """Back up the learner's files (and changed data), then put ``source``'s files in their place."""
     saved = backup(kata)
     copy_in(kata, source)
+    put_data(kata, refresh=True)
     return saved
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tools import ROOT, TESTS, UserError
 from tools.core import catalog, exercise, variants
-from tools.core.catalog import Kata
+from tools.core.catalog import DATA, Kata
 from tools.core.exercise import Exercise
 
 KEY = "key.json"
@@ -150,6 +150,9 @@ def _write_student(folder: Path, student: str, dealt: list[Bug], katas: dict[str
         files = ", ".join(f'"{n}"' for n in kata.files)
         (workspace / "kata.toml").write_text(f"files = [{files}]\n", encoding="utf-8")
         shutil.copytree(kata.tests, folder / "tests" / kata.slug, ignore=_not_tests)
+        for name in kata.data:  # handed out beside the code, as a checkout does
+            (workspace / DATA).mkdir(exist_ok=True)
+            shutil.copy2(kata.data_source / name, workspace / DATA / name)
     for shared in ("conftest.py", "katakit.py"):
         shutil.copy2(TESTS / shared, folder / "tests" / shared)
     chosen = [katas[b.slug] for b in dealt]
