@@ -176,8 +176,10 @@ class Exercise:
             yield folder
 
     def checkout(self) -> bool:
-        """Create the workspace unless it exists; True if files were written."""
+        """Create the workspace unless it exists (a missing data file is put back all the same);
+        True if the code was written."""
         if workspace.exists(self):
+            workspace.put_data(self)
             return False
         self.write_files()
         return True
@@ -186,6 +188,7 @@ class Exercise:
         """Put the handed-out files in the workspace, backing up the learner's first."""
         saved = workspace.backup(self)
         workspace.copy_in(self, self.materialise())
+        workspace.put_data(self, refresh=True)
         if self.own_folder:
             (self.workspace / ".gitignore").write_text(SELF_IGNORE, encoding="utf-8")
             (self.workspace / "README.md").write_text(self.brief.strip() + "\n", encoding="utf-8")
