@@ -1,15 +1,16 @@
-"""The biomarker screen, end to end: clean the lab's export, choose a panel, fit, cross-validate.
+"""The biomarker screen, end to end: read the lab's exports, choose a panel, fit, cross-validate.
 
 The first tests are designed experiments on the whole job (responses nothing can predict, a fold
-whose held-out patients change); the others check the cleaning, each fitted step and every
-reported figure against independent computations.
+whose held-out patients change); the others check the reading and cleaning, each fitted step and
+every reported figure against independent computations.
 
-The tests screen a discovery export of N_ASSAYS assays rather than the lab's 800: parsing the
-export is most of a screen's cost, and a panel chosen on every patient from 100 assays still
-lifts the cross-validated AUC of shuffled responses from about 0.5 to about 0.75.
+The exports are the files handed out with the kata (data/discovery.csv, data/validation.csv,
+written by make_data.py); every variation a test needs is derived from them.
 """
 
 import copy
+import csv
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,9 +24,9 @@ from katakit import (
     with_shuffled_index,
 )
 
+DATA = Path(__file__).resolve().parent / "data"
 K = 10
 N_FOLDS = 5
-N_ASSAYS = 100
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def screen(kata):
 
 @pytest.fixture(scope="module")
 def export(assay):
-    return assay.make_export(n_assays=N_ASSAYS, seed=0)
+    return assay.load_export(DATA / "discovery.csv")
 
 
 @pytest.fixture(scope="module")
@@ -219,13 +220,40 @@ def test_arm_difference_is_welchs_t(assay):
                  "Welch's t per assay, and 0 for an assay with no spread", rtol=1e-10)  # fmt: skip
 
 
-def test_exports_are_seeded(assay):
-    first, again, other = (assay.make_export(n_patients=30, n_assays=12, seed=s) for s in (0, 0, 1))
-    pd.testing.assert_frame_equal(first, again, obj="make_export(seed=0) twice")
-    assert not first.equals(other), "make_export gives the same export for seeds 0 and 1"
-    kit = assay.make_export(n_patients=30, n_assays=12, seed=0, assays=["A003", "A007"])
-    assert list(kit.columns) == ["sample_id", "run", "qc", "response", "A003", "A007"], (
-        f"make_export(assays=['A003', 'A007']) has columns {list(kit.columns)}"
+def read_rows(name):
+    with open(DATA / name, newline="", encoding="utf-8") as file:
+        return list(csv.DictReader(file))
+
+
+def test_the_export_reads_every_run_as_recorded(assay):
+    rows = read_rows("discovery.csv")
+    export = assay.load_export(DATA / "discovery.csv")
+    assert list(export.columns) == list(rows[0]), (
+        f"load_export('data/discovery.csv') has columns {list(export.columns)[:8]}...; the file's "
+        f"header starts {list(rows[0])[:8]}"
+    )
+    assert len(export) == len(rows), (
+        f"load_export('data/discovery.csv') returned {len(export)} runs; the file holds {len(rows)}"
+    )
+    for i in (0, 1, len(rows) - 1):
+        got = [str(v) for v in export.iloc[i].tolist()]
+        assert got == list(rows[i].values()), (
+            f"run {i} of load_export('data/discovery.csv') reads {got[:8]}...; the file says "
+            f"{list(rows[i].values())[:8]}..."
+        )
+    kept = {}
+    for row in sorted(rows, key=lambda r: (r["sample_id"], r["run"])):
+        if row["qc"] == "pass" and row["response"] in ("responder", "non-responder"):
+            kept[row["sample_id"]] = row
+    X, y = assay.load_assays(export)
+    assert sorted(X.index) == sorted(kept), (
+        f"the discovery export cleans to {len(X)} patients; {len(kept)} patients have a run that "
+        "passed QC and a known response"
+    )
+    responders = sorted(i for i, row in kept.items() if row["response"] == "responder")
+    assert sorted(y.index[y.to_numpy() == 1]) == responders, (
+        f"the discovery export cleans to {int(y.sum())} responders; the file records "
+        f"{len(responders)} patients as responders (on their last passing run)"
     )
 
 
@@ -386,12 +414,18 @@ def test_the_report_holds_the_panel_fitted_on_every_patient(assay, screen, expor
 
 def test_validation_scores_the_new_cohort_with_the_fitted_panel(assay, screen, export):
     model = screen.run_screen(export)["model"]
-    kit = assay.make_export(n_patients=150, n_assays=N_ASSAYS, seed=9, assays=list(model.panel_))
+    kit = assay.load_export(DATA / "validation.csv")
+    missing = [a for a in model.panel_ if a not in kit.columns]
+    assert not missing, (
+        f"run_screen's model uses the panel {list(model.panel_)}; the validation kit does not "
+        f"measure {missing} (it measures the discovery cohort's {assay.CANDIDATES} assays that "
+        "separate the arms most)"
+    )
     X, y = assay.load_assays(kit)
     auc = screen.validate(model, kit)
     assert_close(auc, reference_auc(y, model.decision_function(X)), "validate(model, kit)",
                  "the AUC of the fitted model's log-odds on the new cohort")  # fmt: skip
     assert auc > 0.65, (
-        f"the panel fitted on the discovery cohort scores AUC {auc:.3f} on 150 new patients; "
-        "four of its assays carry real signal"
+        f"the panel fitted on the discovery cohort scores AUC {auc:.3f} on the "
+        f"{len(y)} validation patients with a known response; four of its assays carry real signal"
     )
