@@ -3,8 +3,11 @@
 Every known event must be flagged at every site; the baseline statistics must be the mean and
 standard deviation of the baseline readings (population or sample spread, ddof 0 or 1, both
 count), computed chunk by chunk; and every z-score and flag the job reports must follow from the
-statistics it returns.
+statistics it returns. The exports are the files handed out in data/.
 """
+
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,14 +16,27 @@ from katakit import (
     assert_close,
     assert_finite,
     assert_inputs_untouched,
-    assert_reproducible,
     assert_unchanged,
     with_shuffled_index,
 )
 
+DATA = Path(__file__).resolve().parent / "data"
+SITES = ["north", "south", "east"]
 BASELINE_END = pd.Timestamp("2024-10-01")
-GRID = 6_200_000.0  # the crest as a grid coordinate: metres from a distant origin
 SCATTER = {"crest_m": 0.002, "seepage_lps": 0.3, "tilt_urad": 3.0}  # each channel's usual noise
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location(
+        "numerics_variance_make_data", Path(__file__).resolve().parent / "make_data.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GENERATOR = _generator()
+EVENTS = GENERATOR.EVENTS  # the events the engineers confirmed on site
 
 
 @pytest.fixture(scope="module")
@@ -58,67 +74,51 @@ def relabelled(export, seed):
     return export.set_axis(labels)
 
 
-def moved_crest(readings, by):
-    out = readings.copy()
-    out["crest_m"] = out["crest_m"] + by
-    return out
+def site_readings(logs, site):
+    """The site's readings as the job sees them: its export file, read and cleaned."""
+    return logs.load_site(logs.read_export(DATA / f"{site}.csv"))
 
 
 # -- the job, site by site ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("site", ["north", "south", "east"])
+@pytest.mark.parametrize("site", SITES)
 def test_every_known_event_is_flagged(logs, monitor, site):
-    export = relabelled(logs.make_export(site, 0), seed=1)
+    export = relabelled(logs.read_export(DATA / f"{site}.csv"), seed=1)
     report = monitor.run_monitoring(logs.load_site(export))
-    what = f"run_monitoring(load_site(make_export({site!r})))"
-    for channel, start, count, size in logs.EVENTS[site]:
-        times = pd.date_range(start, periods=count, freq=pd.Timedelta(hours=3))
+    what = f"the job on data/{site}.csv"
+    for channel, start, count, size in EVENTS[site]:
+        times = GENERATOR.event_times(start, count)
         flagged = int(report["flags"].loc[times, channel].sum())
         z = report["z"].loc[times, channel].to_numpy(dtype=float)
         assert flagged >= count - 2, (
-            f"{what} flags {flagged} of the {count} readings of the {channel} event of {start} "
-            f"(a move of {size:g}, {size / SCATTER[channel]:.0f} times the channel's usual "
-            f"scatter); their z-scores are {np.round(z, 2).tolist()}"
+            f"{what} flags {flagged} of the {count} daily readings of the {channel} event of "
+            f"{start} (a move of {size:g}, {size / SCATTER[channel]:.0f} times the channel's "
+            f"usual scatter), confirmed on site; their z-scores are {np.round(z, 2).tolist()}"
         )
-    quiet = int(report["flags"].to_numpy().sum()) - sum(c for *_, c, _ in logs.EVENTS[site])
+    quiet = int(report["flags"].to_numpy().sum()) - sum(c for *_, c, _ in EVENTS[site])
     assert quiet <= 3, f"{what} raises {quiet} flags outside the known events"
 
 
-@pytest.mark.parametrize("site", ["north", "south", "east"])
+@pytest.mark.parametrize("site", SITES)
 def test_baseline_stats_are_the_mean_and_spread_of_the_baseline(logs, monitor, site):
-    readings = logs.load_site(logs.make_export(site, 0))
+    readings = site_readings(logs, site)
     stats = monitor.run_monitoring(readings)["stats"]
     baseline = readings[readings.index < BASELINE_END].to_numpy(dtype=float)
     assert_close(stats.mean_, baseline.mean(axis=0), f"the {site} baseline's mean_", rtol=1e-9)
     assert_spread_matches_two_pass(stats.scale_, baseline, f"the {site} baseline's scale_")
 
 
-def test_stats_follow_the_crest_to_a_grid_coordinate(logs, monitor):
-    X = logs.load_site(logs.make_export("north", 0)).to_numpy(dtype=float)[:2184]
-    origin = np.array([GRID, 0.0, 0.0])
-    local = chunked(monitor, X, 240)
-    with np.errstate(all="ignore"):  # judged by the statistics
-        grid = chunked(monitor, X + origin, 240)
-    what = "north's baseline with its crest as a grid coordinate (6.2e6 m added)"
-    assert_close(grid.mean_ - origin, local.mean_, f"mean_ of {what}, minus 6.2e6 m",
-                 "the mean of the same baseline as the logger wrote it", rtol=1e-9, atol=1e-6)  # fmt: skip
-    assert_close(grid.scale_, local.scale_, f"scale_ of {what}",
-                 "the scale_ of the same baseline as the logger wrote it", rtol=1e-6)  # fmt: skip
-
-
-def test_z_scores_do_not_depend_on_where_the_crest_is_measured_from(logs, monitor):
-    readings = logs.load_site(logs.make_export("north", 2))
-    local = monitor.run_monitoring(readings)
-    with np.errstate(all="ignore"):  # judged by the z-scores
-        grid = monitor.run_monitoring(moved_crest(readings, GRID))
-    worst = np.nanargmax(np.abs(grid["z"]["crest_m"].to_numpy() - local["z"]["crest_m"].to_numpy()))
-    assert np.allclose(grid["z"]["crest_m"], local["z"]["crest_m"], rtol=1e-6, atol=1e-6), (
-        f"north's crest readings, written as grid coordinates (6.2e6 m added), get z-scores like "
-        f"{grid['z']['crest_m'].iloc[worst]:.4f} where the same readings as the logger wrote them get "
-        f"{local['z']['crest_m'].iloc[worst]:.4f}; flags {grid['flag_counts']['crest_m']} and "
-        f"{local['flag_counts']['crest_m']}: the dam moved exactly the same"
-    )
+def test_every_sites_stats_agree_however_the_baseline_arrives(logs, monitor):
+    for site in SITES:
+        readings = site_readings(logs, site)
+        X = readings[readings.index < BASELINE_END].to_numpy(dtype=float)
+        for size in (len(X), 100, 10):
+            stats = chunked(monitor, X, size)
+            how = "in one chunk" if size == len(X) else f"{size} at a time"
+            what = f"RunningStats of {site}'s {len(X)} baseline readings, fed {how}"
+            assert_close(stats.mean_, X.mean(axis=0), f"the mean_ of {what}", rtol=1e-9)
+            assert_spread_matches_two_pass(stats.scale_, X, f"the scale_ of {what}")
 
 
 # -- the statistics -----------------------------------------------------------------------------
@@ -156,15 +156,17 @@ def test_a_channel_that_never_moved_is_only_centred(monitor):
 # -- what the job reports ---------------------------------------------------------------------
 
 
-def test_reported_z_and_flags_follow_from_the_returned_stats(logs, monitor):
-    readings = logs.load_site(relabelled(logs.make_export("south", 1), seed=3))
+@pytest.mark.parametrize("site", SITES)
+def test_reported_z_and_flags_follow_from_the_returned_stats(logs, monitor, site):
+    export = relabelled(logs.read_export(DATA / f"{site}.csv"), seed=3)
+    readings = logs.load_site(export)
     report = assert_inputs_untouched(monitor.run_monitoring, readings, what="run_monitoring")
     stats, z, flags = report["stats"], report["z"], report["flags"]
     monitored = readings[readings.index >= BASELINE_END]
     baseline = readings[readings.index < BASELINE_END].to_numpy(dtype=float)
-    assert_close(stats.mean_, baseline.mean(axis=0), "the returned stats' mean_",
+    assert_close(stats.mean_, baseline.mean(axis=0), f"the mean_ the job returns for {site}",
                  "it is not the mean of the readings before 1 October", rtol=1e-9)  # fmt: skip
-    assert_spread_matches_two_pass(stats.scale_, baseline, "the returned stats' scale_")
+    assert_spread_matches_two_pass(stats.scale_, baseline, f"the scale_ the job returns for {site}")
     assert list(z.index) == list(monitored.index) and list(z.columns) == list(readings.columns), (
         f"z covers {len(z)} readings from {z.index.min()}; the monitored period holds "
         f"{len(monitored)} from {monitored.index.min()}"
@@ -181,21 +183,25 @@ def test_reported_z_and_flags_follow_from_the_returned_stats(logs, monitor):
 
 
 def test_baseline_ends_where_asked(logs, monitor):
-    readings = logs.load_site(logs.make_export("north", 3))
-    report = monitor.run_monitoring(readings, baseline_end="2024-07-01", threshold=3.0)
-    baseline = readings[readings.index < "2024-07-01"].to_numpy(dtype=float)
+    readings = site_readings(logs, "north")
+    end = pd.Timestamp("2024-07-01 06:00")  # the time of a reading: it is monitored
+    report = monitor.run_monitoring(readings, baseline_end=str(end), threshold=3.0)
+    baseline = readings[readings.index < end].to_numpy(dtype=float)
     assert report["stats"].n_ == len(baseline), (
-        f"the stats learned from {report['stats'].n_} readings; {len(baseline)} precede 1 July"
+        f"with baseline_end={str(end)!r} the stats learned from {report['stats'].n_} readings; "
+        f"{len(baseline)} precede it"
     )
-    assert_close(report["stats"].mean_, baseline.mean(axis=0), "mean_ of a baseline to 1 July")
-    assert report["z"].index.min() == pd.Timestamp("2024-07-01"), "z does not start on 1 July"
+    assert_close(report["stats"].mean_, baseline.mean(axis=0), f"mean_ of a baseline to {end}")
+    assert report["z"].index.min() == end, (
+        f"with baseline_end={str(end)!r} z starts at {report['z'].index.min()}"
+    )
     expected = (np.abs(report["z"]) > 3.0).sum()
     assert report["flags"].sum().to_dict() == expected.to_dict(), "threshold=3.0 was not used"
 
 
 @pytest.mark.edge
 def test_a_reading_exactly_at_the_threshold_is_not_flagged(logs, monitor):
-    readings = logs.load_site(logs.make_export("north", 6))
+    readings = site_readings(logs, "north")
     first = monitor.run_monitoring(readings)
     at = float(first["z"]["tilt_urad"].abs().max())
     again = monitor.run_monitoring(readings, threshold=at)
@@ -206,7 +212,7 @@ def test_a_reading_exactly_at_the_threshold_is_not_flagged(logs, monitor):
 
 
 def test_nothing_learned_depends_on_the_monitored_readings(logs, monitor):
-    readings = logs.load_site(logs.make_export("south", 4))
+    readings = site_readings(logs, "south")
     changed = readings.copy()
     changed.loc[changed.index >= BASELINE_END] *= 100.0
     before, after = monitor.run_monitoring(readings), monitor.run_monitoring(changed)
@@ -242,7 +248,7 @@ def test_load_site_converts_units_and_keeps_the_later_of_a_resent_reading(logs):
 
 
 def test_load_site_does_not_depend_on_the_order_of_the_export(logs):
-    export = logs.make_export("south", 5).drop_duplicates(["time", "channel"], keep="last")
+    export = logs.read_export(DATA / "south.csv").drop_duplicates(["time", "channel"], keep="last")
     as_sent = logs.load_site(export)
     shuffled = logs.load_site(with_shuffled_index(export, seed=5))
     assert_unchanged(as_sent, shuffled, "load_site(export)",
@@ -250,5 +256,20 @@ def test_load_site_does_not_depend_on_the_order_of_the_export(logs):
     assert as_sent.index.is_monotonic_increasing, "load_site's readings are not oldest first"
 
 
-def test_export_is_seeded(logs):
-    assert_reproducible(lambda seed: logs.make_export("north", seed)["value"], "make_export")
+def test_read_export_gives_every_row_of_the_file_in_order(logs):
+    raw = pd.read_csv(DATA / "east.csv", dtype=str)
+    export = logs.read_export(DATA / "east.csv")
+    assert list(export.columns) == ["time", "channel", "value", "unit"], (
+        f"read_export gives the columns {list(export.columns)}"
+    )
+    assert len(export) == len(raw), f"read_export gives {len(export)} rows; the file has {len(raw)}"
+    assert pd.api.types.is_datetime64_any_dtype(export["time"]), (
+        f"read_export gives times of dtype {export['time'].dtype}"
+    )
+    assert list(export["time"]) == list(pd.to_datetime(raw["time"])), (
+        "read_export's times are not the file's, row by row"
+    )
+    assert list(export["channel"]) == list(raw["channel"]), "the channels are not the file's"
+    assert list(export["unit"]) == list(raw["unit"]), "the units are not the file's"
+    assert_close(export["value"].to_numpy(dtype=float), raw["value"].astype(float).to_numpy(),
+                 "read_export(...)['value']", "the values as the file writes them", rtol=1e-15)  # fmt: skip
