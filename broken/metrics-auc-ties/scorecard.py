@@ -14,34 +14,15 @@ SCORECARD = {
 }
 
 
-def make_sample(n_goods=1600, n_bads=400, seed=0):
-    """The validation sample: defaulted accounts of the period and a sample of performing ones.
+def read_sample(path):
+    """The validation sample as the warehouse delivers it, one row per account.
 
-    Returns a DataFrame of ``n_goods + n_bads`` rows, one per account: ``account_id``, the
-    application's characteristics (the keys of SCORECARD), ``bureau_pd`` (the credit bureau's
-    probability of default, four decimals as delivered) and ``defaulted`` (1 if the account
-    defaulted within 12 months of opening, else 0).
+    Columns: ``account_id``, ``application_date``, ``channel``, ``income`` (blank where the
+    applicant gave none), the application's characteristics (the keys of SCORECARD),
+    ``bureau_pd`` (the credit bureau's probability of default) and ``defaulted`` (1 if the
+    account defaulted within 12 months of opening, else 0).
     """
-    rng = np.random.default_rng(seed)
-    n = 10 * (n_goods + n_bads)  # the period's accounts
-    quality = rng.normal(size=n)
-    population = pd.DataFrame(
-        {
-            "account_id": 700_000 + rng.permutation(n),
-            "age": np.clip(np.round(42 + 6 * quality + rng.normal(0, 11, n)), 18, 85).astype(int),
-            "months_at_address": np.round(rng.gamma(2.0, 18 * np.exp(0.4 * quality))).astype(int),
-            "utilisation_pct": np.clip(np.round(55 - 18 * quality + rng.normal(0, 22, n)), 0, 100),
-            "missed_payments_12m": rng.poisson(np.exp(-0.6 - 0.9 * quality)),
-            "bureau_pd": np.round(1 / (1 + np.exp(2.2 + quality + rng.normal(0, 0.9, n))), 4),
-            "defaulted": (rng.random(n) < 1 / (1 + np.exp(2.0 + 1.1 * quality))).astype(int),
-        }
-    )
-    bads = np.flatnonzero(population["defaulted"].to_numpy() == 1)
-    goods = np.flatnonzero(population["defaulted"].to_numpy() == 0)
-    chosen_goods = np.sort(rng.choice(goods, n_goods, replace=False))
-    chosen_bads = np.sort(rng.choice(bads, n_bads, replace=False))
-    sample = pd.concat([population.iloc[chosen_goods], population.iloc[chosen_bads]])
-    return sample.reset_index(drop=True)
+    return pd.read_csv(path, parse_dates=["application_date"])
 
 
 def score_applications(applications):

@@ -78,7 +78,7 @@ def cutoff_report(y_true, points, cutoff):
 def run_validation(sample, cutoff=370):
     """The validation report of the scorecard, with the bureau's score as a benchmark.
 
-    sample : DataFrame as make_sample returns it (any row order and index).
+    sample : DataFrame as read_sample returns it (any row order and index).
     Returns a dict: ``scored`` (a copy of ``sample`` with each application's ``points``),
     ``scorecard`` and ``bureau`` (ranking_summary of each) and ``cutoff`` (cutoff_report of the
     scorecard at ``cutoff`` points).

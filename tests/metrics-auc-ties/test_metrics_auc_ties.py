@@ -3,8 +3,10 @@
 The AUC is the probability that a random defaulter is ranked riskier than a random
 non-defaulter, as scikit-learn's roc_auc_score counts it; the reference below counts the pairs
 one by one. Every figure the job reports must be the same figure recomputed from the points it
-returns, whatever the row order of the sample.
+returns, whatever the row order of the sample. The sample is the file handed out in data/.
 """
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,11 +14,11 @@ import pytest
 from katakit import (
     assert_close,
     assert_inputs_untouched,
-    assert_reproducible,
     roc_auc,
     with_shuffled_index,
 )
 
+SAMPLE = Path(__file__).resolve().parent / "data" / "validation_sample.csv"
 CHARACTERISTICS = ["age", "months_at_address", "utilisation_pct", "missed_payments_12m"]
 
 
@@ -33,12 +35,12 @@ def evaluation(kata):
 @pytest.fixture
 def sample(scorecard):
     """A fresh sample for each test: a job that writes into its input cannot reach the next."""
-    return scorecard.make_sample(n_goods=600, n_bads=150, seed=0)
+    return scorecard.read_sample(SAMPLE)
 
 
 @pytest.fixture(scope="module")
-def graded():
-    """300 applications scored by a points scorecard: risk is minus the points."""
+def another_quarter():
+    """Another quarter's 300 applications, scored by a points scorecard: risk is minus the points."""
     rng = np.random.default_rng(3)
     y = (rng.random(300) < 0.25).astype(int)
     points = 300 + 10 * rng.binomial(12, 0.55 - 0.2 * y)
@@ -46,8 +48,8 @@ def graded():
 
 
 @pytest.fixture(scope="module")
-def continuous():
-    """80 applications with a risk score that gives no two of them the same value."""
+def pilot():
+    """80 applications of a pilot: the pilot score's risk of each."""
     rng = np.random.default_rng(5)
     y = (rng.random(80) < 0.4).astype(int)
     return y, rng.normal(0.0, 1.0, 80) + y
@@ -63,8 +65,10 @@ def largest_gap(y, risk):
 # -- ranking: the ROC curve, AUC and KS ----------------------------------------------------------
 
 
-def test_auc_is_the_chance_a_defaulter_is_ranked_riskier_on_scorecard_points(evaluation, graded):
-    y, risk = graded
+def test_auc_of_another_quarter_is_the_chance_a_defaulter_is_ranked_riskier(
+    evaluation, another_quarter
+):
+    y, risk = another_quarter
     assert_close(
         evaluation.roc_auc(y, risk),
         roc_auc(y, risk),
@@ -74,8 +78,8 @@ def test_auc_is_the_chance_a_defaulter_is_ranked_riskier_on_scorecard_points(eva
     )
 
 
-def test_auc_does_not_depend_on_row_order(evaluation, graded):
-    y, risk = graded
+def test_auc_does_not_depend_on_row_order(evaluation, another_quarter):
+    y, risk = another_quarter
     as_given = evaluation.roc_auc(y, risk)
     others = []
     for seed in (0, 1, 2):
@@ -88,8 +92,8 @@ def test_auc_does_not_depend_on_row_order(evaluation, graded):
     )
 
 
-def test_each_roc_point_is_what_its_threshold_declines(evaluation, graded):
-    y, risk = graded
+def test_each_roc_point_is_what_its_threshold_declines(evaluation, another_quarter):
+    y, risk = another_quarter
     fpr, tpr, thresholds = evaluation.roc_curve(y, risk)
     assert len(fpr) == len(tpr) == len(thresholds), "fpr, tpr and thresholds differ in length"
     bad, good = risk[y == 1], risk[y == 0]
@@ -109,13 +113,13 @@ def test_each_roc_point_is_what_its_threshold_declines(evaluation, graded):
     )
 
 
-def test_auc_matches_pair_count_on_a_continuous_score(evaluation, continuous):
-    y, risk = continuous
+def test_auc_matches_the_pair_count_of_a_pilot_score(evaluation, pilot):
+    y, risk = pilot
     assert_close(evaluation.roc_auc(y, risk), roc_auc(y, risk), what="roc_auc(y, risk)")
 
 
-def test_reversing_the_risk_gives_one_minus_auc(evaluation, continuous):
-    y, risk = continuous
+def test_reversing_the_risk_gives_one_minus_auc(evaluation, pilot):
+    y, risk = pilot
     assert_close(
         evaluation.roc_auc(y, -risk),
         1.0 - evaluation.roc_auc(y, risk),
@@ -132,8 +136,8 @@ def test_hand_worked_auc(evaluation):
     assert_close(perfect, 1.0, what="roc_auc when every defaulter is riskier than every other")
 
 
-def test_roc_curve_runs_from_origin_to_corner(evaluation, continuous):
-    y, risk = continuous
+def test_roc_curve_runs_from_origin_to_corner(evaluation, pilot):
+    y, risk = pilot
     fpr, tpr, thresholds = evaluation.roc_curve(y, risk)
     assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0.0, 0.0, 1.0, 1.0), (
         f"the ROC curve runs from ({fpr[0]}, {tpr[0]}) to ({fpr[-1]}, {tpr[-1]}); "
@@ -145,8 +149,8 @@ def test_roc_curve_runs_from_origin_to_corner(evaluation, continuous):
     )
 
 
-def test_ks_is_the_largest_gap_between_the_declined_shares(evaluation, continuous):
-    y, risk = continuous
+def test_ks_is_the_largest_gap_between_the_declined_shares(evaluation, pilot):
+    y, risk = pilot
     assert_close(
         evaluation.ks_statistic(y, risk),
         largest_gap(y, risk),
@@ -216,14 +220,24 @@ def test_a_cutoff_above_every_application_approves_no_one(evaluation):
         assert_close(report[name], value, what=f"cutoff_report(...)[{name!r}] at 500 points")
 
 
-def test_sample_is_seeded_and_holds_the_requested_accounts(scorecard):
-    assert_reproducible(
-        lambda seed: scorecard.make_sample(n_goods=60, n_bads=20, seed=seed)[CHARACTERISTICS],
-        what="make_sample(...)",
+def test_read_sample_gives_every_account_of_the_file(scorecard):
+    raw = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    sample = scorecard.read_sample(SAMPLE)
+    assert list(sample.columns) == list(raw.columns), (
+        f"read_sample gives the columns {list(sample.columns)}; the file has {list(raw.columns)}"
     )
-    drawn = scorecard.make_sample(n_goods=60, n_bads=20, seed=4)
-    assert (int((drawn["defaulted"] == 0).sum()), int((drawn["defaulted"] == 1).sum())) == (60, 20)
-    assert drawn["account_id"].is_unique, "an account appears twice in the sample"
+    assert len(sample) == len(raw), f"read_sample gives {len(sample)} rows; the file has {len(raw)}"
+    for column in [*CHARACTERISTICS, "account_id", "bureau_pd", "defaulted"]:
+        assert_close(
+            sample[column].to_numpy(dtype=float),
+            raw[column].astype(float).to_numpy(),
+            what=f"read_sample(...)[{column!r}]",
+            meaning="the values of the file, row by row",
+        )
+    assert sample["account_id"].is_unique, "an account appears twice in the sample"
+    assert set(sample["defaulted"].unique()) == {0, 1}, (
+        f"defaulted holds {sorted(sample['defaulted'].unique())}"
+    )
 
 
 # -- the job ---------------------------------------------------------------------------------
@@ -236,11 +250,8 @@ def test_reported_figures_are_those_of_the_returned_points(scorecard, evaluation
     )
     scored = report["scored"]
     assert list(scored.index) == list(shuffled.index), "the scored sample lost the sample's rows"
-    assert_close(
-        scored[shuffled.columns].to_numpy(dtype=float),
-        shuffled.to_numpy(dtype=float),
-        what="run_validation(...)['scored'] without its points",
-        meaning="the scored sample is not the sample",
+    assert scored[shuffled.columns].equals(shuffled), (
+        "run_validation(...)['scored'] without its points is not the sample"
     )
     assert_close(
         scored["points"].to_numpy(dtype=float),
@@ -256,7 +267,7 @@ def test_reported_figures_are_those_of_the_returned_points(scorecard, evaluation
             assert_close(
                 report[model][name],
                 value,
-                what=f"run_validation(sample)[{model!r}][{name!r}] on the 750 accounts",
+                what=f"run_validation(sample)[{model!r}][{name!r}] on the {len(y)} accounts",
                 meaning="recomputed from the same accounts and the points the job returns, the "
                 "figure is different",
             )
@@ -279,5 +290,6 @@ def test_report_does_not_depend_on_the_order_of_the_sample(evaluation, sample):
                 before, after = as_drawn[model][name], reordered[model][name]
                 assert np.isclose(before, after, rtol=1e-12), (
                     f"run_validation(...)[{model!r}][{name!r}] is {before:.6f} on the sample as "
-                    f"drawn and {after:.6f} on the same 750 accounts listed in another order"
+                    f"delivered and {after:.6f} on the same {len(sample)} accounts listed in "
+                    "another order"
                 )
