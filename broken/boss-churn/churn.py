@@ -71,9 +71,10 @@ def recall(y_true, y_pred):
     return float(caught / (caught + missed)) if caught + missed else 0.0
 
 
-def run_pipeline(text, n_test=100):
-    """Load and clean the export, hold out the newest members, fit on the others, report."""
-    frame = members.add_features(members.clean(members.load_export(text)))
+def run_pipeline(source, n_test=100):
+    """Load and clean the export (a path or an open file), hold out the newest members, fit on
+    the others, report."""
+    frame = members.add_features(members.clean(members.load_export(source)))
     train_idx, test_idx = newest_split(frame, n_test)
     train, test = frame.iloc[train_idx], frame.iloc[test_idx]
 
