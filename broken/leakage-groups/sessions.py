@@ -1,6 +1,5 @@
 """The gait app's export of walks: parsed, cleaned, and turned into per-walk gait features."""
 
-import numpy as np
 import pandas as pd
 
 FEATURES = ["cadence", "step_length", "speed", "stride_cv", "sway"]
@@ -8,55 +7,12 @@ TARGET = "impaired"
 MIN_STEPS = 60
 
 
-def make_export(n_users=80, seed=0):
-    """The app's export: one row per upload, every value a string as the app sends it.
+def load_export(path):
+    """The app's export as sent: one row per upload, every field the text the app sent.
 
-    Each user walks 5 to 10 times with a wrist sensor. A walk (``session_id``) is uploaded when
-    it ends, and again if the first upload came from an offline phone (the later upload holds
-    the final values); walks stopped after a few steps are uploaded too. ``diagnosis`` is the
-    clinic's assessment of the user, as typed by its staff.
+    ``path`` is a CSV file with a header row; empty fields stay empty strings.
     """
-    rng = np.random.default_rng(seed)
-    impaired = rng.random(n_users) < 0.4  # (n_users,)
-    cadence = rng.normal(108.0, 8.0, n_users) - 7.5 * impaired  # steps per minute
-    step = rng.normal(0.70, 0.07, n_users) - 0.06 * impaired  # metres
-    cv = rng.normal(3.0, 0.8, n_users) + 1.0 * impaired  # stride variability, %
-    sway = rng.normal(2.0, 0.5, n_users) + 0.5 * impaired  # cm
-    user = np.repeat(np.arange(n_users), rng.integers(5, 11, n_users))  # (n,)
-    n = len(user)
-    duration = np.where(rng.random(n) < 0.05, rng.uniform(8, 30, n), rng.uniform(120, 600, n))
-    steps = np.round((cadence[user] + rng.normal(0.0, 2.0, n)) * duration / 60.0)
-    distance = steps * (step[user] + rng.normal(0.0, 0.015, n))
-    started = pd.Timestamp("2024-04-01") + pd.to_timedelta(rng.uniform(0, 60 * 24 * 60, n), "min")
-    uploaded = started + pd.to_timedelta(duration + rng.uniform(5, 60, n), "s")
-    label = np.where(impaired, "impaired", "typical")[user]
-    # Walks at a clinic visit are registered on the clinic's tablet, the others by the phone.
-    at_clinic = rng.random(n) < 0.5
-    account = [f"U{u:04d}" for u in user]
-    wristband = [rng.choice([f"U-{u}", f"u-{u}", f"U-{u} "]) for u in user]
-    export = pd.DataFrame(
-        {
-            "session_id": [f"S{i:05d}" for i in rng.permutation(n)],
-            "user_id": np.where(at_clinic, wristband, account),
-            "uploaded_at": uploaded.strftime("%Y-%m-%d %H:%M:%S"),
-            "started_at": started.strftime("%Y-%m-%d %H:%M:%S"),
-            "duration": [f"{d:.1f} s" for d in duration],
-            "steps": steps.astype(int).astype(str),
-            "distance": [f"{d:.1f} m" for d in distance],
-            "stride_cv": [f"{c:.2f}" for c in np.abs(cv[user] + rng.normal(0.0, 0.25, n))],
-            "sway": [f"{s:.2f} cm" for s in sway[user] + rng.normal(0.0, 0.12, n)],
-            "diagnosis": [rng.choice([d, d.title(), d.upper(), f"{d} "]) for d in label],
-        }
-    )
-    export.loc[rng.random(n) < 0.03, "stride_cv"] = ""  # the sensor lost the stride rhythm
-    # An offline upload: sent with the phone's step count before the watch synced.
-    offline = export[rng.random(n) < 0.06].copy()
-    offline["uploaded_at"] = (
-        pd.to_datetime(offline["uploaded_at"]) - pd.Timedelta(minutes=1)
-    ).dt.strftime("%Y-%m-%d %H:%M:%S")
-    offline["steps"] = (offline["steps"].astype(int) // 2).astype(str)
-    export = pd.concat([export, offline])
-    return export.sort_values("uploaded_at", kind="stable").reset_index(drop=True)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def clean_sessions(export):

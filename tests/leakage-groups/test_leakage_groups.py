@@ -1,12 +1,16 @@
 """The gait-screening job: its held-out figures must say what a new clinic's users will get.
 
-The tests rebuild every figure independently from the export (parsing, features, scaling, the
-nearest-neighbour vote), compare the held-out accuracy with the accuracy on users of other
-exports, and check the split on the walks in several orders.
+The tests read the exports in data/ (written by make_data.py), rebuild every figure
+independently from them (parsing, features, scaling, the nearest-neighbour vote), compare the
+held-out accuracy with the accuracy on users of other exports, and check the split on the walks in
+several orders.
 """
 
+import importlib.util
 import re
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,7 +28,25 @@ from katakit import (
 
 SEED = 0
 TEST_SIZE = 0.25
-N_USERS = 80
+HERE = Path(__file__).resolve().parent
+STUDY, PILOT = HERE / "data" / "study_export.csv", HERE / "data" / "pilot_export.csv"
+RUN = 'run_pipeline(load_export("data/study_export.csv"))'
+
+
+def read_as_sent(path):
+    """An export as the app sent it: every field text, an empty field an empty string."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def other_sites():
+    """make_data.py, under a name of this kata's own: it draws exports of other sites."""
+    name = "leakage_groups_make_data"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / "make_data.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +61,12 @@ def model(kata):
 
 @pytest.fixture(scope="module")
 def export(sessions):
-    return with_shuffled_index(sessions.make_export(n_users=N_USERS, seed=SEED))
+    return with_shuffled_index(read_as_sent(STUDY))
+
+
+@pytest.fixture(scope="module")
+def pilot(sessions):
+    return sessions.gait_features(sessions.clean_sessions(read_as_sent(PILOT)))
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +136,24 @@ def people(frame, person):
     return {person[sid] for sid in frame.index}
 
 
-# -- cleaning and features --------------------------------------------------------------------
+# -- loading, cleaning and features -----------------------------------------------------------
+
+
+def test_load_export_gives_every_upload_as_sent(sessions):
+    for path in (STUDY, PILOT):
+        sent, loaded = read_as_sent(path), sessions.load_export(path)
+        what = f'load_export("data/{path.name}")'
+        assert list(loaded.columns) == list(sent.columns) and len(loaded) == len(sent), (
+            f"{what} gave {len(loaded)} rows of {list(loaded.columns)}; the file holds "
+            f"{len(sent)} uploads of {list(sent.columns)}"
+        )
+        got, want = loaded.astype(str).to_numpy(), sent.to_numpy()
+        differ = np.argwhere(got != want)
+        assert not len(differ), (
+            f"{what} differs from the file in {len(differ)} fields, e.g. in row {differ[0][0]}, "
+            f"column {sent.columns[differ[0][1]]!r}: {got[tuple(differ[0])]!r} where the file "
+            f"holds {want[tuple(differ[0])]!r}"
+        )
 
 
 def test_cleaning_keeps_one_row_per_finished_walk(sessions, export):
@@ -200,21 +244,19 @@ def test_held_out_walkers_have_no_training_walk(result, export):
     shared = people(result["train"], person) & people(result["test"], person)
     walked = sum(person[sid] in shared for sid in result["test"].index)
     assert walked == 0, (
-        f"run_pipeline(make_export()) scored {len(result['test'])} held-out walks; "
+        f"{RUN} scored {len(result['test'])} held-out walks; "
         f"{walked} of them were walked by people who also walked some of the "
         f"{len(result['train'])} training walks"
     )
 
 
-def test_a_split_of_the_walks_in_any_order_keeps_each_user_on_one_side(model, sessions, walks):
+def test_a_split_of_the_walks_in_any_order_keeps_each_user_on_one_side(model, walks, pilot):
     rng = np.random.default_rng(3)
     orders = {
         "the walks of the cleaned export": walks,
         "the same walks, rows shuffled": walks.iloc[rng.permutation(len(walks))],
         "the same walks, rows reversed": walks.iloc[::-1],
-        "the walks of another export": sessions.gait_features(
-            sessions.clean_sessions(sessions.make_export(n_users=40, seed=7))
-        ),
+        "the walks of the pilot's export": pilot,
     }
     for name, frame in orders.items():
         train, test = model.split_walks(frame, TEST_SIZE, SEED)
@@ -267,7 +309,7 @@ def test_held_out_accuracy_is_what_people_absent_from_training_get(sessions, res
     assert_close(
         result["test_accuracy"],
         accuracy(test[sessions.TARGET], pred),
-        "run_pipeline(make_export())['test_accuracy']",
+        f"{RUN}['test_accuracy']",
         f"the same {len(test)} held-out walks, classified from the {len(unseen)} walks of the "
         "people who walked none of them, score this",
         rtol=1e-12,
@@ -275,11 +317,12 @@ def test_held_out_accuracy_is_what_people_absent_from_training_get(sessions, res
 
 
 def test_held_out_accuracy_matches_the_accuracy_on_new_users(model, sessions):
+    make_export = other_sites().make_export
     held_out, new = [], []
     for site in range(1, 9):
-        export = sessions.make_export(n_users=60, seed=site)
+        export = make_export(n_users=60, seed=site)
         others = sessions.gait_features(
-            sessions.clean_sessions(sessions.make_export(n_users=60, seed=100 + site))
+            sessions.clean_sessions(make_export(n_users=60, seed=100 + site))
         )
         for seed in range(4):
             result = model.run_pipeline(export, TEST_SIZE, seed)
@@ -293,14 +336,12 @@ def test_held_out_accuracy_matches_the_accuracy_on_new_users(model, sessions):
     )
 
 
-def test_new_users_are_screened_better_than_chance(model, sessions):
-    export = sessions.make_export(n_users=N_USERS, seed=SEED)
-    others = sessions.gait_features(sessions.clean_sessions(sessions.make_export(seed=200)))
-    full = model.fit_model(sessions.gait_features(sessions.clean_sessions(export)))
-    pred = model.predict(full, others)
-    scores = model.screening_scores(others[sessions.TARGET], pred)
-    assert accuracy(others[sessions.TARGET], pred) > 0.7 and min(scores.values()) > 0.55, (
-        f"a model fitted on all walks of make_export() screens another export's users with "
+def test_new_users_are_screened_better_than_chance(model, sessions, walks, pilot):
+    full = model.fit_model(walks)
+    pred = model.predict(full, pilot)
+    scores = model.screening_scores(pilot[sessions.TARGET], pred)
+    assert accuracy(pilot[sessions.TARGET], pred) > 0.7 and min(scores.values()) > 0.55, (
+        f"a model fitted on all walks of the study's export screens the pilot's users with "
         f"{scores}; the gait features separate impaired from typical walkers far better"
     )
 
@@ -326,7 +367,7 @@ def test_reported_figures_are_the_models_on_the_held_out_walks(model, sessions, 
             "test_sensitivity": float(np.mean(pred[y == 1] == 1)),
             "test_specificity": float(np.mean(pred[y == 0] == 0)),
         },
-        "run_pipeline(make_export())",
+        RUN,
     )
     assert np.array_equal(model.predict(result["model"], test), got), (
         "predict(report['model'], report['test']) differs from report['test_predictions']"
