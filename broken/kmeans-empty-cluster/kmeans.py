@@ -6,19 +6,11 @@ import pandas as pd
 FEATURES = ["visits_per_month", "basket_band"]
 
 
-def make_customers(n_rows=200, seed=0):
-    """One week's loyalty-card table: an id, visits per month (0-30) and basket band (1-10)."""
-    rng = np.random.default_rng(seed)
-    segment = rng.choice(4, size=n_rows, p=[0.4, 0.25, 0.2, 0.15])
-    visits = np.array([3.0, 12.0, 7.0, 20.0])[segment] + rng.normal(0.0, 2.5, n_rows)
-    basket = np.array([2.0, 4.0, 8.0, 6.0])[segment] + rng.normal(0.0, 1.0, n_rows)
-    return pd.DataFrame(
-        {
-            "customer_id": rng.permutation(n_rows) + 10_000,
-            "visits_per_month": np.clip(np.round(visits), 0, 30),
-            "basket_band": np.clip(np.round(basket), 1, 10),
-        }
-    )
+def load_week(path, week):
+    """One week's loyalty-card table from the export at ``path``: its rows whose ``week`` is
+    ``week``, with every column of the export."""
+    export = pd.read_csv(path)
+    return export[export["week"] == week]
 
 
 class Scaler:

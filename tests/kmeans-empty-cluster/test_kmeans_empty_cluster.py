@@ -1,5 +1,7 @@
 """The weekly segmentation job, end to end: the table, the scaler, k-means and the profiles.
 
+The weekly tables are the rows of data/loyalty_weeks.csv (written by make_data.py), read here.
+
 Every figure the job exports is recomputed independently from the returned segments. Any fit is
 accepted whose centres stay finite, whose inertia never rises from one step to the next, and which
 splits the customers into as many segments as asked (each holding customers) whenever the table
@@ -8,6 +10,7 @@ allows it, after any number of update steps.
 
 import copy
 import functools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +26,7 @@ from katakit import (
     with_shuffled_index,
 )
 
+EXPORT = Path(__file__).resolve().parent / "data" / "loyalty_weeks.csv"
 CENTRES = np.array([[10.0, 10.0], [20.0, 10.0], [10.0, 20.0]])
 WEEKS = range(1, 21)
 # A sample of other seeds and segment counts on weeks 1-3: (week, segments, seed).
@@ -35,13 +39,19 @@ OTHER_FITS = [(1, 6, 3), (1, 8, 3), (2, 3, 2), (2, 12, 3), (3, 4, 3), (3, 12, 1)
 
 
 @functools.cache
-def _table(kmeans, number):
-    return kmeans.make_customers(n_rows=200, seed=number)
+def _weeks():
+    return pd.read_csv(EXPORT)
+
+
+@functools.cache
+def _table(number):
+    weeks = _weeks()
+    return weeks[weeks["week"] == number]
 
 
 @functools.cache
 def _export(kmeans, number):
-    return kmeans.run_pipeline(_table(kmeans, number).copy(), 5, 0)
+    return kmeans.run_pipeline(_table(number).copy(), 5, 0)
 
 
 @functools.cache
@@ -67,8 +77,8 @@ def blobs():
 
 
 def week(kmeans, number):
-    """make_customers(200, seed=number)."""
-    return _table(kmeans, number).copy()
+    """The rows of week ``number`` in data/loyalty_weeks.csv."""
+    return _table(number).copy()
 
 
 def weekly_export(kmeans, number):
@@ -112,13 +122,19 @@ def assert_sound_fit(model, X, k, what, used=None):
 # -- the table and the scaler --------------------------------------------------------------------
 
 
-def test_weekly_tables_are_seeded(kmeans):
-    assert_reproducible(
-        lambda seed: kmeans.make_customers(n_rows=50, seed=seed)[kmeans.FEATURES],
-        "make_customers(50, seed)",
-    )
-    df = week(kmeans, 1)
-    assert len(df) == 200 and df["customer_id"].is_unique, "one row per customer"
+def test_load_week_gives_that_weeks_customers(kmeans):
+    for number in (1, 7, 20):
+        got = kmeans.load_week(EXPORT, number)
+        want = week(kmeans, number)
+        what = f'load_week("data/loyalty_weeks.csv", {number})'
+        assert list(got.columns) == list(want.columns) and len(got) == len(want), (
+            f"{what} gave {len(got)} rows of {list(got.columns)}; the export holds "
+            f"{len(want)} rows of {list(want.columns)} for week {number}"
+        )
+        same = got.reset_index(drop=True).equals(want.reset_index(drop=True))
+        assert same and got["customer_id"].is_unique, (
+            f"{what} is not the export's rows of week {number}, one per customer"
+        )
 
 
 def test_scaler_standardises_each_column(kmeans):
