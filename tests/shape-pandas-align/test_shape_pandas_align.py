@@ -3,8 +3,13 @@
 Each listing in the priced table must carry the price the fitted model gives its own features,
 whatever the export looks like; the job's reported scores must be the returned model's; and
 every step (parsing, picking the current advert, the split, the scaler, the fit) must do what
-its docstring says. Listings are matched by listing_id throughout.
+its docstring says. Listings are matched by listing_id throughout. The exports are the files
+handed out in data/.
 """
+
+import csv
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,8 +24,26 @@ from katakit import (
     with_shuffled_index,
 )
 
-SEED = 0
 NOISE_SD = 20.0
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location(
+        "shape_pandas_align_make_data", Path(__file__).resolve().parent / "make_data.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+COEFFICIENTS = _generator().COEFFICIENTS  # the rent per unit the analysts expect
+
+
+def read_export(name):
+    """A CRM export as it is written: every value a string, under the CRM's row key."""
+    export = pd.read_csv(DATA / name, dtype=str, keep_default_na=False)
+    return export.set_index(pd.Index(export.pop("row_key").astype(int), name="row_key"))
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +57,8 @@ def pricing(kata):
 
 
 @pytest.fixture(scope="module")
-def export(listings):
-    return listings.make_export(n_listings=300, seed=SEED)
+def export():
+    return read_export("june.csv")
 
 
 def own_prices(listings, result, frame):
@@ -75,10 +98,9 @@ def test_each_listing_is_priced_from_its_own_features(listings, pricing, export)
     assert_each_listing_priced_from_its_own_features(listings, result, "run_job(export)")
 
 
-def test_each_listing_is_priced_from_its_own_features_in_tomorrows_export(listings, pricing):
-    tomorrow = listings.make_export(n_listings=300, seed=1, first_key=4000)
-    result = pricing.run_job(tomorrow)
-    assert_each_listing_priced_from_its_own_features(listings, result, "run_job(tomorrow's export)")
+def test_each_listing_is_priced_from_its_own_features_in_the_next_export(listings, pricing):
+    result = pricing.run_job(read_export("july.csv"))
+    assert_each_listing_priced_from_its_own_features(listings, result, "run_job(july's export)")
 
 
 def test_priced_rents_track_the_rents_of_let_listings(listings, pricing, export):
@@ -105,14 +127,14 @@ def test_exactly_the_listings_with_every_feature_are_priced(listings, pricing, e
     )
 
 
-def test_a_listings_price_does_not_depend_on_how_the_export_is_laid_out(listings, pricing, export):
+def test_a_listing_gets_the_same_price_from_every_copy_of_the_export(listings, pricing, export):
     plain = priced_by_id(pricing.run_job(export))
     other = priced_by_id(pricing.run_job(with_shuffled_index(export, seed=2)))
     moved = ~np.isclose(other.fillna(-1.0), plain.fillna(-1.0), rtol=1e-7)
     if moved.any():
         listing = plain.index[np.argmax(moved)]
         raise AssertionError(
-            f"the same export with its rows in another order gives "
+            f"run_job on a copy of the same export gives "
             f"{int(moved.sum())} of {len(plain)} listings another predicted_rent, e.g. listing_id "
             f"{listing}: {plain[listing]:.2f} before, {other[listing]:.2f} after"
         )
@@ -126,6 +148,25 @@ def test_priced_table_is_the_cleaned_listings_plus_a_price(listings, pricing, ex
         "columns and predicted_rent"
     )
     pd.testing.assert_frame_equal(priced[cleaned.columns], cleaned)
+
+
+def test_the_export_is_read_as_the_crm_wrote_it(listings):
+    with open(DATA / "june.csv", newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    export = listings.load_export(DATA / "june.csv")
+    keys = [int(row.pop("row_key")) for row in rows]
+    assert export.index.tolist() == keys, (
+        f"load_export labels the adverts {export.index.tolist()[:5]}...; the CRM's row keys in "
+        f"the file are {keys[:5]}..."
+    )
+    assert list(export.columns) == list(rows[0]), f"load_export read {list(export.columns)}"
+    for col in rows[0]:
+        got, written = export[col].tolist(), [row[col] for row in rows]
+        wrong = [i for i, (a, b) in enumerate(zip(got, written, strict=True)) if a != b]
+        assert not wrong, (
+            f"load_export(data/june.csv)[{col!r}] holds {got[wrong[0]]!r} for row key "
+            f"{keys[wrong[0]]}; the file holds {written[wrong[0]]!r} ({len(wrong)} adverts differ)"
+        )
 
 
 def test_parsing_reads_every_value_the_crm_writes(listings):
@@ -262,8 +303,8 @@ def test_the_model_is_the_least_squares_fit_of_the_training_listings(listings, p
 def test_model_recovers_the_rent_per_unit_of_each_feature(listings, pricing, export):
     result = pricing.run_job(export)
     per_unit = np.asarray(result["weights"]) / result["scaler"].scale_
-    assert_close(per_unit, listings.COEFFICIENTS, "the fitted rent per unit of each feature",
-                 "the listings were generated with these coefficients plus noise", rtol=0.06)  # fmt: skip
+    assert_close(per_unit, COEFFICIENTS, "the fitted rent per unit of each feature",
+                 "the analysts expect these rents per unit, give or take noise", rtol=0.06)  # fmt: skip
     assert 18.0 < result["test_rmse"] < 23.0, (
         f"the held-out error is {result['test_rmse']:.2f}; rents carry noise of sd {NOISE_SD:.0f}"
     )
