@@ -22,7 +22,7 @@ import tomli_w
 
 from tools import EXIT_FAILED, ROOT, UserError
 from tools.core import patch, runner, variants
-from tools.core.catalog import Kata
+from tools.core.catalog import DATA, Kata
 from tools.core.collector import Report
 from tools.core.variants import MANIFEST, PATCH, read_variant, variant_dirs
 from tools.mutation import measure, plausible, sandbox, texts
@@ -69,7 +69,14 @@ def opaque_id(kata: Kata, mutant: Mutant) -> str:
 def measured(kata: Kata, directories: list[Path], jobs: int) -> list[Change]:
     """How each directory's default run of the pipeline differs from the reference's."""
     modules = [name.removesuffix(".py") for name in kata.files]
-    runs = measure.run_many([kata.fixed, *directories], modules, jobs=jobs, deadline=120.0)
+    runs = measure.run_many(
+        [kata.fixed, *directories],
+        modules,
+        jobs=jobs,
+        deadline=120.0,
+        data=[f"{DATA}/{name}" for name in getattr(kata, "data", ())],
+        cwd=kata.tests if getattr(kata, "data", ()) else None,
+    )
     return [measure.compare(runs[0], run) for run in runs[1:]]
 
 

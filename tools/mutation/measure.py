@@ -2,7 +2,8 @@
 
 A variant's texts say what its change did by running the reference and the variant the same way:
 ``run_pipeline`` on the data of the kata's own ``make_*`` function (or with no arguments when it
-needs none). Each run happens in a forked child of this process (which has NumPy and pandas
+needs none; for a kata that hands out data files, on its first file read by its one ``load_*`` or
+``read_*`` function, from the folder that holds ``data/``). Each run happens in a forked child of this process (which has NumPy and pandas
 imported already), so the kata's modules never load here, and a run that hangs is killed.
 """
 
@@ -29,6 +30,7 @@ from tools.core.judge import fork_each
 
 ENTRY = "run_pipeline"
 MAKER = re.compile(r"^(make|generate|simulate)_")
+LOADER = re.compile(r"^(load|read)_")
 # Figures a reader looks at first: scores, losses and errors before fitted parameters.
 SCORES = re.compile(
     r"accuracy|loss|rmse|mse|mae|r2|auc|f1|precision|recall|error|inertia|score", re.I
@@ -98,14 +100,21 @@ def _distance(before: list[float] | None, after: list[float] | None) -> float:
 
 
 def run_many(
-    files: Sequence[Path], modules: Sequence[str], *, jobs: int, deadline: float
+    files: Sequence[Path],
+    modules: Sequence[str],
+    *,
+    jobs: int,
+    deadline: float,
+    data: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> list[Run]:
-    """The default run of each directory of kata modules, ``jobs`` forked children at a time."""
+    """The default run of each directory of kata modules, ``jobs`` forked children at a time
+    (in ``cwd``, where the kata's ``data`` files, paths such as ``data/east.csv``, are read)."""
     with tempfile.TemporaryDirectory(prefix="kata-measure-") as scratch:
         targets = [Path(scratch) / f"{i}.json" for i in range(len(files))]
         fork_each(
             len(files),
-            lambda i: _child(Path(files[i]), list(modules), targets[i], deadline),
+            lambda i: _child(Path(files[i]), list(modules), targets[i], deadline, list(data), cwd),
             jobs=jobs,
             deadline=deadline,
         )
@@ -118,17 +127,26 @@ def run_many(
     return results
 
 
-def _child(directory: Path, modules: list[str], target: Path, deadline: float) -> None:
+def _child(
+    directory: Path,
+    modules: list[str],
+    target: Path,
+    deadline: float,
+    data: list[str],
+    cwd: Path | None,
+) -> None:
     """In a forked child: run the pipeline in ``directory`` and write its Run as JSON."""
     status = 1
     try:
+        if cwd is not None:
+            os.chdir(cwd)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
         seconds = max(1, int(deadline))
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
         try:
-            run = _run(directory, modules)
+            run = _run(directory, modules, data)
         except Exception:  # an import that fails, a recipe that does not fit: nothing measured
             run = Run()
         target.write_text(json.dumps(asdict(run)))
@@ -137,7 +155,7 @@ def _child(directory: Path, modules: list[str], target: Path, deadline: float) -
         os._exit(status)
 
 
-def _run(directory: Path, modules: list[str]) -> Run:
+def _run(directory: Path, modules: list[str], data: Sequence[str] = ()) -> Run:
     sys.dont_write_bytecode = True
     sys.path.insert(0, str(directory))
     loaded = {}
@@ -149,7 +167,7 @@ def _run(directory: Path, modules: list[str]) -> Run:
         loaded[name] = module
     run = Run()
     try:
-        entry, args, run.call = _recipe(list(loaded.values()))
+        entry, args, run.call = _recipe(list(loaded.values()), data)
     except LookupError:
         return run
     with warnings.catch_warnings(record=True) as caught:
@@ -182,8 +200,9 @@ def _run(directory: Path, modules: list[str]) -> Run:
     return run
 
 
-def _recipe(modules: list) -> tuple:
-    """The entry point, its arguments and how the call reads, from the kata's own data makers."""
+def _recipe(modules: list, data: Sequence[str] = ()) -> tuple:
+    """The entry point, its arguments and how the call reads, from the kata's own data makers
+    (or its data files and the one function that loads them)."""
     functions = [
         f
         for m in modules
@@ -200,6 +219,10 @@ def _recipe(modules: list) -> tuple:
     ]
     if not needed:
         return entry, [], f"{ENTRY}()"
+    loaders = [f for f in functions if LOADER.match(f.__name__) and _one_argument(f)]
+    if data and len(needed) == 1 and len(loaders) == 1:
+        call = f"{loaders[0].__name__}({data[0]!r})"
+        return entry, [loaders[0](data[0])], f"{ENTRY}({call})"
     makers = [f for f in functions if MAKER.match(f.__name__) and _no_arguments(f)]
     if len(makers) == 1:
         data = makers[0]()
@@ -219,6 +242,13 @@ def _recipe(modules: list) -> tuple:
         by_name[p.name] = maker
     args = [by_name[p.name]() for p in needed]
     return entry, args, f"{ENTRY}({', '.join(f'{by_name[p.name].__name__}()' for p in needed)})"
+
+
+def _one_argument(function) -> bool:
+    parameters = list(inspect.signature(function).parameters.values())
+    return bool(parameters) and all(
+        p.default is not inspect.Parameter.empty for p in parameters[1:]
+    )
 
 
 def _no_arguments(function) -> bool:
