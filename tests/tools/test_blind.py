@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import subprocess
 
 from tools.core import catalog
@@ -150,3 +151,32 @@ def test_a_blind_boss_lists_its_problems_without_their_titles(capsys):
     shown = capsys.readouterr().out
     assert "problem 1" in shown
     assert not any(p.title in shown for p in boss.problems), shown
+
+
+def test_blind_at_difficulty_4_names_the_failing_checks_and_keeps_their_messages_for_a_hint(
+    repo, tool
+):
+    toml = repo / "katas/leakage/kata.toml"
+    toml.write_text(re.sub(r"(?m)^difficulty = \d", "difficulty = 4", toml.read_text()))
+    shutil.rmtree(repo / "broken/leakage/variants")  # the draw is the kata itself
+    first = tool("kata", "--blind")
+    assert first.returncode == 1, first.stdout + first.stderr
+    name = re.search(r"Continue with: nox -s kata -- ([a-z]+-[a-z]+)", first.stdout)[1]
+    quiet = tool("kata", name, "--traceback")
+    before = json.loads(tool("kata", name, "--json").stdout)
+    hint = tool("kata", name, "--hint")
+    told = tool("kata", name)
+    after = json.loads(tool("kata", name, "--json").stdout)
+    failing = [t for t in after["tests"] if t["status"] == "fail"]
+    assert failing and all(t["message"] for t in failing), "after the hint, no message is shown"
+    words = " ".join  # the terminal wraps long lines
+    messages = [words(t["message"].split()[:8]) for t in failing]
+    for run in (first, quiet):
+        assert "Failing checks: test " in run.stdout, run.stdout[-1500:]
+        shown = [m for m in messages if m in words(run.stdout.split())]
+        assert not shown, f"a failing test's message was shown before any hint: {shown}"
+    assert "short test summary" not in quiet.stdout and "Error" not in quiet.stdout
+    assert all(t["message"] is None for t in before["tests"] if t["status"] == "fail")
+    assert "Hint 1 of" in hint.stdout and "says what it measured" in hint.stdout
+    assert all(m in words(told.stdout.split()) for m in messages), told.stdout[-1500:]
+    assert "Failing checks" not in told.stdout

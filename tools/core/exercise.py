@@ -31,6 +31,16 @@ NEUTRAL_FIRST_HINT = (
     "Start from what the failing tests measure: run them, read each message as a symptom, and "
     "find the smallest call of the pipeline that reproduces it."
 )
+# Blind, from this difficulty up, a run names the failing tests but not what they measured, and the
+# first hint gives their messages: the brief's numbers are the symptom, the condition that triggers
+# the bug is for the learner to find by experiment, as in the interview (DESIGN: "at 4-5 the brief
+# gives the symptom only").
+QUIET_FROM = 4
+MESSAGES_HINT = (
+    "From the next run on, each failing test says what it measured, with its numbers, and "
+    "--traceback shows pytest's full output. Until now you had what a user of the pipeline has: "
+    "the brief's figures and which checks fail."
+)
 # Words that give a bug class away when a first hint uses them (blind practice skips that hint).
 CLASS_WORDS = {
     "leakage": ("leak",),
@@ -130,6 +140,11 @@ class Exercise:
             names += re.findall(r"^\s*(?:async\s+)?def (test_\w+)", text, flags=re.M)
         names += [t.split("::")[-1].split("[")[0] for t in self.failing_tests]
         return {name: number for number, name in enumerate(dict.fromkeys(names), 1)}
+
+    def withholds(self, hints_shown: int) -> bool:
+        """Whether a run keeps the failing tests' messages to itself (blind, difficulty 4-5,
+        before the first hint)."""
+        return self.blind and self.difficulty >= QUIET_FROM and hints_shown == 0
 
     def test_label(self, test: str) -> str:
         """A test's name as shown: its own name, or "test N" while blind."""
@@ -278,10 +293,12 @@ def of_variant(kata: Kata, variant: str) -> Exercise:
 def blind(base: Exercise, name: str) -> Exercise:
     """``base`` under a neutral name: no slug, title or class shown until solved. A first hint
     that names the class (a variant's always does: it comes from its class) gives way to a
-    neutral one."""
+    neutral one; at difficulty 4-5 the failing tests' messages come first, as a hint."""
     hints = base.hints
     if base.variant is not None or names_class(hints[0], base.classes):
         hints = (NEUTRAL_FIRST_HINT, *hints[1:])
+    if base.difficulty >= QUIET_FROM:
+        hints = (MESSAGES_HINT, *hints)
     brief = base.brief.replace(base.name, name) if base.own_folder else base.brief
     draft = dataclasses.replace(base, name=name, blind=True, hints=hints, brief=brief)
     return dataclasses.replace(draft, title=f"Exercise {name}", brief=briefs.blind_brief(draft))

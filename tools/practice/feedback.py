@@ -62,6 +62,9 @@ def print_failures(exercise: Exercise, report: Report, hints_shown: int, hints_t
             print_problems(exercise, report)
         never = [o for o in failed if o.reason == "not-run"]
         failed = [o for o in failed if o.reason != "not-run"]
+        if exercise.withholds(hints_shown):
+            _print_quietly(exercise, failed)
+            failed = [o for o in failed if o.reason != "assertion"]
         for number, outcome in enumerate(failed, 1):
             name = exercise.test_label(outcome.test)
             tag = style(" [edge case]", "yellow") if outcome.edge else ""
@@ -77,7 +80,23 @@ def print_failures(exercise: Exercise, report: Report, hints_shown: int, hints_t
     say(
         f"       {exercise.command('--hint'):<{width + 12}}a hint ({hints_shown} of {hints_total} used)"
     )
-    say(f"       {exercise.command('--traceback'):<{width + 12}}pytest's full output")
+    later = " (after the first hint)" if exercise.withholds(hints_shown) else ""
+    say(f"       {exercise.command('--traceback'):<{width + 12}}pytest's full output{later}")
+
+
+def _print_quietly(exercise: Exercise, failed: list[Outcome]) -> None:
+    """Which checks fail, without what they measured (or on which case): the symptom is the
+    brief's, the condition for the learner to find. Errors the code raises are shown as usual."""
+    cases: dict[str, int] = {}
+    for outcome in failed:
+        if outcome.reason == "assertion":
+            label = exercise.test_label(outcome.test).partition("[")[0]
+            cases[label] = cases.get(label, 0) + 1
+    if not cases:
+        return
+    named = [f"{label} ({n} cases)" if n > 1 else label for label, n in cases.items()]
+    say(f"\n  Failing checks: {', '.join(named)}.")
+    say(indent("What each one measured comes with the first hint (--hint).", "  "))
 
 
 def problems_left(exercise: Exercise, report: Report) -> list:
