@@ -2,7 +2,7 @@
 
 import numpy as np
 import pandas as pd
-from listings import load_export, split_sales
+from listings import clean_sales, split_sales
 
 FEATURES = ["floor_m2", "living_m2", "bedrooms", "age_years", "garden"]
 HALF_LIFE_DAYS = 365.0
@@ -56,7 +56,7 @@ def report(test):
 
 def run_job(raw, test_size=0.25, seed=0):
     """Clean the export, fit one model per district on its training sales, value the held-out."""
-    sales = load_export(raw)
+    sales = clean_sales(raw)
     train, test = split_sales(sales, test_size, seed)
     models = {name: fit_district(rows) for name, rows in train.groupby("district")}
     test = test.copy()
