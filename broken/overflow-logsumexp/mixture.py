@@ -1,8 +1,10 @@
 """Spindle regimes: a two-component Gaussian mixture fitted by EM to each shift's readings."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
-from readings import clean_export, make_export
+from readings import clean_export, load_export
 
 
 def standardise(x):
@@ -97,7 +99,10 @@ def site_report(x):
     }
 
 
-def week_report(site, n_shifts=7):
-    """The dashboard table for `site`: one row per shift (seeds 0 .. n_shifts - 1)."""
-    rows = [site_report(clean_export(make_export(site, shift))) for shift in range(n_shifts)]
-    return pd.DataFrame(rows).rename_axis("shift")
+def week_report(site, folder="data"):
+    """The dashboard table for `site`: one row per shift export ``<site>_<date>.csv`` in
+    `folder`, indexed by the shift's date."""
+    paths = sorted(Path(folder).glob(f"{site}_*.csv"))
+    rows = [site_report(clean_export(load_export(path))) for path in paths]
+    dates = [path.stem.removeprefix(f"{site}_") for path in paths]
+    return pd.DataFrame(rows, index=pd.Index(dates, name="shift"))

@@ -1,50 +1,33 @@
-"""Spindle current exports from the shop floor: one raw logger table per shift, cleaned to amps."""
+"""Spindle current exports from the shop floor: one logger file per shift, cleaned to amps."""
 
-import numpy as np
 import pandas as pd
 
-SHIFT_SECONDS = 8 * 3600
 
-# What each site's logger writes: a row every `interval_s` seconds, in `unit`; and the current
-# (A) its spindle draws when idling and when cutting.
-SITES = {
-    "leeds": {"interval_s": 30, "unit": "A", "idle": 2.0, "cutting": 8.0},
-    "porto": {"interval_s": 5, "unit": "mA", "idle": 2.4, "cutting": 7.5},
-}
+def load_export(path):
+    """One shift's logger export, as a DataFrame.
 
-
-def make_export(site, seed=0):
-    """One shift's raw export from `site`'s logger, as a DataFrame.
-
-    Columns: time (datetime64), sensor (str), value (float, in `unit`), unit (str) and status
-    ("ok" or "offline"; an offline row has no value). The logger sometimes uploads a row twice.
+    The file starts with ``# key: value`` lines (sensor, unit, start of the shift), then a
+    ``t_s,value`` table: seconds since the start and the reading in the logger's unit. Columns:
+    time (datetime64), sensor (str), value (float, in `unit`), unit (str) and status ("ok" or
+    "offline"; an offline row has no value). A row the logger uploaded twice is kept twice.
     """
-    spec = SITES[site]
-    rng = np.random.default_rng(seed)
-    n = SHIFT_SECONDS // spec["interval_s"]
-    # Spells of idling and cutting, four minutes long on average.
-    switches = rng.random(n) < spec["interval_s"] / 240
-    cutting = np.cumsum(switches) % 2 == 1
-    amps = np.where(cutting, rng.normal(spec["cutting"], 0.3, n), rng.normal(spec["idle"], 0.15, n))
-    # Now and then the logger catches the motor's inrush at the start of a cut.
-    starts = np.flatnonzero(cutting[1:] & ~cutting[:-1]) + 1
-    caught = starts[rng.random(len(starts)) < 0.02]
-    amps[caught] = spec["cutting"] * rng.uniform(4.0, 5.5, len(caught))
-    export = pd.DataFrame(
+    header = {}
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            if not line.startswith("#"):
+                break
+            key, _, value = line[1:].partition(":")
+            header[key.strip()] = value.strip()
+    table = pd.read_csv(path, comment="#", dtype={"t_s": "int64", "value": "float64"})
+    return pd.DataFrame(
         {
-            "time": pd.Timestamp("2024-03-04 06:00")
-            + pd.to_timedelta(np.arange(n) * spec["interval_s"], unit="s"),
-            "sensor": f"{site}-spindle-1",
-            "value": amps * (1000.0 if spec["unit"] == "mA" else 1.0),
-            "unit": spec["unit"],
-            "status": "ok",
+            "time": pd.Timestamp(header["start"]) + pd.to_timedelta(table["t_s"], unit="s"),
+            "sensor": header["sensor"],
+            "value": table["value"],
+            "unit": header["unit"],
+            "status": table["value"].isna().map({False: "ok", True: "offline"}),
         }
     )
-    offline = rng.random(n) < 0.01
-    export.loc[offline, "value"] = np.nan
-    export.loc[offline, "status"] = "offline"
-    retried = export.iloc[np.flatnonzero(rng.random(n) < 0.005)]
-    return pd.concat([export, retried]).sort_values("time", kind="stable").reset_index(drop=True)
 
 
 def clean_export(export):

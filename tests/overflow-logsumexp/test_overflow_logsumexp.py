@@ -1,12 +1,13 @@
 """The spindle dashboard, end to end: clean each shift's export, fit the regimes, report them.
 
-The first tests run the dashboard over a week of both sites; the others pin down each step (the
-cleaning, the scale, the starting point, the E-step, the M-step, the stopping rule, the report)
-against independent computations, with numpy's floating-point warnings turned into errors where
-a correct mixture never produces one.
+The first tests run the dashboard over the shifts handed out in data/ for both sites; the others
+pin down each step (reading and cleaning an export, the scale, the starting point, the E-step,
+the M-step, the stopping rule, the report) against independent computations, with numpy's
+floating-point warnings turned into errors where a correct mixture never produces one.
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,11 @@ from katakit import (
     with_shuffled_index,
 )
 
+DATA = Path(__file__).resolve().parent / "data"
 SITES = ("leeds", "porto")
-SHIFTS = range(7)
+DATES = ("2024-03-04", "2024-03-05", "2024-03-06")
+# The levels (A) each site's spindle idles and cuts at, from its maker's sheet.
+LEVELS = {"leeds": (2.0, 8.0), "porto": (2.4, 7.5)}
 
 # The Porto regimes as the dashboard showed them last month: idle 2.4 A, cutting 7.5 A.
 WEIGHTS = np.array([0.55, 0.45])
@@ -39,6 +43,27 @@ def mixture(kata):
     return kata("mixture")
 
 
+def export_path(site, shift):
+    return DATA / f"{site}_{DATES[shift]}.csv"
+
+
+def own_loading(path):
+    """A logger file read independently: its header and its rows (time, value, unit, ...)."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    header = dict(line[2:].split(": ", 1) for line in lines if line.startswith("# "))
+    rows = [line.split(",") for line in lines[len(header) + 1 :]]
+    start = pd.Timestamp(header["start"])
+    return pd.DataFrame(
+        {
+            "time": [start + pd.Timedelta(seconds=int(t)) for t, _ in rows],
+            "sensor": header["sensor"],
+            "value": [float(v) if v else np.nan for _, v in rows],
+            "unit": header["unit"],
+            "status": ["ok" if v else "offline" for _, v in rows],
+        }
+    )
+
+
 def own_cleaning(export):
     """Each logged reading once, in amps and in time order, written independently."""
     ok = export[export["status"] == "ok"].drop_duplicates(["sensor", "time"])
@@ -49,9 +74,9 @@ def own_cleaning(export):
 
 @pytest.fixture(scope="module")
 def week(readings):
-    """{site: [readings of shift 0, ..., shift 6]}, in amps."""
+    """{site: [readings of each shift handed out, by date]}, in amps."""
     return {
-        site: [own_cleaning(readings.make_export(site, shift)) for shift in SHIFTS]
+        site: [own_cleaning(own_loading(export_path(site, shift))) for shift in range(len(DATES))]
         for site in SITES
     }
 
@@ -89,17 +114,22 @@ def fit_quietly(mixture, x, *args, **kwargs):
 def test_every_shift_of_both_sites_gets_its_regimes(mixture):
     for site in SITES:
         with np.errstate(all="ignore"):  # judged by the table
-            table = mixture.week_report(site)
+            table = mixture.week_report(site, str(DATA))
         figures = table[["idle_amps", "idle_sd", "cutting_amps", "cutting_sd"]].to_numpy(float)
         share = table["cutting_share"].to_numpy(dtype=float)
+        if list(table.index) != list(DATES):
+            raise AssertionError(
+                f"week_report({site!r}) reports shifts {list(table.index)}; data/ holds {site}'s "
+                f"shifts of {list(DATES)}"
+            )
         bad = [
-            int(s)
+            s
             for s, row, cut, it in zip(
                 table.index, figures, share, table["iterations"], strict=True
             )
             if not (np.isfinite(row).all() and 0.3 < cut < 0.7 and it < 200)
         ]
-        good = [int(s) for s in table.index if int(s) not in bad]
+        good = [s for s in table.index if s not in bad]
         if bad:
             first = table.loc[bad[0]]
             raise AssertionError(
@@ -116,7 +146,7 @@ def test_each_fit_ends_where_one_more_em_step_leaves_it(mixture, week):
     for site in SITES:
         for shift, x in enumerate(week[site]):
             model = fit_quietly(mixture, x)
-            what = f"fit_mixture({site} shift {shift}, {len(x)} readings)"
+            what = f"fit_mixture({site} shift {DATES[shift]}, {len(x)} readings)"
             params = (model["weights"], model["means"], model["variances"])
             assert_finite(np.concatenate(params), f"{what} -> weights, means, variances",
                           f"the fit ran {model['iterations']} iterations and gives no regimes "
@@ -137,7 +167,7 @@ def test_each_fit_ends_where_one_more_em_step_leaves_it(mixture, week):
 def test_every_reading_of_a_week_gets_regime_probabilities(mixture, week):
     x = np.concatenate(week["porto"])
     model = {"weights": WEIGHTS, "means": MEANS, "variances": VARIANCES}
-    what = f"the regime probabilities of Porto's week ({len(x)} readings, last month's regimes)"
+    what = f"the regime probabilities of Porto's three shifts ({len(x)} readings, last month's regimes)"
     probs = call_strict(mixture.regime_probabilities, model, x, what=what)
     assert_finite(probs, what, "every reading must be given to the regimes in some proportion")
     expected = responsibilities(x, WEIGHTS, MEANS, VARIANCES)
@@ -151,10 +181,10 @@ def test_every_reading_of_a_week_gets_regime_probabilities(mixture, week):
 @pytest.mark.edge
 def test_the_likelihood_of_a_week_is_the_mixtures(mixture, week):
     x = np.concatenate(week["porto"])
-    what = f"the log-likelihood of Porto's week ({len(x)} readings, last month's regimes)"
+    what = f"the log-likelihood of Porto's three shifts ({len(x)} readings, last month's regimes)"
     _, total = call_strict(mixture.e_step, x, WEIGHTS, MEANS, VARIANCES, what=what)
     assert_finite(total, what,
-                  "a week of ordinary shifts has a log-likelihood")  # fmt: skip
+                  "ordinary shifts have a log-likelihood")  # fmt: skip
     expected = math.fsum(np.logaddexp.reduce(log_joint(x, WEIGHTS, MEANS, VARIANCES), axis=1))
     assert_close(total, expected, what,
                  "it should be sum_i log sum_j w_j N(x_i | j)", rtol=1e-9)  # fmt: skip
@@ -163,7 +193,7 @@ def test_the_likelihood_of_a_week_is_the_mixtures(mixture, week):
 @pytest.mark.edge
 def test_em_never_lowers_the_likelihood_of_a_shift(mixture, week):
     for shift, x in enumerate(week["porto"]):
-        what = f"fitting porto shift {shift} for 15 iterations with tol=0"
+        what = f"fitting porto shift {DATES[shift]} for 15 iterations with tol=0"
         history = call_strict(mixture.fit_mixture, x, 2, 0.0, 15, what=what)["history"]
         assert_finite(history, f"{what}: ['history']",
                       "EM's mean log-likelihood must be a number at every iteration")  # fmt: skip
@@ -272,14 +302,13 @@ def test_the_fit_stops_by_its_rule_and_records_each_iteration(mixture, week):
     )
 
 
-def test_each_shift_of_a_steady_spindle_gets_its_true_regimes(readings, mixture, week):
+def test_each_shift_of_a_steady_spindle_gets_its_true_regimes(mixture, week):
     for site, shift in (("leeds", 0), ("porto", 2)):
-        spec = readings.SITES[site]
         model = fit_quietly(mixture, week[site][shift])
         order = np.argsort(model["means"])
         assert_close(np.concatenate([model["means"][order], np.sqrt(model["variances"][order])]),
-                     [spec["idle"], spec["cutting"], 0.15, 0.3],
-                     f"fit_mixture({site} shift {shift}) levels and spreads (A)",
+                     [*LEVELS[site], 0.15, 0.3],
+                     f"fit_mixture({site} shift {DATES[shift]}) levels and spreads (A)",
                      "the spindle idles and cuts at its site's levels", atol=0.05)  # fmt: skip
 
 
@@ -303,18 +332,31 @@ def test_a_report_holds_the_fitted_regimes_and_their_labels(mixture, week):
             "cutting_share": np.mean(labels.argmax(axis=1) == cutting),
         }
         for name, value in expected.items():
-            assert_close(report[name], value, f"site_report({site} shift {shift})[{name!r}]",
+            assert_close(report[name], value,
+                         f"site_report({site} shift {DATES[shift]})[{name!r}]",
                          "it differs from the same figure recomputed from fit_mixture on the "
                          "shift's readings", rtol=1e-9)  # fmt: skip
 
 
-def test_the_week_table_has_one_report_per_shift(readings, mixture):
-    table = mixture.week_report("leeds", 3)
-    assert list(table.index) == [0, 1, 2], f"week_report('leeds', 3) has rows {list(table.index)}"
-    for shift in range(3):
-        report = mixture.site_report(readings.clean_export(readings.make_export("leeds", shift)))
-        assert_unchanged(dict(table.loc[shift]), report, f"week_report('leeds', 3) row {shift}",
-                         f"it differs from site_report of shift {shift}'s cleaned export")  # fmt: skip
+def test_the_week_table_has_one_report_per_shift(readings, mixture, tmp_path):
+    for shift in (2, 0):  # another site's file, and the shifts out of order, in the folder
+        (tmp_path / f"leeds_{DATES[shift]}.csv").write_bytes(
+            export_path("leeds", shift).read_bytes()
+        )
+    (tmp_path / f"porto_{DATES[1]}.csv").write_bytes(export_path("porto", 1).read_bytes())
+    with np.errstate(all="ignore"):  # judged by the table
+        table = mixture.week_report("leeds", str(tmp_path))
+    expected = [DATES[0], DATES[2]]
+    assert list(table.index) == expected, (
+        f"week_report('leeds') on a folder holding leeds' shifts of {DATES[2]} and {DATES[0]} "
+        f"and one porto shift has rows {list(table.index)}; expected {expected}"
+    )
+    for shift in (0, 2):
+        report = mixture.site_report(readings.clean_export(readings.load_export(
+            export_path("leeds", shift))))  # fmt: skip
+        assert_unchanged(dict(table.loc[DATES[shift]]), report,
+                         f"week_report('leeds') row {DATES[shift]}",
+                         "it differs from site_report of that shift's cleaned export")  # fmt: skip
 
 
 def test_regime_probabilities_of_a_single_reading(mixture):
@@ -330,32 +372,34 @@ def test_regime_probabilities_of_a_single_reading(mixture):
 
 def test_cleaning_keeps_each_logged_reading_once_in_amps_and_in_time_order(readings):
     for site in SITES:
-        export = readings.make_export(site, 3)
+        export = own_loading(export_path(site, 1))
         expected = own_cleaning(export)
-        cleaned = assert_inputs_untouched(readings.clean_export, export,
-                                          what=f"clean_export({site} shift 3)")  # fmt: skip
-        assert_close(cleaned, expected, f"clean_export({site} shift 3)",
+        what = f"clean_export({site} shift {DATES[1]})"
+        cleaned = assert_inputs_untouched(readings.clean_export, export, what=what)
+        assert_close(cleaned, expected, what,
                      "each reading with status ok, once, in amps, in time order")  # fmt: skip
         shuffled = with_shuffled_index(export, seed=4)
         assert_close(readings.clean_export(shuffled), expected,
-                     f"clean_export({site} shift 3, rows in another order and index)",
+                     f"{what[:-1]}, rows in another order and index)",
                      "the readings do not depend on the order of the export's rows")  # fmt: skip
 
 
-def test_exports_are_seeded_and_in_each_sites_unit(readings):
-    for site in SITES:
-        first, again, other = (readings.make_export(site, s) for s in (0, 0, 1))
-        pd.testing.assert_frame_equal(first, again, obj=f"make_export({site!r}, 0) twice")
-        assert not first["value"].equals(other["value"]), (
-            f"make_export({site!r}) gives the same readings for seeds 0 and 1"
+@pytest.mark.parametrize("site", SITES)
+def test_an_export_is_read_as_the_logger_wrote_it(readings, site):
+    for shift in range(len(DATES)):
+        path = export_path(site, shift)
+        expected = own_loading(path)
+        export = readings.load_export(path)
+        what = f"load_export(data/{path.name})"
+        assert len(export) == len(expected), (
+            f"{what} has {len(export)} rows; the file holds {len(expected)} readings, each row "
+            "the logger uploaded kept"
         )
-        spec = readings.SITES[site]
-        assert set(first["unit"]) == {spec["unit"]}, (
-            f"make_export({site!r}) writes units {set(first['unit'])}; its logger writes "
-            f"{spec['unit']}"
-        )
-        n = readings.SHIFT_SECONDS // spec["interval_s"]
-        assert first["time"].nunique() == n, (
-            f"make_export({site!r}) covers {first['time'].nunique()} instants; a shift at one "
-            f"row every {spec['interval_s']} s has {n}"
+        for column in expected.columns:
+            got = export[column].reset_index(drop=True)
+            pd.testing.assert_series_equal(got, expected[column], check_dtype=False,
+                                           check_names=False,
+                                           obj=f"{what}[{column!r}]")  # fmt: skip
+        assert pd.api.types.is_datetime64_any_dtype(export["time"]), (
+            f"{what}['time'] has dtype {export['time'].dtype}; expected datetimes"
         )
