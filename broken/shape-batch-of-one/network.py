@@ -5,39 +5,31 @@ a nightly job scores the whole day's recording again for the weekly summary.
 """
 
 import numpy as np
+import pandas as pd
 
 ACTIVITIES = ["still", "walking", "running"]
 WINDOW = 16  # samples per window
 COUNTS_PER_G = 256.0  # raw sensor counts per unit of gravity
+SAMPLES = [f"s{i:02d}" for i in range(WINDOW)]  # the sample columns of the files
 
 
-def make_windows(n_windows, seed=0):
-    """Labelled lab windows as the wristband records them: raw counts (n, 1, 16), labels (n,)."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, len(ACTIVITIES), n_windows)
-    t = np.arange(WINDOW)
-    amplitude = np.array([0.05, 0.5, 1.2])[y][:, None]  # (n, 1), in g
-    cycles = np.array([1.0, 2.0, 4.0])[y][:, None]
-    phase = rng.uniform(0.0, 2.0 * np.pi, (n_windows, 1))
-    g = 1.0 + amplitude * np.sin(2.0 * np.pi * cycles * t / WINDOW + phase)  # (n, 16)
-    g += rng.normal(0.0, 0.1, g.shape)
-    return np.round(g * COUNTS_PER_G).astype(np.int16)[:, None, :], y
+def load_lab(path):
+    """Lab windows as the wristband records them: raw counts (n, 1, 16) and labels (n,)."""
+    lab = pd.read_csv(path)
+    windows = lab[SAMPLES].to_numpy(dtype=np.int16)[:, None, :]  # (n, 1, 16): one channel
+    return windows, lab["activity"].map(ACTIVITIES.index).to_numpy()
 
 
-def make_day(n_windows, opens_per_hour, seed=0):
-    """One user's day: the recording (n, 1, 16) and the requests the phone synced it in.
+def load_day(path):
+    """One user's day as the phone received it: the recording (n, 1, 16) and its syncs.
 
-    The phone syncs every 30 windows, and whenever the user opens the app.
+    The syncs are the requests the phone sent, in order: the consecutive windows that share a
+    ``synced`` time, each of shape (m, 1, 16).
     """
-    rng = np.random.default_rng(seed)
-    p = rng.dirichlet([2.0, 2.0, 2.0])
-    y = rng.choice(len(ACTIVITIES), n_windows, p=p)
-    recording, _ = make_windows(n_windows, seed + 1)
-    lab, lab_y = make_windows(4 * n_windows, seed + 2)
-    for k in range(len(ACTIVITIES)):  # windows of the day's activities
-        recording[y == k] = lab[lab_y == k][: np.sum(y == k)]
-    opens = rng.random(n_windows) < opens_per_hour / 120.0  # 120 windows an hour
-    cuts = [i + 1 for i in range(n_windows - 1) if opens[i] or (i + 1) % 30 == 0]
+    day = pd.read_csv(path, dtype={"synced": str})
+    recording = day[SAMPLES].to_numpy(dtype=np.int16)[:, None, :]  # (n, 1, 16)
+    synced = day["synced"].to_numpy()
+    cuts = np.flatnonzero(synced[1:] != synced[:-1]) + 1
     return recording, np.split(recording, cuts)
 
 
@@ -114,11 +106,11 @@ def nightly_report(params, recording):
     return {"shares": shares, "minutes": minutes, "dominant": ACTIVITIES[int(shares.argmax())]}
 
 
-def run_pipeline(n_lab=300, n_windows=400, opens_per_hour=2.0, seed=0):
-    """Train on lab windows, then follow one user's day live and in the nightly report."""
-    lab, y = make_windows(n_lab, seed)
+def run_pipeline(lab_path, day_path, seed=0):
+    """Train on the lab windows, then follow one user's day live and in the nightly report."""
+    lab, y = load_lab(lab_path)
     params = fit(prepare(lab), y, seed=seed)
-    recording, requests = make_day(n_windows, opens_per_hour, seed + 1)
+    recording, requests = load_day(day_path)
     live = LiveShares(params)
     for request in requests:
         live.update(request)
