@@ -19,7 +19,9 @@ GENERATED = ("mutmut", "ml")
 RECORD = ("id", "source", "operator", "category", "function", "file", "line", "status")
 RECORD += ("mutmut_status", "same_as", "failing", "reasons", "bug_class")
 
-SCENERY = re.compile(r"(^|\.)(make|generate|simulate|synthetic|load)_?")  # builds the kata's data
+# Builds the kata's data. Not load_/read_: those parse and clean what a kata hands out (its data
+# files, a raw export), pipeline code whose mutants count and may become variants.
+SCENERY = re.compile(r"(^|\.)(make|generate|simulate|synthetic)_?")
 
 
 @dataclass(frozen=True)
