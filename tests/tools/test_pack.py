@@ -100,3 +100,14 @@ def test_the_workflow_writes_results_json_from_pytest(tmp_path, roster):
 def test_grading_a_folder_that_is_not_a_pack_is_one_line(tmp_path):
     with pytest.raises(UserError, match=r"key\.json does not exist"):
         grade.grade(tmp_path)
+
+
+def test_a_kata_with_data_files_hands_them_to_every_student(tmp_path, roster):
+    slug = next(k.slug for k in catalog.load_all() if k.data)
+    kata = catalog.load(slug)
+    out = tmp_path / "pack"
+    pack.build([slug], roster, out, seed=0)
+    for student in ("ada", "bob", "cy"):
+        for name in kata.data:
+            handed = out / student / "katas" / slug / "data" / name
+            assert handed.read_bytes() == (kata.data_source / name).read_bytes(), handed
