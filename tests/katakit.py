@@ -21,7 +21,11 @@ the fix.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -233,6 +237,20 @@ def design(n: int, d: int, seed: int = 0, noise: float = 0.0):
     b = float(rng.normal())
     y = X @ w + b + noise * rng.normal(size=n)
     return X, y, w, b
+
+
+def data_maker(test_file: str) -> ModuleType:
+    """The ``make_data.py`` beside a kata's tests (pass ``__file__``), which wrote its data files:
+    for tests that need more of the same kind of data. Imported once, under a name of that kata's
+    own, since the whole tests/ tree runs in one process."""
+    folder = Path(test_file).resolve().parent
+    name = f"{folder.name.replace('-', '_')}_make_data"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, folder / "make_data.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
 
 
 def with_shuffled_index(df: pd.DataFrame, seed: int = 0, start: int = 1000) -> pd.DataFrame:

@@ -6,9 +6,7 @@ held-out accuracy with the accuracy on users of other exports, and check the spl
 several orders.
 """
 
-import importlib.util
 import re
-import sys
 import warnings
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from katakit import (
     assert_reproducible,
     assert_seeded_split,
     assert_unchanged,
+    data_maker,
     with_shuffled_index,
 )
 
@@ -39,14 +38,8 @@ def read_as_sent(path):
 
 
 def other_sites():
-    """make_data.py, under a name of this kata's own: it draws exports of other sites."""
-    name = "leakage_groups_make_data"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HERE / "make_data.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
+    """make_data.py, which draws exports of other sites."""
+    return data_maker(__file__)
 
 
 @pytest.fixture(scope="module")

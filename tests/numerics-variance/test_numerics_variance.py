@@ -6,7 +6,6 @@ count), computed chunk by chunk; and every z-score and flag the job reports must
 statistics it returns. The exports are the files handed out in data/.
 """
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ from katakit import (
     assert_finite,
     assert_inputs_untouched,
     assert_unchanged,
+    data_maker,
     with_shuffled_index,
 )
 
@@ -26,16 +26,7 @@ BASELINE_END = pd.Timestamp("2024-10-01")
 SCATTER = {"crest_m": 0.002, "seepage_lps": 0.3, "tilt_urad": 3.0}  # each channel's usual noise
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location(
-        "numerics_variance_make_data", Path(__file__).resolve().parent / "make_data.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-GENERATOR = _generator()
+GENERATOR = data_maker(__file__)
 EVENTS = GENERATOR.EVENTS  # the events the engineers confirmed on site
 
 

@@ -8,7 +8,6 @@ handed out in data/.
 """
 
 import csv
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from katakit import (
     assert_inputs_untouched,
     assert_seeded_split,
     assert_unchanged,
+    data_maker,
     rmse,
     with_shuffled_index,
 )
@@ -28,16 +28,7 @@ NOISE_SD = 20.0
 DATA = Path(__file__).resolve().parent / "data"
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location(
-        "shape_pandas_align_make_data", Path(__file__).resolve().parent / "make_data.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-COEFFICIENTS = _generator().COEFFICIENTS  # the rent per unit the analysts expect
+COEFFICIENTS = data_maker(__file__).COEFFICIENTS  # the rent per unit the analysts expect
 
 
 def read_export(name):
