@@ -86,7 +86,7 @@ def test_observed_numbers_read_data_from_the_folder_that_holds_it(tmp_path):
     (code / "monitor.py").write_text(
         "import pandas as pd\n\n\ndef total(path):\n    return pd.read_csv(path)['reading'].sum()\n"
     )
-    ((ok, text),) = observed.recompute_many(
+    [(ok, text)] = observed.recompute_many(
         [(code, ["monitor"], ["total('data/readings.csv')"], data)]
-    )[0:1][0]
+    )[0]
     assert ok and text == "4.0"

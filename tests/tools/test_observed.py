@@ -44,7 +44,10 @@ def test_katas_recomputed_by_one_interpreter_do_not_see_each_others_modules(tmp_
         body = f"VALUE = {value}\n" if name != "broken" else "raise RuntimeError('at import')\n"
         (tmp_path / name / "pipeline.py").write_text(body)
     answers = observed.recompute_many(
-        [(tmp_path / n, ["pipeline"], ["VALUE * 10"]) for n in ("first", "broken", "second")]
+        [
+            (tmp_path / n, ["pipeline"], ["VALUE * 10"], tmp_path / n)
+            for n in ("first", "broken", "second")
+        ]
     )
     assert answers[0] == [(True, "10")] and answers[2] == [(True, "20")], answers
     [(ok, why)] = answers[1]

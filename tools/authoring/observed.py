@@ -78,7 +78,7 @@ for directory, names, expressions, cwd in json.loads(sys.stdin.read()):
 print(json.dumps(answers))
 """
 
-Job = tuple[Path, list[str], list[str]] | tuple[Path, list[str], list[str], Path]
+Job = tuple[Path, list[str], list[str], Path]  # modules' folder, module names, expressions, cwd
 
 
 def recompute_many(jobs: list[Job]) -> list[list[tuple[bool, str]]]:
@@ -88,9 +88,9 @@ def recompute_many(jobs: list[Job]) -> list[list[tuple[bool, str]]]:
     not depend on the machine's core count, and no job sees another's modules.
     """
     todo = [
-        (str(job[0].resolve()), job[1], job[2], str((job[3] if len(job) > 3 else job[0]).resolve()))
-        for job in jobs
-        if job[2]
+        (str(d.resolve()), names, exprs, str(cwd.resolve()))
+        for d, names, exprs, cwd in jobs
+        if exprs
     ]
     env = {**os.environ, **THREADS, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
     answers: list = []
@@ -115,7 +115,7 @@ def recompute_many(jobs: list[Job]) -> list[list[tuple[bool, str]]]:
             answers = [["died", why]] * len(todo)
     answered = iter(answers)
     results = []
-    for _, _, expressions, *_ in jobs:
+    for _, _, expressions, _ in jobs:
         if not expressions:
             results.append([])
             continue
@@ -134,7 +134,7 @@ def recompute(
     directory: Path, modules: list[str], expressions: list[str]
 ) -> list[tuple[bool, str]]:
     """Each expression's ``str()`` (or its error) over the kata modules in ``directory``."""
-    return recompute_many([(directory, modules, expressions)])[0]
+    return recompute_many([(directory, modules, expressions, directory)])[0]
 
 
 def problems(kata: Kata, directory: Path | None = None, brief: str | None = None) -> list[str]:

@@ -201,9 +201,7 @@ class Exercise:
 
     def write_files(self) -> Path | None:
         """Put the handed-out files in the workspace, backing up the learner's first."""
-        saved = workspace.backup(self)
-        workspace.copy_in(self, self.materialise())
-        workspace.put_data(self, refresh=True)
+        saved = workspace.replace(self, self.materialise())
         if self.own_folder:
             (self.workspace / ".gitignore").write_text(SELF_IGNORE, encoding="utf-8")
             (self.workspace / "README.md").write_text(self.brief.strip() + "\n", encoding="utf-8")

@@ -130,18 +130,6 @@ def copy_in(kata: Kata, source: Source) -> None:
             )
     for name, data in files.items():
         _atomic_copy(data or b"", kata.workspace / name)
-    put_data(kata)
-
-
-def checkout(kata: Kata, source: Source) -> bool:
-    """Create the workspace from ``source`` unless it exists; True if files were copied.
-
-    A data file missing from an existing workspace is put back all the same."""
-    if exists(kata):
-        put_data(kata)
-        return False
-    copy_in(kata, source)
-    return True
 
 
 def backup(kata: Kata) -> Path | None:

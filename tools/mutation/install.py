@@ -69,14 +69,11 @@ def opaque_id(kata: Kata, mutant: Mutant) -> str:
 def measured(kata: Kata, directories: list[Path], jobs: int) -> list[Change]:
     """How each directory's default run of the pipeline differs from the reference's."""
     modules = [name.removesuffix(".py") for name in kata.files]
+    data = [f"{DATA}/{name}" for name in getattr(kata, "data", ())]  # an outside project has none
     runs = measure.run_many(
-        [kata.fixed, *directories],
-        modules,
-        jobs=jobs,
-        deadline=120.0,
-        data=[f"{DATA}/{name}" for name in getattr(kata, "data", ())],
-        cwd=kata.tests if getattr(kata, "data", ()) else None,
-    )
+        [kata.fixed, *directories], modules, jobs=jobs, deadline=120.0,
+        data=data, cwd=kata.tests if data else None,
+    )  # fmt: skip
     return [measure.compare(runs[0], run) for run in runs[1:]]
 
 

@@ -3,8 +3,9 @@
 A variant's texts say what its change did by running the reference and the variant the same way:
 ``run_pipeline`` on the data of the kata's own ``make_*`` function (or with no arguments when it
 needs none; for a kata that hands out data files, on its first file read by its one ``load_*`` or
-``read_*`` function, from the folder that holds ``data/``). Each run happens in a forked child of this process (which has NumPy and pandas
-imported already), so the kata's modules never load here, and a run that hangs is killed.
+``read_*`` function, from the folder that holds ``data/``). Each run happens in a forked child
+of this process (which has NumPy and pandas imported already), so the kata's modules never load
+here, and a run that hangs is killed.
 """
 
 from __future__ import annotations

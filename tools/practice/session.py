@@ -82,8 +82,7 @@ def test(ex: Exercise, traceback: bool) -> int:
     record = state.record(ex.key)  # afresh each run: hints may have come from another terminal
     _missing(ex)
     say(header(ex))
-    quiet = ex.withholds(record["hints_shown"])
-    traceback = traceback and not quiet
+    traceback = traceback and not ex.withholds(record["hints_shown"])
     result = runner.run(ex.slug, ex.workspace, extra=("--tb=short",) if traceback else ())
     if traceback:
         say(ex.scrub(result.output))
