@@ -326,6 +326,10 @@ def check_many(
     return problems
 
 
+# The plugins a kata's tests use, loaded by name, as a learner's run loads them: whatever else
+# is installed (anyio's comes with watchfiles, xdist with the test tools) cost each kata's session
+# most of a CPU second to import and rewrite, and has no say in a verdict.
+PLUGINS = ("-p", "pytest_timeout")
 SESSION_SECONDS = 600.0  # one kata's whole session, on a busy machine
 RUN_SECONDS = 300.0  # ... and one of its runs
 
@@ -346,7 +350,7 @@ def _run(plan: list, scratch: Path, order: tuple[str, ...]) -> list[Report]:
         tasks = [judge.Task(plan[i][2], report=reports / f"{i}.json") for i in indices]
         done = judge.session(
             slug, tasks, collect_with=plan[indices[0]][0].fixed, cwd=ROOT, jobs=1,
-            deadline=RUN_SECONDS, extra=order,
+            deadline=RUN_SECONDS, extra=(*order, *PLUGINS), autoload=False,
         )  # fmt: skip
         if done is None:  # the tests did not collect: no run has a report
             (reports / f"{slug}.uncollected").touch()

@@ -83,7 +83,8 @@ def test(ex: Exercise, traceback: bool) -> int:
     _missing(ex)
     say(header(ex))
     traceback = traceback and not ex.withholds(record["hints_shown"])
-    result = runner.run(ex.slug, ex.workspace, extra=("--tb=short",) if traceback else ())
+    extra = ("--tb=short",) if traceback else runner.QUIET_FAILURES
+    result = runner.run(ex.slug, ex.workspace, extra=extra)
     if traceback:
         say(ex.scrub(result.output))
     interview.print_clock(record)
