@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tools.authoring import verify
+from tools.authoring import giveaway, verify
 from tools.core import catalog, runner
 
 
@@ -42,7 +42,7 @@ def test_a_shuffled_run_takes_the_tests_in_another_order_with_the_same_verdicts(
 
 
 def test_no_kata_hands_out_another_katas_fix():
-    found = verify.give_away_problems(catalog.load_all())
+    found = giveaway.give_away_problems(catalog.load_all())
     lines = [f"{slug}: {p}" for slug, ps in found.items() for p in ps]
     assert not lines, "handed-out code gives another kata's answer away:\n  - " + "\n  - ".join(
         lines
