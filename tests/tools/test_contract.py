@@ -13,7 +13,6 @@ import pytest
 from tools.authoring import giveaway, verify
 from tools.core import catalog, runner
 
-
 # The catalog in shards, so that xdist's workers share the self-check: as one test it was the
 # suite's long pole (two and a half minutes while the other workers had run dry). Each shard's
 # katas still share one pytest session per kata; a shard takes every SHARDS-th kata in catalog
