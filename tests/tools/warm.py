@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 # Run by the warm interpreter: one JSON request per line on stdin; for each, a line
@@ -87,6 +88,7 @@ _server: subprocess.Popen | None = None
 def _start() -> subprocess.Popen:
     global _server
     if _server is None or _server.poll() is not None:
+        _pending.clear()
         _server = subprocess.Popen(
             [sys.executable, "-c", _SERVER],
             stdin=subprocess.PIPE,
@@ -108,13 +110,30 @@ def _stop() -> None:
             _server.kill()
 
 
+_pending = bytearray()  # what the server wrote beyond the last line read
+
+
 def _line(server: subprocess.Popen, deadline: float | None) -> str | None:
-    """The server's next line, or None when ``deadline`` seconds pass first."""
+    """The server's next line, or None when ``deadline`` seconds pass first.
+
+    Read from the descriptor, with a buffer of our own: a buffered reader may already hold the
+    next line (a command that ends at once sends "pid" and "exit" together), and waiting on the
+    descriptor for it would wait forever."""
+    fd = server.stdout.fileno()
+    end = None if deadline is None else time.monotonic() + deadline
     with selectors.DefaultSelector() as selector:
-        selector.register(server.stdout, selectors.EVENT_READ)
-        if not selector.select(deadline):
-            return None
-    return server.stdout.readline()
+        selector.register(fd, selectors.EVENT_READ)
+        while b"\n" not in _pending:
+            left = None if end is None else max(0.0, end - time.monotonic())
+            if not selector.select(left):
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise RuntimeError("the warm interpreter ended")
+            _pending.extend(chunk)
+    line, _, rest = bytes(_pending).partition(b"\n")
+    _pending[:] = rest
+    return line.decode()
 
 
 def run(
