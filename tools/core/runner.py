@@ -12,13 +12,16 @@ The parent decides: a run is solved only when exactly the tests collected before
 reported a pass, and nothing tampered with the machinery. Whatever the child does, exits, crashes,
 sleeps, stops itself, forks or escapes into a session of its own, the run ends with it, within a
 limit, and the parent reports it in the learner's terms. :func:`run_many` runs several
-implementations at once, a worker per core.
+implementations at once, a worker per core; :func:`prepare` forks a learner's next run ahead of
+the save (watch mode). What the child does is :mod:`tools.core.child`.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
+import hashlib
 import hmac
 import importlib
 import json
@@ -34,15 +37,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools import FIXED, ROOT
-from tools.core import confine, guard, referee
-from tools.core.collector import Collector, Report, kata_pytest_args
+from tools import ROOT
+from tools.core import child, confine, guard, referee
+from tools.core.collector import Report
 from tools.core.verdict import IDLE_SECONDS, decide
 
 WALL_SECONDS = 120.0  # a learner's whole run is stopped after this long
 BACKSTOP_SECONDS = 600.0  # ... and any other run (the self-check on a busy machine)
 BUSY = 0.05  # ... and stopped if, over 10 s more, it used less than this share of a CPU
 POLL = 0.25
+QUIET_FAILURES = ("--tb=no",)  # a learner's run: pytest's report of each failure is not shown
 
 
 def warm_up() -> None:
@@ -90,103 +94,138 @@ class _Running:
     ended: str = ""  # why the parent stopped it: timeout | waited | stopped
     wall: float = WALL_SECONDS
     open: bool = True  # the pipe: a grandchild may hold it after the child ended
+    gate: int | None = None  # a run forked ahead: the parent's end of the pipe that starts it
+    scratch: tempfile.TemporaryDirectory | None = None  # ... and the folder it owns
+    referee: str = ""  # ... and a digest of its referee's files and notes when it was forked
 
 
-def _emitter(pipe: int, key: bytes):
-    write, dumps, sign = os.write, json.dumps, hmac.new
-
-    def emit(event: dict) -> None:
-        line = dumps(event).encode()
-        data = sign(key, line, "sha256").hexdigest()[:32].encode() + b" " + line + b"\n"
-        while data:
-            data = data[write(pipe, data) :]
-
-    return emit
-
-
-def _child(job: Job, pipe: int, output: Path, key: bytes, base: Path | None) -> None:
-    """In the forked child: run pytest with the collector streaming events; never returns."""
-    status = 70
-    try:
-        confine.enter_own_group()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        log = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        # The parent's sys.stdout and sys.stderr may sit on other descriptors (a pytest or xdist
-        # worker captures them), which close_inherited closes: write to the log instead.
-        sys.stdout = sys.__stdout__ = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-        sys.stderr = sys.__stderr__ = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-        confine.close_inherited({pipe})
-        sys.dont_write_bytecode = True
-        os.environ.update(job.env)
-        os.chdir(job.cwd)
-        _forget_test_modules()
-        emit = _emitter(pipe, key)
-        confine.forbid_signals_to_others()
-        if job.referee:
-            protected = [ROOT, *([base] if base else [])]
-            guard.install_audit_hook(emit, job.impl, FIXED, protected, ROOT)
-        import pytest
-
-        collector = Collector(job.slug, job.impl, emit, guarded=job.referee)
-        # Only the plugins a kata's tests need: whatever else is installed (anyio's, watchfiles
-        # brings it) costs each run a quarter of a second and has no say in a verdict.
-        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        args = [*kata_pytest_args(job.slug, job.impl, job.extra, base), "-p", "pytest_timeout"]
-        code = int(pytest.main(args, plugins=[collector]))
-        sys.stdout.flush()
-        sys.stderr.flush()
-        emit({"done": code})
-        status = 0
-    except BaseException:
-        with contextlib.suppress(BaseException):
-            import traceback
-
-            traceback.print_exc()
-    finally:
-        os._exit(status)
-
-
-def _forget_test_modules() -> None:
-    """Drop test modules the parent imported (a conftest of another tree, the kit): this run
-    imports its own, from its own tests/ folder."""
-    keep = [Path(p).resolve() for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
-    keep.append(Path(__file__).resolve().parent.parent)
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if not file:
-            continue
-        path = Path(file).resolve()
-        if not any(path.is_relative_to(k) for k in keep):
-            del sys.modules[name]
-
-
-def _start(job: Job, scratch: Path, number: int) -> _Running:
+def _start(job: Job, scratch: Path, number: int, ahead: bool = False) -> _Running:
     base, notes = None, []
     if job.referee:
         base = scratch / f"referee-{number}"
         notes = referee.prepare(job.slug, job.impl, base)
     key = secrets.token_bytes(32)
     read, write = os.pipe()
+    gate_read, gate = os.pipe() if ahead else (None, None)
     output = scratch / f"output-{number}.txt"
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         os.close(read)
-        _child(job, write, output, key, base)
+        if gate is not None:
+            os.close(gate)
+        child.run(job, write, output, key, base, gate_read)
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)  # as the child does: no moment when a signal to the group misses it
     os.close(write)
+    if gate_read is not None:
+        os.close(gate_read)
     os.set_blocking(read, False)
     pidfd = None
     with contextlib.suppress(AttributeError, OSError):
         pidfd = os.pidfd_open(pid)  # readable when the child ends, whoever holds the pipe
     now = time.monotonic()
-    return _Running(job, pid, read, output, key, now, notes, pidfd, last=now)
+    return _Running(job, pid, read, output, key, now, notes, pidfd, last=now, gate=gate)
+
+
+# -- a learner's next run, forked ahead of the save (watch mode) ----------------------------------
+#
+# Between two saves, watch mode forks the next run and lets it get as far as it can without the
+# learner's code: the referee's private copy of the tests, the guard, pytest's configuration and
+# the collection of the tests (which import the learner's modules only when they run). The save
+# then costs the tests alone. The run is used only for exactly the job asked for, and only if its
+# referee's files and notes are still what a run started now would get; otherwise it is discarded
+# and a fresh one started.
+
+_ahead: _Running | None = None
+
+
+def prepare(slug: str, impl: Path, extra: tuple[str, ...] = QUIET_FAILURES) -> None:
+    """Fork the learner's next run of ``slug`` against ``impl`` now; :func:`run` starts it."""
+    global _ahead
+    discard()
+    warm_up()
+    job = Job(slug, Path(impl), tuple(extra), ROOT, referee=True)
+    scratch = tempfile.TemporaryDirectory(prefix="kata-run-")
+    gc.collect()
+    gc.freeze()
+    try:
+        _ahead = _start(job, Path(scratch.name), 0, ahead=True)
+    except BaseException:
+        scratch.cleanup()
+        raise
+    finally:
+        gc.unfreeze()
+    _ahead.scratch = scratch
+    _ahead.referee = _referee_digest(job, Path(scratch.name) / "referee-0", _ahead.notes)
+    atexit.register(discard)
+
+
+def discard() -> None:
+    """End the run forked ahead, if any (watch mode stopped, or the run is not the one needed)."""
+    global _ahead
+    ahead, _ahead = _ahead, None
+    if ahead is not None:
+        _kill(ahead)
+
+
+def _kill(run: _Running) -> None:
+    """End a run's whole group at once, reap it, and close all it holds."""
+    with contextlib.suppress(OSError):
+        os.killpg(run.pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(run.pid, 0)
+    for fd in (run.pipe, run.pidfd):
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    _release(run)
+
+
+def _release(run: _Running) -> None:
+    """Close what a run forked ahead still holds beyond its pipe: its gate and its folder."""
+    if run.gate is not None:
+        with contextlib.suppress(OSError):
+            os.close(run.gate)
+        run.gate = None
+    if run.scratch is not None:
+        run.scratch.cleanup()
+        run.scratch = None
+
+
+def _referee_digest(job: Job, base: Path, notes: list[str]) -> str:
+    digest = hashlib.sha256("\n".join(notes).encode())
+    for path in sorted(base.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _claim(job: Job) -> _Running | None:
+    """The run forked ahead for exactly ``job``, started now; None (and discarded) otherwise."""
+    global _ahead
+    ahead = _ahead
+    if ahead is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="kata-referee-") as check:
+        notes = referee.prepare(job.slug, job.impl, Path(check))
+        same = ahead.job == job and ahead.referee == _referee_digest(job, Path(check), notes)
+    alive = same and os.waitpid(ahead.pid, os.WNOHANG) == (0, 0)
+    if not alive:
+        discard()
+        return None
+    _ahead = None
+    try:
+        os.write(ahead.gate, b"g")
+    except OSError:
+        _ahead = ahead
+        discard()
+        return None
+    os.close(ahead.gate)
+    ahead.gate = None
+    ahead.started = ahead.last = time.monotonic()
+    return ahead
 
 
 def _read(running: _Running) -> bool:
@@ -279,7 +318,8 @@ def run_many(
             while pending or running:
                 while pending and len(running) < workers:
                     index, job = pending.pop()
-                    run = running[index] = _start(job, Path(scratch), index)
+                    claimed = _claim(job) if job.referee else None
+                    run = running[index] = claimed or _start(job, Path(scratch), index)
                     run.wall = wall
                     selector.register(run.pipe, selectors.EVENT_READ, index)
                     if run.pidfd is not None:
@@ -302,25 +342,16 @@ def run_many(
                     del running[index]
                     alive = {r.pid for r in running.values()}
                     results[index] = _end(run, why, reaper, alive)
+                    _release(run)
         finally:
             for run in running.values():
-                with contextlib.suppress(OSError):
-                    os.killpg(run.pid, signal.SIGKILL)
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(run.pid, 0)
-                for fd in (run.pipe, run.pidfd):
-                    if fd is not None:
-                        with contextlib.suppress(OSError):
-                            os.close(fd)
+                _kill(run)
             if running:
                 reaper.sweep(set())
             reaper.close()
             selector.close()
             gc.unfreeze()
     return [r if r is not None else Report(exit_code=-1) for r in results]
-
-
-QUIET_FAILURES = ("--tb=no",)
 
 
 def run(slug: str, impl: Path, extra: tuple[str, ...] = QUIET_FAILURES, cwd: Path = ROOT) -> Report:

@@ -173,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
             once,
             deadline=lambda: interview.remaining(state.record(ex.key)),
             on_stop=lambda: session.stopped(ex),
+            ahead=lambda: session.prepare_next(ex, args.traceback),
         )
     return once()
 

@@ -77,14 +77,27 @@ def header(ex: Exercise) -> str:
     return style(f"{ex.name}{label}: {ex.title}", "bold") + style(facts, "dim")
 
 
+def _pytest_options(traceback: bool) -> tuple[str, ...]:
+    return ("--tb=short",) if traceback else runner.QUIET_FAILURES
+
+
+def prepare_next(ex: Exercise, traceback: bool) -> None:
+    """Watch mode, between saves: fork the next run of :func:`test` ahead of time."""
+    record = state.record(ex.key)
+    runner.prepare(
+        ex.slug,
+        ex.workspace,
+        _pytest_options(traceback and not ex.withholds(record["hints_shown"])),
+    )
+
+
 def test(ex: Exercise, traceback: bool) -> int:
     """Run the tests once, say what fails or that it is solved, and keep the record."""
     record = state.record(ex.key)  # afresh each run: hints may have come from another terminal
     _missing(ex)
     say(header(ex))
     traceback = traceback and not ex.withholds(record["hints_shown"])
-    extra = ("--tb=short",) if traceback else runner.QUIET_FAILURES
-    result = runner.run(ex.slug, ex.workspace, extra=extra)
+    result = runner.run(ex.slug, ex.workspace, extra=_pytest_options(traceback))
     if traceback:
         say(ex.scrub(result.output))
     interview.print_clock(record)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from tools import EXIT_FAILED, EXIT_OK
+from tools.core import runner
 from tools.core.catalog import Kata
 from tools.core.term import say, style
 from tools.core.workspace import display, files
@@ -65,8 +66,12 @@ def loop(
     run_once: Callable[[], int],
     deadline: Callable[[], float | None],
     on_stop: Callable[[], None],
+    ahead: Callable[[], None] = lambda: None,
 ) -> int:
-    """Run, then wait for a save and run again, until solved, out of time, or Ctrl-C."""
+    """Run, then wait for a save and run again, until solved, out of time, or Ctrl-C.
+
+    ``ahead`` is called as each wait begins: it may start the next run as far as it can go
+    without the learner's code, so that a save costs the tests alone."""
     # Ctrl-C must stop watch mode even when this process was started with SIGINT ignored
     # (a background job of a script inherits that).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -77,6 +82,7 @@ def loop(
         status = run_once()
         while status != EXIT_OK:
             say(style(f"\nWatching {watched}: save to re-run, Ctrl-C to stop.", "dim"))
+            ahead()
             if not _wait_for_save(kata, stamps, deadline):
                 say(style("\nTime is up.", "red", "bold"))
                 return run_once()
@@ -84,5 +90,8 @@ def loop(
             say(style("\n" + "─" * 72, "dim"))
             status = run_once()
     except KeyboardInterrupt:
+        runner.discard()
         on_stop()
+    finally:
+        runner.discard()
     return status
