@@ -29,6 +29,7 @@ from tools.core import catalog, patch, variants
 from tools.core.term import say, style
 
 OUTPUT = ROOT / "build" / "bench.json"
+SUITE = ("tests/tools", "--numprocesses=6", "--dist=worksteal")  # as nox -s tests runs it
 
 
 def _seconds(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
@@ -218,7 +219,7 @@ def measure_suite() -> dict[str, float]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "tests/tools", "--numprocesses=4", "-q", "-p", "no:randomly"],
+            [sys.executable, "-m", "pytest", *SUITE, "-q", "-p", "no:randomly"],
             cwd=clone, capture_output=True, text=True, check=False, timeout=3600,
         )  # fmt: skip
         seconds = time.perf_counter() - started
