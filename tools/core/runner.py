@@ -139,6 +139,7 @@ def _start(job: Job, scratch: Path, number: int, ahead: bool = False) -> _Runnin
 # and a fresh one started.
 
 _ahead: _Running | None = None
+atexit.register(lambda: discard())  # a run forked ahead never outlives the tool
 
 
 def prepare(slug: str, impl: Path, extra: tuple[str, ...] = QUIET_FAILURES) -> None:
@@ -159,7 +160,6 @@ def prepare(slug: str, impl: Path, extra: tuple[str, ...] = QUIET_FAILURES) -> N
         gc.unfreeze()
     _ahead.scratch = scratch
     _ahead.referee = _referee_digest(job, Path(scratch.name) / "referee-0", _ahead.notes)
-    atexit.register(discard)
 
 
 def discard() -> None:
