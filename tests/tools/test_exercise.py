@@ -83,6 +83,14 @@ def test_active_time_leaves_out_idle_gaps():
     assert record["active_seconds"] == pytest.approx(73.0)
 
 
+def test_active_time_counts_minutes_of_reading_between_two_runs():
+    record = {"solved_digests": [], "attempts": [], "hints_shown": 0}
+    progress.started(record)
+    progress.tick(record, now=1000.0)  # the first run
+    seconds, hints, why = progress.solve(record, "mine", now=1000.0 + 7 * 60)
+    assert seconds == pytest.approx(7 * 60) and hints == 0 and why == ""
+
+
 def test_resubmitted_and_known_answers_never_set_a_best():
     record = {"solved_digests": [], "attempts": [], "hints_shown": 0}
     progress.started(record)
