@@ -95,3 +95,13 @@ def test_tests_that_do_not_collect_are_named_not_a_crash(repo, tool):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAIL leakage" in said and "tests/leakage" in said, said
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_brief_that_states_another_difficulty_than_kata_toml_is_named(repo, tool):
+    brief = repo / "katas" / "leakage" / "README.md"
+    text = brief.read_text()
+    assert "**Difficulty:** 2/5" in text
+    brief.write_text(text.replace("**Difficulty:** 2/5", "**Difficulty:** 5/5"))
+    done = tool("verify", "leakage")
+    assert done.returncode == 1
+    assert "the brief states difficulty 5, kata.toml says 2" in " ".join(done.stdout.split())

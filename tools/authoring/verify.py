@@ -37,6 +37,8 @@ def static_problems(kata: Kata) -> list[str]:
     problems = []
     if not kata.brief.is_file() or not kata.brief.read_text(encoding="utf-8").strip():
         problems.append(f"{display(kata.brief)}: the brief is missing or empty")
+    else:
+        problems.extend(_header_problems(kata))
     for path in (kata.workspace / "kata.toml", kata.brief, *sorted(kata.tests.glob("*.py"))):
         lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
         todo = [str(n) for n, line in enumerate(lines, 1) if "TODO" in line]
@@ -70,6 +72,23 @@ def static_problems(kata: Kata) -> list[str]:
             f"{display(kata.broken)}/ is identical to {display(kata.fixed)}/: there is no bug"
         )
     return problems
+
+
+def _header_problems(kata: Kata) -> list[str]:
+    """The brief's stated difficulty and budget, where it states them, are kata.toml's."""
+    text = kata.brief.read_text(encoding="utf-8")
+    found = []
+    for label, pattern, value in (
+        ("difficulty", r"Difficulty:\**\s*(\d+)/5", kata.difficulty),
+        ("budget", r"Budget:\**\s*(\d+) minutes", kata.minutes),
+    ):
+        stated = re.search(pattern, text)
+        if stated and int(stated.group(1)) != value:
+            found.append(
+                f"{display(kata.brief)}: the brief states {label} {stated.group(1)}, "
+                f"kata.toml says {value}"
+            )
+    return found
 
 
 def _placeholders(path: Path, lines: list[str]) -> str:
