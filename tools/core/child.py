@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from tools import FIXED, ROOT
 from tools.core import confine, guard
-from tools.core.collector import Collector, kata_pytest_args
+from tools.core.collector import UNUSED_PLUGINS, Collector, kata_pytest_args
 
 if TYPE_CHECKING:
     from tools.core.runner import Job
@@ -67,7 +67,8 @@ def run(job: Job, pipe: int, output: Path, key: bytes, base: Path | None, gate: 
         # Only the plugins a kata's tests need: whatever else is installed (anyio's, watchfiles
         # brings it) costs each run a quarter of a second and has no say in a verdict.
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        args = [*kata_pytest_args(job.slug, job.impl, job.extra, base), "-p", "pytest_timeout"]
+        args = [*kata_pytest_args(job.slug, job.impl, job.extra, base), *UNUSED_PLUGINS]
+        args += ["-p", "pytest_timeout"]
         code = int(pytest.main(args, plugins=[collector]))
         sys.stdout.flush()
         sys.stderr.flush()

@@ -26,13 +26,12 @@ from pathlib import Path
 
 import pytest
 
-from tools.core.collector import Collector, Outcome, Report
+from tools.core.collector import UNUSED_PLUGINS, Collector, Outcome, Report
 
 # A judged run needs pytest's core only: no output capture (the child's output goes nowhere), none
 # of the reporting and debugging plugins. A third of a session's cost.
-LEAN = ("-s", "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:doctest", "-p", "no:debugging")
-LEAN += ("-p", "no:legacypath", "-p", "no:stepwise", "-p", "no:setuponly", "-p", "no:setupplan")
-LEAN += ("-p", "no:faulthandler", "-p", "no:logging", "-p", "no:threadexception")
+LEAN = ("-s", *UNUSED_PLUGINS, "-p", "no:debugging", "-p", "no:faulthandler", "-p", "no:logging")
+LEAN += ("-p", "no:threadexception")
 
 # No cache written, no unraisable-exception sweep (a gc.collect() twice per session).
 QUIET = ("-p", "no:cacheprovider", "-p", "no:unraisableexception")
