@@ -152,14 +152,19 @@ def prepare(slug: str, impl: Path, extra: tuple[str, ...] = QUIET_FAILURES) -> N
     gc.collect()
     gc.freeze()
     try:
-        _ahead = _start(job, Path(scratch.name), 0, ahead=True)
+        ahead = _start(job, Path(scratch.name), 0, ahead=True)
     except BaseException:
         scratch.cleanup()
         raise
     finally:
         gc.unfreeze()
-    _ahead.scratch = scratch
-    _ahead.referee = _referee_digest(job, Path(scratch.name) / "referee-0", _ahead.notes)
+    ahead.scratch = scratch
+    try:
+        ahead.referee = _referee_digest(Path(scratch.name) / "referee-0", ahead.notes)
+    except BaseException:
+        _kill(ahead)
+        raise
+    _ahead = ahead
 
 
 def discard() -> None:
@@ -194,7 +199,7 @@ def _release(run: _Running) -> None:
         run.scratch = None
 
 
-def _referee_digest(job: Job, base: Path, notes: list[str]) -> str:
+def _referee_digest(base: Path, notes: list[str]) -> str:
     digest = hashlib.sha256("\n".join(notes).encode())
     for path in sorted(base.rglob("*")):
         if path.is_file():
@@ -205,22 +210,21 @@ def _referee_digest(job: Job, base: Path, notes: list[str]) -> str:
 def _claim(job: Job) -> _Running | None:
     """The run forked ahead for exactly ``job``, started now; None (and discarded) otherwise."""
     global _ahead
-    ahead = _ahead
+    ahead, _ahead = _ahead, None
     if ahead is None:
         return None
-    with tempfile.TemporaryDirectory(prefix="kata-referee-") as check:
-        notes = referee.prepare(job.slug, job.impl, Path(check))
-        same = ahead.job == job and ahead.referee == _referee_digest(job, Path(check), notes)
-    alive = same and os.waitpid(ahead.pid, os.WNOHANG) == (0, 0)
-    if not alive:
-        discard()
-        return None
-    _ahead = None
-    try:
-        os.write(ahead.gate, b"g")
-    except OSError:
-        _ahead = ahead
-        discard()
+    usable = ahead.job == job and os.waitpid(ahead.pid, os.WNOHANG) == (0, 0)
+    if usable:
+        with tempfile.TemporaryDirectory(prefix="kata-referee-") as check:
+            notes = referee.prepare(job.slug, job.impl, Path(check))
+            usable = ahead.referee == _referee_digest(Path(check), notes)
+    if usable:
+        try:
+            os.write(ahead.gate, b"g")
+        except OSError:  # it ended meanwhile
+            usable = False
+    if not usable:
+        _kill(ahead)
         return None
     os.close(ahead.gate)
     ahead.gate = None

@@ -77,18 +77,19 @@ def header(ex: Exercise) -> str:
     return style(f"{ex.name}{label}: {ex.title}", "bold") + style(facts, "dim")
 
 
+def _shows_traceback(ex: Exercise, record: dict, asked: bool) -> bool:
+    """Whether a run shows pytest's traceback: asked for, and not withheld until a hint."""
+    return asked and not ex.withholds(record["hints_shown"])
+
+
 def _pytest_options(traceback: bool) -> tuple[str, ...]:
     return ("--tb=short",) if traceback else runner.QUIET_FAILURES
 
 
 def prepare_next(ex: Exercise, traceback: bool) -> None:
     """Watch mode, between saves: fork the next run of :func:`test` ahead of time."""
-    record = state.record(ex.key)
-    runner.prepare(
-        ex.slug,
-        ex.workspace,
-        _pytest_options(traceback and not ex.withholds(record["hints_shown"])),
-    )
+    shown = _shows_traceback(ex, state.record(ex.key), traceback)
+    runner.prepare(ex.slug, ex.workspace, _pytest_options(shown))
 
 
 def test(ex: Exercise, traceback: bool) -> int:
@@ -96,7 +97,7 @@ def test(ex: Exercise, traceback: bool) -> int:
     record = state.record(ex.key)  # afresh each run: hints may have come from another terminal
     _missing(ex)
     say(header(ex))
-    traceback = traceback and not ex.withholds(record["hints_shown"])
+    traceback = _shows_traceback(ex, record, traceback)
     result = runner.run(ex.slug, ex.workspace, extra=_pytest_options(traceback))
     if traceback:
         say(ex.scrub(result.output))

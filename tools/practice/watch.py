@@ -90,7 +90,6 @@ def loop(
             say(style("\n" + "─" * 72, "dim"))
             status = run_once()
     except KeyboardInterrupt:
-        runner.discard()
         on_stop()
     finally:
         runner.discard()
